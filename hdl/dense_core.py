@@ -1,0 +1,274 @@
+"""The dense layer core: P lanes, event-driven over the input spike list, pipelined."""
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import Out
+
+from ..gen.formats import IntFormat, signed_bits_for
+from ..gen.network import DenseLayer
+from ..gen.plan import LayerPlan
+from .layouts import spike_entry_layout, weight_code, weight_code_shape
+from .neuron import NeuronUpdate
+from .result_buffer import result_write_signature
+from .spike_buffer import spike_read_signature, spike_write_signature
+from .synapse import synapse_for
+
+__all__ = ["DenseCore"]
+
+
+def _lowest_set(m: Module, mask, width: int, name: str):
+    """(index, found): the lowest set bit of `mask` (combinational priority encoder)."""
+    index = Signal(range(width), name=f"{name}_index")
+    found = Signal(name=f"{name}_found")
+    for i in reversed(range(width)):
+        with m.If(mask[i]):
+            m.d.comb += [index.eq(i), found.eq(1)]
+    return index, found
+
+
+class DenseCore(wiring.Component):
+    """One dense layer: for each chunk of `lanes` neurons, one cycle per input spike, then fire.
+
+    Schedule of a timestep (gen.plan): one start cycle, then for each chunk one operation per
+    entry of the input spike list and one *fire* operation, issued back to back, each passing a
+    two-stage pipeline (spike-list read, then weight/membrane read, then accumulate or update).
+    Busy cycles: ``chunks * (n_spikes + 1) + 3``. A timestep starts once the input buffer holds
+    it and the output buffer (or, at the last timestep of the last layer, the result buffer)
+    has room, so nothing stalls inside a timestep.
+
+    Parameters
+    ----------
+    layer : DenseLayer
+    plan : LayerPlan
+    timesteps : int
+    in_banks, in_depth : int
+        Organisation of the input spike buffer (the producer's lanes and chunks).
+    result : IntFormat or None
+        Result format when this is the last layer; then `output_mode` says what it returns.
+
+    Members
+    -------
+    i_spikes : ``Out(spike_read_signature(in_banks, in_depth, ...))``
+    o_spikes : ``Out(spike_write_signature(lanes, chunks, ...))``, when not the last layer
+    o_result : ``Out(result_write_signature(lanes, chunks, result))``, when the last layer
+    busy, done : ``Out(1)``
+        Busy during every cycle of a timestep; `done` on its last cycle.
+    """
+
+    def __init__(self, layer: DenseLayer, plan: LayerPlan, *, timesteps: int, in_banks: int,
+                 in_depth: int, result: IntFormat | None = None, output_mode: str = "membrane"):
+        if not isinstance(layer, DenseLayer):
+            raise TypeError(f"DenseCore layer must be a DenseLayer, not {layer!r}")
+        self._layer, self._plan, self._timesteps = layer, plan, timesteps
+        self._in_banks, self._in_depth = in_banks, in_depth
+        self._result, self._output_mode = result, output_mode
+        members = {
+            "i_spikes": Out(spike_read_signature(
+                in_banks, in_depth,
+                spike_entry_layout(plan.in_index_bits, plan.in_value.bits))),
+            "busy": Out(1),
+            "done": Out(1),
+        }
+        if result is None:
+            members["o_spikes"] = Out(spike_write_signature(
+                plan.lanes, plan.chunks,
+                spike_entry_layout(plan.out_index_bits, plan.spike.bits)))
+        else:
+            members["o_result"] = Out(result_write_signature(plan.lanes, plan.chunks, result))
+        super().__init__(members)
+
+    @property
+    def layer(self) -> DenseLayer:
+        return self._layer
+
+    @property
+    def plan(self) -> LayerPlan:
+        return self._plan
+
+    def _per_lane(self, values) -> list[list[int]]:
+        """A per-neuron vector as `chunks` rows of `lanes` values (padding lanes: 0)."""
+        p, c = self._plan.lanes, self._plan.chunks
+        padded = list(int(v) for v in values) + [0] * (p * c - len(values))
+        return [padded[i * p:(i + 1) * p] for i in range(c)]
+
+    def weight_init(self) -> list:
+        """Weight memory contents: word ``chunk * fan_in + i`` holds the codes of input i for
+        the chunk's lanes."""
+        w = self._layer.weights
+        rows = []
+        p, fan_in = self._plan.lanes, self._plan.fan_in
+        for c in range(self._plan.chunks):
+            for i in range(fan_in):
+                word = []
+                for lane in range(p):
+                    j = c * p + lane
+                    word.append(weight_code(w, int(w.values[j, i]) if j < self._plan.size else 0))
+                rows.append(word)
+        return rows
+
+    def elaborate(self, platform):
+        m = Module()
+        layer, plan = self._layer, self._plan
+        neuron = layer.neuron
+        lanes, chunks = plan.lanes, plan.chunks
+        is_last = self._result is not None
+        src = self.i_spikes
+
+        # Memories: weights (one word = the codes one input spike needs), membranes, and
+        # the spike counts of a spike-count read-out.
+        code_shape = weight_code_shape(layer.weights)
+        m.submodules.weights = weights = Memory(
+            shape=data.ArrayLayout(code_shape, lanes), depth=chunks * plan.fan_in,
+            init=self.weight_init())
+        w_rd = weights.read_port()
+        m.submodules.membranes = membranes = Memory(
+            shape=data.ArrayLayout(signed(neuron.v.bits), lanes), depth=chunks, init=[])
+        v_rd, v_wr = membranes.read_port(), membranes.write_port()
+        counting = is_last and self._output_mode == "spike_count"
+        if counting:
+            m.submodules.counts = counts = Memory(
+                shape=data.ArrayLayout(signed(self._result.bits), lanes), depth=chunks, init=[])
+            n_rd, n_wr = counts.read_port(), counts.write_port()
+
+        def chunk_constants(name, values, fmt_bits):
+            """Per-neuron constants: a ROM read with the membranes, or one constant."""
+            values = [int(v) for v in values]
+            if len(set(values)) == 1:
+                return lambda lane: Const(values[0], signed(fmt_bits))
+            rom = m.submodules[name] = Memory(shape=data.ArrayLayout(signed(fmt_bits), lanes),
+                                              depth=chunks, init=self._per_lane(values))
+            port = rom.read_port()
+            m.d.comb += port.addr.eq(v_rd.addr)
+            return lambda lane: port.data[lane]
+
+        bias_values = layer.bias_array()
+        v_init = chunk_constants("v_init", neuron.v_init_array(layer.size), neuron.v.bits)
+        bias = chunk_constants("bias", bias_values,
+                               signed_bits_for(min(0, int(bias_values.min())),
+                                               max(0, int(bias_values.max()))))
+
+        # Stage 0: issue one operation per cycle.
+        t = Signal(range(self._timesteps))
+        chunk = Signal(range(chunks))
+        neuron_base = Signal(range(chunks * lanes))
+        weight_base = Signal(range(chunks * plan.fan_in))
+        bank = Signal(range(self._in_banks))
+        entry = Signal(range(self._in_depth))
+        fire_op = Signal()
+        issuing = Signal()
+        running = Signal()
+
+        nonempty = Signal(self._in_banks)
+        m.d.comb += nonempty.eq(Cat(*(count != 0 for count in src.counts)))
+        first_bank, any_bank = _lowest_set(m, nonempty, self._in_banks, "first")
+        after = Signal(self._in_banks)
+        m.d.comb += after.eq(nonempty & ~((Const(2, self._in_banks + 1) << bank) - 1))
+        next_bank, more_banks = _lowest_set(m, after, self._in_banks, "next")
+
+        at_last_timestep = t == self._timesteps - 1
+        if is_last:
+            room = ~at_last_timestep | self.o_result.free
+        else:
+            room = self.o_spikes.free
+        go = ~running & src.full & room
+
+        s1_valid, s1_fire, s1_last = Signal(), Signal(), Signal()
+        s1_chunk = Signal.like(chunk)
+        s1_neuron_base, s1_weight_base = Signal.like(neuron_base), Signal.like(weight_base)
+        s2_valid, s2_fire, s2_last = Signal(), Signal(), Signal()
+        s2_chunk, s2_neuron_base = Signal.like(chunk), Signal.like(neuron_base)
+        s2_value = Signal(plan.in_value.bits)
+
+        m.d.comb += [
+            self.busy.eq(running | go),
+            src.bank.eq(bank),
+            src.entry.eq(entry),
+        ]
+        m.d.sync += s1_valid.eq(issuing)
+        with m.If(go):
+            m.d.sync += [
+                running.eq(1), issuing.eq(1), chunk.eq(0), neuron_base.eq(0),
+                weight_base.eq(0), bank.eq(first_bank), entry.eq(0), fire_op.eq(~any_bank),
+            ]
+        with m.If(issuing):
+            m.d.sync += [
+                s1_fire.eq(fire_op), s1_chunk.eq(chunk), s1_last.eq(chunk == chunks - 1),
+                s1_neuron_base.eq(neuron_base), s1_weight_base.eq(weight_base),
+            ]
+            with m.If(~fire_op):
+                with m.If(entry + 1 < Array(src.counts)[bank]):
+                    m.d.sync += entry.eq(entry + 1)
+                with m.Elif(more_banks):
+                    m.d.sync += [bank.eq(next_bank), entry.eq(0)]
+                with m.Else():
+                    m.d.sync += fire_op.eq(1)
+            with m.Elif(chunk == chunks - 1):
+                m.d.sync += issuing.eq(0)
+            with m.Else():
+                m.d.sync += [
+                    chunk.eq(chunk + 1), neuron_base.eq(neuron_base + lanes),
+                    weight_base.eq(weight_base + plan.fan_in), bank.eq(first_bank),
+                    entry.eq(0), fire_op.eq(~any_bank),
+                ]
+
+        # Stage 1: the spike entry arrives; read its weights, or the chunk's membranes.
+        m.d.comb += [
+            w_rd.addr.eq(s1_weight_base + src.data.index),
+            v_rd.addr.eq(s1_chunk),
+        ]
+        if counting:
+            m.d.comb += n_rd.addr.eq(s1_chunk)
+        m.d.sync += [
+            s2_valid.eq(s1_valid), s2_fire.eq(s1_fire), s2_last.eq(s1_last),
+            s2_chunk.eq(s1_chunk), s2_neuron_base.eq(s1_neuron_base),
+            s2_value.eq(src.data.value),
+        ]
+
+        # Stage 2: every lane accumulates its product, or updates its neuron.
+        first_step = t == 0
+        update = s2_valid & s2_fire
+        m.d.comb += [v_wr.addr.eq(s2_chunk), v_wr.en.eq(update)]
+        if counting:
+            m.d.comb += [n_wr.addr.eq(s2_chunk), n_wr.en.eq(update)]
+        if is_last:
+            m.d.comb += [self.o_result.en.eq(update & at_last_timestep),
+                         self.o_result.chunk.eq(s2_chunk)]
+        for lane in range(lanes):
+            acc = Signal(signed(plan.accumulator.bits), name=f"acc_{lane}")
+            product = m.submodules[f"synapse_{lane}"] = synapse_for(
+                layer.weights, plan.in_value, plan.accumulator)
+            unit = m.submodules[f"neuron_{lane}"] = NeuronUpdate(neuron, plan.accumulator)
+            m.d.comb += [
+                product.value.eq(s2_value),
+                product.code.eq(w_rd.data[lane]),
+                unit.v.eq(Mux(first_step, v_init(lane), v_rd.data[lane])),
+                unit.current.eq(acc + bias(lane)),
+                v_wr.data[lane].eq(unit.v_next),
+            ]
+            with m.If(s2_valid & ~s2_fire):
+                m.d.sync += acc.eq(acc + product.addend)
+            with m.If(update):
+                m.d.sync += acc.eq(0)
+            if not is_last:
+                active = s2_neuron_base + lane < layer.size
+                m.d.comb += [
+                    self.o_spikes.en[lane].eq(update & active & (unit.spike != 0)),
+                    self.o_spikes.data[lane].index.eq(s2_neuron_base + lane),
+                    self.o_spikes.data[lane].value.eq(unit.spike),
+                ]
+            elif counting:
+                total = Mux(first_step, 0, n_rd.data[lane]) + unit.spike
+                m.d.comb += [n_wr.data[lane].eq(total), self.o_result.values[lane].eq(total)]
+            else:
+                m.d.comb += self.o_result.values[lane].eq(unit.v_next)
+
+        finish = update & s2_last
+        m.d.comb += [self.done.eq(finish), src.release.eq(finish)]
+        if is_last:
+            m.d.comb += self.o_result.commit.eq(finish & at_last_timestep)
+        else:
+            m.d.comb += self.o_spikes.commit.eq(finish)
+        with m.If(finish):
+            m.d.sync += [running.eq(0), t.eq(Mux(at_last_timestep, 0, t + 1))]
+        return m

@@ -1,0 +1,104 @@
+"""Double-buffered spike lists between layer cores: the event-driven hand-off.
+
+A producer with P lanes appends each lane's non-zero spikes to that lane's bank (one write
+port per bank, so all lanes write in the same cycle); the consumer walks the non-empty banks
+one entry per cycle. The order of a timestep's spikes never matters (addition commutes and the
+accumulator cannot overflow). Two slots let the producer write timestep t + 1 while the
+consumer reads timestep t.
+"""
+
+from amaranth import Array, Module, Mux, Signal, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["spike_write_signature", "spike_read_signature", "SpikeBuffer"]
+
+
+def _count_shape(depth: int):
+    return unsigned(max(1, depth.bit_length()))
+
+
+def spike_write_signature(banks: int, depth: int, entry: data.Layout) -> wiring.Signature:
+    """Producer side: `free` (the next slot may be written), per-bank `en`/`data`, `commit`."""
+    return wiring.Signature({
+        "free": In(1),
+        "en": Out(banks),
+        "data": Out(entry).array(banks),
+        "commit": Out(1),
+    })
+
+
+def spike_read_signature(banks: int, depth: int, entry: data.Layout) -> wiring.Signature:
+    """Consumer side: `full`, per-bank `counts`, read `bank`/`entry` -> `data` (1 cycle later),
+    and `release` to hand the slot back."""
+    return wiring.Signature({
+        "full": In(1),
+        "counts": In(_count_shape(depth)).array(banks),
+        "bank": Out(range(banks)),
+        "entry": Out(range(depth)),
+        "data": In(entry),
+        "release": Out(1),
+    })
+
+
+class SpikeBuffer(wiring.Component):
+    """Two slots of `banks` spike lists of up to `depth` entries each.
+
+    `commit` marks the producer's slot full and moves the producer to the other slot;
+    `release` empties the consumer's slot and moves the consumer on. Reads have one cycle of
+    latency. The producer writes only while `free` and at most `depth` entries per bank.
+
+    Members
+    -------
+    w : ``In(spike_write_signature(banks, depth, entry))``
+    r : ``In(spike_read_signature(banks, depth, entry))``
+    """
+
+    def __init__(self, *, banks: int, depth: int, entry: data.Layout):
+        self._banks, self._depth, self._entry = banks, depth, entry
+        super().__init__({
+            "w": In(spike_write_signature(banks, depth, entry)),
+            "r": In(spike_read_signature(banks, depth, entry)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        banks, depth = self._banks, self._depth
+        w_slot, r_slot = Signal(), Signal()
+        full = Signal(2)
+        counts = [Array(Signal(_count_shape(depth), name=f"count_{s}_{b}") for s in range(2))
+                  for b in range(banks)]
+        read_bank = Signal(range(banks))
+        m.d.sync += read_bank.eq(self.r.bank)
+        read_data = []
+        for b in range(banks):
+            mem = m.submodules[f"bank_{b}"] = Memory(shape=self._entry, depth=2 * depth, init=[])
+            wr = mem.write_port()
+            rd = mem.read_port()
+            count = counts[b][w_slot]
+            m.d.comb += [
+                wr.addr.eq(Mux(w_slot, depth + count, count)),
+                wr.data.eq(self.w.data[b]),
+                wr.en.eq(self.w.en[b]),
+                rd.addr.eq(Mux(r_slot, depth + self.r.entry, self.r.entry)),
+                self.r.counts[b].eq(counts[b][r_slot]),
+            ]
+            with m.If(self.w.en[b]):
+                m.d.sync += count.eq(count + 1)
+            with m.If(self.r.release):
+                m.d.sync += counts[b][r_slot].eq(0)
+            read_data.append(rd.data)
+        m.d.comb += [
+            self.r.data.eq(Array(read_data)[read_bank]),
+            self.w.free.eq(~full.bit_select(w_slot, 1)),
+            self.r.full.eq(full.bit_select(r_slot, 1)),
+        ]
+        set_mask = Mux(self.w.commit, Mux(w_slot, 0b10, 0b01), 0)
+        clear_mask = Mux(self.r.release, Mux(r_slot, 0b10, 0b01), 0)
+        m.d.sync += full.eq((full | set_mask) & ~clear_mask)
+        with m.If(self.w.commit):
+            m.d.sync += w_slot.eq(~w_slot)
+        with m.If(self.r.release):
+            m.d.sync += r_slot.eq(~r_slot)
+        return m

@@ -1,0 +1,97 @@
+"""The accelerator top level: input stream -> layer cores chained by spike buffers -> results."""
+
+from amaranth import Cat, Module
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..gen.network import Network
+from ..gen.plan import NetworkPlan
+from .dense_core import DenseCore
+from .input_stage import InputStage
+from .layouts import input_event_layout, result_layout, spike_entry_layout
+from .result_buffer import ResultBuffer
+from .spike_buffer import SpikeBuffer
+
+__all__ = ["CORES", "Accelerator"]
+
+#: Layer core per layer kind: a new kind (conv2d, pooling) adds an entry, nothing else.
+CORES = {"dense": DenseCore}
+
+
+class Accelerator(wiring.Component):
+    """The whole network in hardware, pipelined across layers and timesteps.
+
+    Layer l works on timestep t while layer l + 1 works on t - 1; consecutive samples overlap
+    the same way. Every cycle count is given by the cycle model (spikeshift.sim.cycles).
+
+    Members
+    -------
+    i_stream : ``In(stream.Signature(input_event_layout(...)))``
+        Input values per timestep, T timesteps per sample (see InputStage).
+    o_stream : ``Out(stream.Signature(result_layout(plan.result)))``
+        n_out results per sample, `last` on the final one; backpressure stalls the pipeline,
+        never drops.
+    busy, done : ``Out(len(layers))``
+        Per layer core: busy during a timestep, done on its last cycle (for cycle checks).
+    """
+
+    def __init__(self, net: Network, plan: NetworkPlan):
+        if not isinstance(net, Network):
+            raise TypeError(f"Accelerator net must be a Network, not {net!r}")
+        self._net, self._plan = net, plan
+        first = plan.layers[0]
+        super().__init__({
+            "i_stream": In(stream.Signature(input_event_layout(first.in_index_bits,
+                                                               first.in_value.bits))),
+            "o_stream": Out(stream.Signature(result_layout(plan.result))),
+            "busy": Out(len(net.layers)),
+            "done": Out(len(net.layers)),
+        })
+        # Built here so that the generator can read memory contents without elaborating.
+        self.cores = []
+        banks, depth = 1, net.input.size
+        for index, (layer, lp) in enumerate(zip(net.layers, plan.layers)):
+            last = index == len(net.layers) - 1
+            self.cores.append(CORES[layer.kind](
+                layer, lp, timesteps=net.timesteps, in_banks=banks, in_depth=depth,
+                result=plan.result if last else None, output_mode=net.output.mode))
+            banks, depth = lp.lanes, lp.chunks
+
+    @property
+    def network(self) -> Network:
+        return self._net
+
+    @property
+    def plan(self) -> NetworkPlan:
+        return self._plan
+
+    def elaborate(self, platform):
+        m = Module()
+        net, plan = self._net, self._plan
+        first = plan.layers[0]
+        m.submodules.input_stage = stage = InputStage(
+            index_bits=first.in_index_bits, value_bits=first.in_value.bits, depth=net.input.size)
+        wiring.connect(m, wiring.flipped(self.i_stream), stage.i_stream)
+        producer = stage.o_spikes
+        banks, depth = 1, net.input.size
+        entry = spike_entry_layout(first.in_index_bits, first.in_value.bits)
+        for index, (core, lp) in enumerate(zip(self.cores, plan.layers)):
+            buffer = m.submodules[f"spikes_{index}"] = SpikeBuffer(banks=banks, depth=depth,
+                                                                   entry=entry)
+            m.submodules[f"core_{index}"] = core
+            wiring.connect(m, producer=producer, buffer=buffer.w)
+            wiring.connect(m, buffer=buffer.r, core=core.i_spikes)
+            if index < len(self.cores) - 1:
+                producer = core.o_spikes
+                banks, depth = lp.lanes, lp.chunks
+                entry = spike_entry_layout(lp.out_index_bits, lp.spike.bits)
+        last = plan.layers[-1]
+        m.submodules.results = results = ResultBuffer(size=last.size, lanes=last.lanes,
+                                                      fmt=plan.result)
+        wiring.connect(m, core=self.cores[-1].o_result, results=results.w)
+        wiring.connect(m, results=results.o_stream, top=wiring.flipped(self.o_stream))
+        m.d.comb += [
+            self.busy.eq(Cat(core.busy for core in self.cores)),
+            self.done.eq(Cat(core.done for core in self.cores)),
+        ]
+        return m

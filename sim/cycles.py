@@ -1,0 +1,98 @@
+"""The cycle model: exact cycle counts of every layer and timestep, and of streamed inferences.
+
+Per layer core and timestep (formula from gen.plan, the one place it is defined)::
+
+    cycles = chunks * (n_spikes + 1) + STEP_OVERHEAD
+
+where `n_spikes` counts the non-zero inputs the layer receives that timestep. Whole inferences
+follow from the hand-offs between the blocks (README "Cycle model"): core l may start timestep
+g once it finished g - 1, once its input buffer holds g (written by core l - 1 or the input
+stream), once core l + 1 released the buffer slot of g - 2, and, for the last core at the last
+timestep, once the previous results have been streamed out.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..gen.network import Network
+from ..gen.plan import NetworkPlan
+from .golden import Trace
+
+__all__ = ["input_spike_counts", "input_beats", "step_cycles", "Schedule", "schedule"]
+
+
+def input_spike_counts(x: np.ndarray, result: Trace) -> np.ndarray:
+    """(batch, T, layers): non-zero inputs each layer receives each timestep."""
+    sources = [np.asarray(x)] + [s for s in result.spikes[:-1]]
+    return np.stack([np.count_nonzero(s, axis=2) for s in sources], axis=2)
+
+
+def input_beats(x: np.ndarray) -> np.ndarray:
+    """(batch, T): input stream beats per timestep (its non-zero values, or one empty beat)."""
+    return np.maximum(np.count_nonzero(np.asarray(x), axis=2), 1)
+
+
+def step_cycles(plan: NetworkPlan, counts: np.ndarray) -> np.ndarray:
+    """(batch, T, layers) busy cycles of every layer core and timestep."""
+    return np.stack([layer.step_cycles(counts[..., i]) for i, layer in enumerate(plan.layers)],
+                    axis=2).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Cycle numbers when inputs stream without gaps and results are always accepted.
+
+    Members
+    -------
+    first_input : (batch,) cycle the first input beat of each sample is accepted
+    last_output : (batch,) cycle the last result beat of each sample is accepted
+    starts, ends : (batch, T, layers) first and last busy cycle of each core and timestep
+    """
+
+    first_input: np.ndarray
+    last_output: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @property
+    def latency(self) -> np.ndarray:
+        """(batch,) cycles from a sample's first input beat to its last result beat."""
+        return self.last_output - self.first_input + 1
+
+    @property
+    def total(self) -> int:
+        """Cycles for the whole batch, first input beat to last result beat."""
+        return int(self.last_output[-1] - self.first_input[0] + 1) if len(self.last_output) else 0
+
+
+def schedule(net: Network, plan: NetworkPlan, counts: np.ndarray, beats: np.ndarray) -> Schedule:
+    """Cycle-exact timeline of a batch streamed back to back (`counts`, `beats` as above)."""
+    batch, steps, n_layers = counts.shape
+    cycles = step_cycles(plan, counts).reshape(batch * steps, n_layers)
+    beats = np.asarray(beats).reshape(batch * steps)
+    total_steps = batch * steps
+    starts = np.zeros((total_steps, n_layers), np.int64)
+    ends = np.zeros((total_steps, n_layers), np.int64)
+    first_beat = np.zeros(total_steps, np.int64)
+    last_beat = np.zeros(total_steps, np.int64)
+    last_output = np.zeros(batch, np.int64)
+    for g in range(total_steps):
+        sample, t = divmod(g, steps)
+        first_beat[g] = max(last_beat[g - 1] + 1 if g else 0, ends[g - 2, 0] + 1 if g >= 2 else 0)
+        last_beat[g] = first_beat[g] + beats[g] - 1
+        for i in range(n_layers):
+            start = (last_beat[g] if i == 0 else ends[g, i - 1]) + 1
+            if g:
+                start = max(start, ends[g - 1, i] + 1)
+            if i < n_layers - 1 and g >= 2:
+                start = max(start, ends[g - 2, i + 1] + 1)
+            if i == n_layers - 1 and t == steps - 1 and sample:
+                start = max(start, last_output[sample - 1] + 1)
+            starts[g, i] = start
+            ends[g, i] = start + cycles[g, i] - 1
+        if t == steps - 1:
+            last_output[sample] = ends[g, -1] + net.n_out
+    shape = (batch, steps, n_layers)
+    return Schedule(first_input=first_beat.reshape(batch, steps)[:, 0], last_output=last_output,
+                    starts=starts.reshape(shape), ends=ends.reshape(shape))

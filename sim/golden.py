@@ -1,0 +1,129 @@
+"""The NumPy golden model: DESIGN.md §3 exactly, vectorised over a batch.
+
+Plain integer code that mirrors the hardware's blocks (leak, saturate, fire, reset); nothing in
+it comes from hdl. Every other part of spikeshift is checked against it.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..gen.network import Network, Neuron, ShiftLeak, SubtractLeak
+from ..gen.plan import current_range
+
+__all__ = ["Trace", "check_inputs", "ref_leak", "ref_fire", "ref_reset", "predict", "trace"]
+
+_FLOAT_EXACT = 1 << 52      # float64 matrix products are exact below this magnitude
+
+
+def check_inputs(net: Network, x) -> np.ndarray:
+    """`x` as int64 of shape (batch, T, input.size), or a clear error naming what is wrong."""
+    arr = np.asarray(x)
+    want = f"(batch, {net.timesteps}, {net.input.size})"
+    if arr.ndim != 3 or arr.shape[1:] != (net.timesteps, net.input.size):
+        raise ValueError(f"inputs must have shape {want}, not {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.bool_:
+        if not np.all(arr == np.round(arr)):
+            raise TypeError(f"inputs must hold integers, not {arr.dtype} values with fractions")
+    arr = arr.astype(np.int64)
+    hi = net.input.format.max
+    if arr.size and (arr.min() < 0 or arr.max() > hi):
+        bad = np.argwhere((arr < 0) | (arr > hi))[0]
+        raise ValueError(f"inputs{list(bad.tolist())} must be in [0, {hi}] for input.bits="
+                         f"{net.input.bits}, not {int(arr[tuple(bad)])}")
+    return arr
+
+
+def ref_leak(v: np.ndarray, neuron: Neuron) -> np.ndarray:
+    leak = neuron.leak
+    if leak is None:
+        return v
+    if isinstance(leak, ShiftLeak):
+        return v - (v >> leak.shift)
+    assert isinstance(leak, SubtractLeak)
+    return np.where(v > 0, np.maximum(v - leak.amount, 0), np.minimum(v + leak.amount, 0))
+
+
+def ref_fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:
+    """Spike values: min(floor(v / θ), 2^S - 1) where v >= θ, else 0."""
+    if not neuron.fires:
+        return np.zeros_like(v)
+    theta = neuron.threshold
+    if neuron.spike_bits == 1:
+        return (v >= theta).astype(np.int64)
+    return np.where(v >= theta, np.minimum(v // theta, neuron.spike_max), 0)
+
+
+def ref_reset(v: np.ndarray, s: np.ndarray, neuron: Neuron) -> np.ndarray:
+    if neuron.reset == "subtract":
+        return v - s * neuron.threshold
+    if neuron.reset == "zero":
+        return np.where(s > 0, 0, v)
+    return v
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Everything the golden model computed for a batch.
+
+    Members
+    -------
+    outputs : (batch, n_out) spike counts or final membranes (``output.mode``)
+    classes : (batch,) argmax of `outputs`, lowest index on ties
+    spikes : per layer, (batch, T, size) spike values of every timestep
+    membranes : per layer, (batch, T, size) membrane after that timestep's reset
+    """
+
+    outputs: np.ndarray
+    classes: np.ndarray
+    spikes: tuple
+    membranes: tuple
+
+
+def _weighted_sum(s: np.ndarray, w: np.ndarray, exact_in_float: bool) -> np.ndarray:
+    if exact_in_float:
+        return np.rint(s.astype(np.float64) @ w.T.astype(np.float64)).astype(np.int64)
+    return s @ w.T
+
+
+def _run(net: Network, x, keep_trace: bool) -> Trace:
+    x = check_inputs(net, x)
+    batch = x.shape[0]
+    exact = []
+    for index in range(len(net.layers)):
+        lo, hi, _, _ = current_range(net, index)
+        exact.append(max(-lo, hi) < _FLOAT_EXACT)
+    v = [np.broadcast_to(layer.neuron.v_init_array(layer.size), (batch, layer.size)).copy()
+         for layer in net.layers]
+    spikes = [np.zeros((batch, net.timesteps, layer.size), np.int64) for layer in net.layers]
+    membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
+    for t in range(net.timesteps):
+        s_in = x[:, t]
+        for index, layer in enumerate(net.layers):
+            neuron = layer.neuron
+            current = _weighted_sum(s_in, layer.weights.values, exact[index]) + layer.bias_array()
+            vl = neuron.v.clip(ref_leak(v[index], neuron) + current)
+            s = ref_fire(vl, neuron)
+            v[index] = ref_reset(vl, s, neuron)
+            spikes[index][:, t] = s
+            if keep_trace:
+                membranes[index][:, t] = v[index]
+            s_in = s
+    if net.output.mode == "spike_count":
+        outputs = spikes[-1].sum(axis=1)
+    else:
+        outputs = v[-1]
+    classes = np.argmax(outputs, axis=1) if batch else np.zeros(0, np.int64)
+    return Trace(outputs=outputs, classes=classes, spikes=tuple(spikes),
+                 membranes=tuple(membranes) if keep_trace else ())
+
+
+def predict(net: Network, x) -> tuple[np.ndarray, np.ndarray]:
+    """(outputs, classes) for inputs `x` of shape (batch, T, input.size)."""
+    result = _run(net, x, keep_trace=False)
+    return result.outputs, result.classes
+
+
+def trace(net: Network, x) -> Trace:
+    """Like `predict`, keeping every layer's spikes and membranes per timestep."""
+    return _run(net, x, keep_trace=True)
