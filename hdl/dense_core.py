@@ -173,11 +173,17 @@ class DenseCore(wiring.Component):
             room = self.o_spikes.free
         go = ~running & src.full & room
 
-        s1_valid, s1_fire, s1_last = Signal(), Signal(), Signal()
+        s1_valid = Signal()
+        s1_fire = Signal()
+        s1_last = Signal()
         s1_chunk = Signal.like(chunk)
-        s1_neuron_base, s1_weight_base = Signal.like(neuron_base), Signal.like(weight_base)
-        s2_valid, s2_fire, s2_last = Signal(), Signal(), Signal()
-        s2_chunk, s2_neuron_base = Signal.like(chunk), Signal.like(neuron_base)
+        s1_neuron_base = Signal.like(neuron_base)
+        s1_weight_base = Signal.like(weight_base)
+        s2_valid = Signal()
+        s2_fire = Signal()
+        s2_last = Signal()
+        s2_chunk = Signal.like(chunk)
+        s2_neuron_base = Signal.like(neuron_base)
         s2_value = Signal(plan.in_value.bits)
 
         m.d.comb += [
