@@ -34,16 +34,20 @@ def _build(path: str, cls, **kwargs):
         raise type(error)(f"{path}.{error}" if path else str(error)) from None
 
 
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 def _fields(obj, path: str, *, required: tuple = (), optional: tuple = ()) -> dict:
     if not isinstance(obj, dict):
-        raise TypeError(f"{path} must be an object, not {obj!r}")
+        raise TypeError(f"{path or 'the description'} must be an object, not {obj!r}")
     unknown = [key for key in obj if key not in required and key not in optional]
     if unknown:
         allowed = ", ".join(repr(k) for k in required + optional)
-        raise ValueError(f"{path}.{unknown[0]} is not a known field; allowed: {allowed}")
+        raise ValueError(f"{_join(path, unknown[0])} is not a known field; allowed: {allowed}")
     missing = [key for key in required if key not in obj]
     if missing:
-        raise ValueError(f"{path}.{missing[0]} is required")
+        raise ValueError(f"{_join(path, missing[0])} is required")
     return obj
 
 

@@ -14,7 +14,27 @@ from .result_buffer import result_write_signature
 from .spike_buffer import spike_read_signature, spike_write_signature
 from .synapse import synapse_for
 
-__all__ = ["DenseCore"]
+__all__ = ["DenseCore", "per_lane", "weight_init"]
+
+
+def per_lane(plan: LayerPlan, values) -> list[list[int]]:
+    """A per-neuron vector as `chunks` rows of `lanes` values (padding lanes: 0)."""
+    p, c = plan.lanes, plan.chunks
+    padded = [int(v) for v in values] + [0] * (p * c - len(values))
+    return [padded[i * p:(i + 1) * p] for i in range(c)]
+
+
+def weight_init(layer: DenseLayer, plan: LayerPlan) -> list[list]:
+    """Weight memory contents: word ``chunk * fan_in + i`` holds the codes of input i for the
+    chunk's lanes, lane 0 first (padding lanes hold the code of 0)."""
+    w = layer.weights
+    rows = []
+    for c in range(plan.chunks):
+        neurons = range(c * plan.lanes, (c + 1) * plan.lanes)
+        for i in range(plan.fan_in):
+            rows.append([weight_code(w, int(w.values[j, i]) if j < plan.size else 0)
+                         for j in neurons])
+    return rows
 
 
 def _lowest_set(m: Module, mask, width: int, name: str):
@@ -86,27 +106,6 @@ class DenseCore(wiring.Component):
     def plan(self) -> LayerPlan:
         return self._plan
 
-    def _per_lane(self, values) -> list[list[int]]:
-        """A per-neuron vector as `chunks` rows of `lanes` values (padding lanes: 0)."""
-        p, c = self._plan.lanes, self._plan.chunks
-        padded = list(int(v) for v in values) + [0] * (p * c - len(values))
-        return [padded[i * p:(i + 1) * p] for i in range(c)]
-
-    def weight_init(self) -> list:
-        """Weight memory contents: word ``chunk * fan_in + i`` holds the codes of input i for
-        the chunk's lanes."""
-        w = self._layer.weights
-        rows = []
-        p, fan_in = self._plan.lanes, self._plan.fan_in
-        for c in range(self._plan.chunks):
-            for i in range(fan_in):
-                word = []
-                for lane in range(p):
-                    j = c * p + lane
-                    word.append(weight_code(w, int(w.values[j, i]) if j < self._plan.size else 0))
-                rows.append(word)
-        return rows
-
     def elaborate(self, platform):
         m = Module()
         layer, plan = self._layer, self._plan
@@ -120,7 +119,7 @@ class DenseCore(wiring.Component):
         code_shape = weight_code_shape(layer.weights)
         m.submodules.weights = weights = Memory(
             shape=data.ArrayLayout(code_shape, lanes), depth=chunks * plan.fan_in,
-            init=self.weight_init())
+            init=weight_init(layer, plan))
         w_rd = weights.read_port()
         m.submodules.membranes = membranes = Memory(
             shape=data.ArrayLayout(signed(neuron.v.bits), lanes), depth=chunks, init=[])
@@ -137,7 +136,7 @@ class DenseCore(wiring.Component):
             if len(set(values)) == 1:
                 return lambda lane: Const(values[0], signed(fmt_bits))
             rom = m.submodules[name] = Memory(shape=data.ArrayLayout(signed(fmt_bits), lanes),
-                                              depth=chunks, init=self._per_lane(values))
+                                              depth=chunks, init=per_lane(plan, values))
             port = rom.read_port()
             m.d.comb += port.addr.eq(v_rd.addr)
             return lambda lane: port.data[lane]

@@ -8,9 +8,8 @@ import numpy as np
 
 from ..gen.network import Network
 from ..gen.plan import NetworkPlan
-from .cycles import input_beats
 
-__all__ = ["RtlResult", "TOPLEVEL", "SIMULATORS", "run_rtl"]
+__all__ = ["RtlResult", "RtlSimulation", "SIMULATORS"]
 
 from ..gen.verilog import TOPLEVEL
 SIMULATORS = ("icarus", "verilator")
@@ -42,47 +41,58 @@ def _simulator_env(simulator: str) -> None:
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
 
 
-def run_rtl(net: Network, plan: NetworkPlan, verilog: Path, x: np.ndarray, build_dir: Path, *,
-            simulator: str = "icarus", seed: int | None = None) -> RtlResult:
-    """Simulate `verilog` (the generated top) on inputs `x`.
+class RtlSimulation:
+    """Generated accelerator Verilog, built once for a simulator, run on batches of inputs.
 
-    Without a `seed` inputs stream without gaps and results are always accepted, so the
-    stream timing can be compared with the cycle model; with one, random gaps and
-    backpressure are applied.
+    Each `run` starts a fresh simulation from reset. Without a `seed` inputs stream without
+    gaps and results are always accepted, so the stream timing can be compared with the
+    cycle model; with one, random input gaps and output backpressure are applied.
     """
-    from cocotb_tools.runner import get_runner
 
-    if simulator not in SIMULATORS:
-        raise ValueError(f"simulator must be one of {', '.join(map(repr, SIMULATORS))}, "
-                         f"not {simulator!r}")
-    _simulator_env(simulator)
-    build_dir = Path(build_dir).resolve()
-    build_dir.mkdir(parents=True, exist_ok=True)
-    first = plan.layers[0]
-    steps_cycles = sum(int(lp.step_cycles(lp.fan_in).max()) for lp in plan.layers)
-    per_sample = net.timesteps * (steps_cycles + net.input.size) + net.n_out
-    job = build_dir / "job.npz"
-    np.savez(job, inputs=np.asarray(x, np.int64), n_out=net.n_out, n_layers=len(net.layers),
-             index_bits=first.in_index_bits, value_bits=first.in_value.bits,
-             result_bits=plan.result.bits, seed=-1 if seed is None else seed,
-             max_cycles=4 * len(x) * per_sample + 1000, beats=input_beats(x))
-    result_file = build_dir / "rtl_result.npz"
-    result_file.unlink(missing_ok=True)
-    runner = get_runner(simulator)
-    build_args = ["-Wno-fatal", "-Wno-WIDTH"] if simulator == "verilator" else []
-    runner.build(sources=[Path(verilog).resolve()], hdl_toplevel=TOPLEVEL, build_dir=build_dir,
-                 timescale=("1ns", "1ps"), build_args=build_args, always=True,
-                 log_file=build_dir / "build.log")
-    runner.test(hdl_toplevel=TOPLEVEL, test_module="spikeshift.sim.tb_accelerator",
-                build_dir=build_dir, test_dir=build_dir,
-                extra_env={"SPIKESHIFT_TB_JOB": str(job),
-                           "SPIKESHIFT_TB_RESULT": str(result_file)},
-                log_file=build_dir / "sim.log")
-    if not result_file.exists():
-        log = (build_dir / "sim.log")
-        tail = log.read_text()[-3000:] if log.exists() else ""
-        raise RuntimeError(f"the RTL simulation did not finish; see {log}\n{tail}")
-    with np.load(result_file) as data:
-        return RtlResult(outputs=data["outputs"], step_cycles=data["step_cycles"],
-                         first_input=data["first_input"], last_output=data["last_output"],
-                         cycles=int(data["cycles"]))
+    def __init__(self, net: Network, plan: NetworkPlan, verilog: Path, build_dir: Path, *,
+                 simulator: str = "icarus"):
+        from cocotb_tools.runner import get_runner
+
+        if simulator not in SIMULATORS:
+            raise ValueError(f"simulator must be one of {', '.join(map(repr, SIMULATORS))}, "
+                             f"not {simulator!r}")
+        _simulator_env(simulator)
+        self._net, self._plan = net, plan
+        self._build_dir = Path(build_dir).resolve()
+        self._build_dir.mkdir(parents=True, exist_ok=True)
+        self._runner = get_runner(simulator)
+        build_args = ["-Wno-fatal", "-Wno-WIDTH"] if simulator == "verilator" else []
+        self._runner.build(sources=[Path(verilog).resolve()], hdl_toplevel=TOPLEVEL,
+                           build_dir=self._build_dir, timescale=("1ns", "1ps"),
+                           build_args=build_args, always=True,
+                           log_file=self._build_dir / "build.log")
+        self._runs = 0
+
+    def run(self, x: np.ndarray, *, seed: int | None = None) -> RtlResult:
+        net, plan = self._net, self._plan
+        first = plan.layers[0]
+        steps_cycles = sum(int(lp.step_cycles(lp.fan_in).max()) for lp in plan.layers)
+        per_sample = net.timesteps * (steps_cycles + net.input.size) + net.n_out
+        self._runs += 1
+        job = self._build_dir / f"job_{self._runs}.npz"
+        np.savez(job, inputs=np.asarray(x, np.int64), n_out=net.n_out,
+                 n_layers=len(net.layers), index_bits=first.in_index_bits,
+                 value_bits=first.in_value.bits, result_bits=plan.result.bits,
+                 seed=-1 if seed is None else seed, max_cycles=4 * len(x) * per_sample + 1000)
+        result_file = self._build_dir / f"rtl_result_{self._runs}.npz"
+        log = self._build_dir / f"sim_{self._runs}.log"
+        self._runner.test(hdl_toplevel=TOPLEVEL, test_module="spikeshift.sim.tb_accelerator",
+                          build_dir=self._build_dir, test_dir=self._build_dir,
+                          extra_env={"SPIKESHIFT_TB_JOB": str(job),
+                                     "SPIKESHIFT_TB_RESULT": str(result_file)},
+                          log_file=log)
+        job.unlink(missing_ok=True)
+        if not result_file.exists():
+            tail = log.read_text()[-3000:] if log.exists() else ""
+            raise RuntimeError(f"the RTL simulation did not finish; see {log}\n{tail}")
+        with np.load(result_file) as data:
+            result = RtlResult(outputs=data["outputs"], step_cycles=data["step_cycles"],
+                               first_input=data["first_input"],
+                               last_output=data["last_output"], cycles=int(data["cycles"]))
+        result_file.unlink()
+        return result

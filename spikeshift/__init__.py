@@ -18,5 +18,5 @@ def generate(net, out_dir, *, lanes=None):
 
 def verify(net, x, *, lanes=None, simulator="icarus", build_dir=None, **options):
     """Run the generated Verilog on inputs `x` and compare it with the golden and cycle models."""
-    from .sim.verify import verify as _verify
+    from .gen.verify import verify as _verify
     return _verify(net, x, lanes=lanes, simulator=simulator, build_dir=build_dir, **options)

@@ -1,0 +1,170 @@
+"""The ``spikeshift`` command line (DESIGN.md §7)."""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+def _lanes(text: str):
+    try:
+        parts = [int(p) for p in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--lanes must be an integer or a comma-separated list of integers, "
+            f"not {text!r}") from None
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _save_npz(path: Path, **arrays) -> None:
+    """Write an .npz atomically: a failed run leaves no half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
+    os.close(fd)
+    try:
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load_inputs(path: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"INPUTS {path!r} is not a readable .npy array: {error}") from None
+
+
+def _cmd_generate(args):
+    from .generator import generate
+    from .network import Network
+    net = Network.load(args.net)
+    counts = None
+    if args.inputs:
+        from ..sim.cycles import input_spike_counts
+        from ..sim.golden import trace
+        x = _load_inputs(args.inputs)
+        counts = input_spike_counts(x, trace(net, x))
+    out = generate(net, args.output, lanes=args.lanes, counts=counts)
+    print((out.out_dir / "report.txt").read_text(), end="")
+    print(f"wrote {out.verilog}, {out.out_dir / 'mem'}, {out.out_dir / 'report.json'}")
+    return 0
+
+
+def _cmd_predict(args):
+    from ..sim.golden import trace
+    from .network import Network
+    net = Network.load(args.net)
+    x = _load_inputs(args.inputs)
+    result = trace(net, x)
+    arrays = {"outputs": result.outputs, "classes": result.classes}
+    if args.trace:
+        for index, (spikes, membranes) in enumerate(zip(result.spikes, result.membranes)):
+            arrays[f"layer{index}_spikes"] = spikes
+            arrays[f"layer{index}_membranes"] = membranes
+    _save_npz(args.output, **arrays)
+    print(f"{len(x)} samples -> {args.output} (classes: {np.bincount(result.classes).tolist()})")
+    return 0
+
+
+def _cmd_verify(args):
+    from .network import Network
+    from .verify import verify
+    net = Network.load(args.net)
+    x = _load_inputs(args.inputs)
+    result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
+                    build_dir=args.build_dir, seed=args.seed)
+    if args.output:
+        _save_npz(args.output, outputs=result.outputs, classes=result.classes,
+                  step_cycles=result.step_cycles, latency=result.latency,
+                  expected_outputs=result.expected_outputs,
+                  expected_step_cycles=result.expected_step_cycles,
+                  expected_latency=result.expected_latency, ok=result.ok)
+    if not result.ok:
+        print(f"MISMATCH: {result.first_difference}", file=sys.stderr)
+        print(f"{len(result.mismatches)} differences shown of the first found", file=sys.stderr)
+        return 1
+    print(f"OK: {len(x)} samples, every output ({result.outputs.size} values), every "
+          f"layer-timestep cycle count ({result.step_cycles.size}) "
+          + ("" if args.seed is not None else f"and every latency ({result.latency.size}) ")
+          + "equal the golden and cycle models")
+    print(f"mean latency {result.latency.mean():.1f} cycles per sample")
+    return 0
+
+
+def _cmd_report(args):
+    from .network import Network
+    from .plan import plan_network
+    from .report import build_report, format_report
+    net = Network.load(args.net)
+    counts = None
+    if args.inputs:
+        from ..sim.cycles import input_spike_counts
+        from ..sim.golden import trace
+        x = _load_inputs(args.inputs)
+        counts = input_spike_counts(x, trace(net, x))
+    report = build_report(net, plan_network(net, args.lanes), counts=counts)
+    print(json.dumps(report, indent=1) if args.json else format_report(report), end="")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spikeshift", description=(
+        "Quantized spiking neural networks to verified FPGA accelerators."))
+    sub = parser.add_subparsers(dest="command", required=True)
+    lanes_help = "parallel lanes: one integer for every layer, or one per layer (16,10)"
+
+    p = sub.add_parser("generate", help="Verilog top, memory images and report")
+    p.add_argument("net", metavar="NET.json")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--lanes", type=_lanes, help=lanes_help)
+    p.add_argument("--inputs", metavar="INPUTS.npy", help="add measured activity to the report")
+    p.set_defaults(run=_cmd_generate)
+
+    p = sub.add_parser("predict", help="run the golden model")
+    p.add_argument("net", metavar="NET.json")
+    p.add_argument("inputs", metavar="INPUTS.npy", help="integers, shape (batch, T, input.size)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.npz")
+    p.add_argument("--trace", action="store_true", help="store every layer's spikes and "
+                                                        "membranes per timestep")
+    p.set_defaults(run=_cmd_predict)
+
+    p = sub.add_parser("verify", help="simulate the generated Verilog and compare with the "
+                                      "golden and cycle models")
+    p.add_argument("net", metavar="NET.json")
+    p.add_argument("inputs", metavar="INPUTS.npy")
+    p.add_argument("-o", "--output", metavar="OUT.npz")
+    p.add_argument("--simulator", default="icarus", choices=["icarus", "verilator"])
+    p.add_argument("--lanes", type=_lanes, help=lanes_help)
+    p.add_argument("--seed", type=int, help="random input gaps and output backpressure")
+    p.add_argument("--build-dir", type=Path, help="keep the Verilog and simulation files here")
+    p.set_defaults(run=_cmd_verify)
+
+    p = sub.add_parser("report", help="estimates without synthesis")
+    p.add_argument("net", metavar="NET.json")
+    p.add_argument("--lanes", type=_lanes, help=lanes_help)
+    p.add_argument("--inputs", metavar="INPUTS.npy", help="add measured activity")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_cmd_report)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        print(f"spikeshift {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

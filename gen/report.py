@@ -1,0 +1,112 @@
+"""The generation report (DESIGN.md §8): per layer sizes, memories, lanes, cycles, operations.
+
+Energy figures are first-order estimates from published 45 nm numbers (Horowitz, ISSCC 2014):
+they compare the accelerator's additions with the multiply-accumulates the equivalent ANN
+layer would need, and say nothing about a particular FPGA.
+"""
+
+import numpy as np
+
+from .network import IntWeights, Network, PotWeights
+from .plan import STEP_OVERHEAD, NetworkPlan
+
+__all__ = ["build_report", "format_report", "ENERGY_PJ"]
+
+#: pJ per operation, 45 nm (Horowitz 2014): 32-bit int add and multiply, 64-bit 8 KB SRAM read.
+ENERGY_PJ = {"add32": 0.1, "mul32": 3.1, "sram_read64": 10.0}
+
+
+def _weight_bits(layer) -> int:
+    w = layer.weights
+    if isinstance(w, PotWeights):
+        return max(1, (w.exponent_codes - 1).bit_length()) + 2
+    assert isinstance(w, IntWeights)
+    return w.bits
+
+
+def build_report(net: Network, plan: NetworkPlan, *, counts: np.ndarray | None = None,
+                 rtl_cycles: np.ndarray | None = None) -> dict:
+    """Report data; `counts` (batch, T, layers) of input spikes adds measured figures."""
+    layers = []
+    for index, (layer, lp) in enumerate(zip(net.layers, plan.layers)):
+        code_bits = _weight_bits(layer)
+        entry = {
+            "index": index, "kind": layer.kind, "neurons": layer.size, "fan_in": lp.fan_in,
+            "synapses": lp.fan_in * layer.size,
+            "nonzero_synapses": int(np.count_nonzero(layer.weights.values)),
+            "weight_format": layer.weights.format, "weight_code_bits": code_bits,
+            "weight_memory": {"depth": lp.chunks * lp.fan_in, "width": lp.lanes * code_bits,
+                              "bits": lp.chunks * lp.fan_in * lp.lanes * code_bits},
+            "membrane_memory_bits": lp.chunks * lp.lanes * layer.neuron.v.bits,
+            "lanes": lp.lanes, "chunks": lp.chunks,
+            "accumulator_bits": lp.accumulator.bits, "v_bits": layer.neuron.v.bits,
+            "input_value_bits": lp.in_value.bits,
+            "cycle_formula": f"{lp.chunks} * (n_spikes + 1) + {STEP_OVERHEAD}",
+            "worst_case_cycles_per_timestep": int(lp.step_cycles(lp.fan_in)),
+            "multipliers": lp.multipliers,
+        }
+        worst_sops = net.timesteps * lp.fan_in * layer.size
+        entry["worst_case_sops_per_inference"] = worst_sops
+        if counts is not None:
+            n = counts[..., index]
+            entry["mean_input_spikes_per_timestep"] = float(n.mean())
+            entry["sops_per_inference"] = float(n.sum(axis=1).mean() * layer.size)
+            entry["model_cycles_per_inference"] = float(lp.step_cycles(n).sum(axis=1).mean())
+            entry["ideal_cycles_per_inference"] = float(
+                n.sum(axis=1).mean() * layer.size / lp.lanes)
+            if rtl_cycles is not None:
+                entry["rtl_cycles_per_inference"] = float(rtl_cycles[..., index].sum(axis=1)
+                                                          .mean())
+        layers.append(entry)
+    sops = sum(e.get("sops_per_inference", e["worst_case_sops_per_inference"]) for e in layers)
+    macs = sum(e["synapses"] for e in layers)
+    words = sum(net.timesteps * lp.chunks * lp.fan_in for lp in plan.layers)
+    report = {
+        "network": net.name, "timesteps": net.timesteps, "input_size": net.input.size,
+        "input_bits": net.input.bits, "output_mode": net.output.mode,
+        "result_bits": plan.result.bits, "layers": layers,
+        "totals": {
+            "weight_memory_bits": sum(e["weight_memory"]["bits"] for e in layers),
+            "multipliers": sum(e["multipliers"] for e in layers),
+            "sops_per_inference": sops,
+            "energy_pj_per_inference": round(sops * ENERGY_PJ["add32"]
+                                             + words * ENERGY_PJ["sram_read64"] / 4, 1),
+            "ann_mac_energy_pj": round(macs * (ENERGY_PJ["add32"] + ENERGY_PJ["mul32"]), 1),
+        },
+        "energy_model": "45 nm first-order estimate (Horowitz 2014): SOPs x 32-bit add + "
+                        "weight-word reads; ANN: one 32-bit MAC per synapse",
+    }
+    if counts is not None:
+        report["totals"]["measured_on_samples"] = int(counts.shape[0])
+    return report
+
+
+def format_report(report: dict) -> str:
+    """The report as a readable table."""
+    lines = [f"spikeshift report: {report['network']}  (T = {report['timesteps']}, input "
+             f"{report['input_size']} x {report['input_bits']} bit, output "
+             f"{report['output_mode']})", ""]
+    head = (f"{'layer':>5} {'neurons':>7} {'synapses':>9} {'weights':>8} {'wmem bits':>10} "
+            f"{'lanes':>5} {'acc':>4} {'cycles per timestep':>24} {'SOPs/inf':>10} {'mult':>4}")
+    lines += [head, "-" * len(head)]
+    for e in report["layers"]:
+        sops = e.get("sops_per_inference", e["worst_case_sops_per_inference"])
+        weights = f"{e['weight_format']}{e['weight_code_bits']}"
+        lines.append(f"{e['index']:>5} {e['neurons']:>7} {e['synapses']:>9} {weights:>8} "
+                     f"{e['weight_memory']['bits']:>10} {e['lanes']:>5} "
+                     f"{e['accumulator_bits']:>4} {e['cycle_formula']:>24} {sops:>10.0f} "
+                     f"{e['multipliers']:>4}")
+    t = report["totals"]
+    lines += ["", f"weight memory: {t['weight_memory_bits']} bits; multipliers (DSP): "
+                  f"{t['multipliers']}",
+              f"estimated energy per inference: {t['energy_pj_per_inference']} pJ "
+              f"(equivalent ANN MACs: {t['ann_mac_energy_pj']} pJ; {report['energy_model']})"]
+    for e in report["layers"]:
+        if "model_cycles_per_inference" in e:
+            rtl = e.get("rtl_cycles_per_inference")
+            lines.append(f"layer {e['index']}: {e['mean_input_spikes_per_timestep']:.1f} input "
+                         f"spikes per timestep; cycles per inference: ideal "
+                         f"{e['ideal_cycles_per_inference']:.0f}, model "
+                         f"{e['model_cycles_per_inference']:.0f}"
+                         + (f", RTL {rtl:.0f}" if rtl is not None else ""))
+    return "\n".join(lines) + "\n"
