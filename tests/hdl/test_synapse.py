@@ -1,0 +1,45 @@
+# amaranth: UnusedElaboratable=no
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+from spikeshift.gen.formats import IntFormat, UIntFormat
+from spikeshift.gen.network import IntWeights, PotWeights
+from spikeshift.hdl.layouts import weight_code
+from spikeshift.hdl.synapse import IntProduct, PotShifter
+
+
+def rtl_products(dut, weights, cases):
+    out = []
+
+    async def bench(ctx):
+        for value, w in cases:
+            ctx.set(dut.value, value)
+            ctx.set(dut.code, weight_code(weights, w))
+            await ctx.delay(1e-9)
+            out.append(ctx.get(dut.addend))
+
+    sim = Simulator(dut)
+    sim.add_testbench(bench)
+    sim.run()
+    return np.array(out)
+
+
+@pytest.mark.parametrize("e_min, e_max, value_bits", [(0, 0, 1), (0, 5, 1), (2, 4, 3),
+                                                      (1, 6, 4)])
+def test_pot_shifter_computes_value_times_pot_weight(e_min, e_max, value_bits):
+    pot = [0] + [s * (1 << e) for e in range(e_min, e_max + 1) for s in (1, -1)]
+    weights = PotWeights(e_min=e_min, e_max=e_max, values=[pot])
+    cases = [(v, w) for v in range(1 << value_bits) for w in pot]
+    addend = IntFormat(bits=value_bits + e_max + 2)
+    dut = PotShifter(weights, UIntFormat(bits=value_bits), addend)
+    np.testing.assert_array_equal(rtl_products(dut, weights, cases), [v * w for v, w in cases])
+
+
+@pytest.mark.parametrize("bits, value_bits", [(4, 1), (5, 3)])
+def test_int_product_computes_value_times_weight(bits, value_bits):
+    ints = list(range(-(1 << (bits - 1)), 1 << (bits - 1)))
+    weights = IntWeights(bits=bits, values=[ints])
+    cases = [(v, w) for v in range(1 << value_bits) for w in ints]
+    dut = IntProduct(weights, UIntFormat(bits=value_bits), IntFormat(bits=bits + value_bits + 1))
+    np.testing.assert_array_equal(rtl_products(dut, weights, cases), [v * w for v, w in cases])

@@ -1,0 +1,161 @@
+import numpy as np
+import pytest
+
+from spikeshift import predict, trace
+from spikeshift.gen.formats import IntFormat
+from spikeshift.gen.network import (
+    DenseLayer, InputSpec, IntWeights, Network, Neuron, OutputSpec, PotWeights, ShiftLeak,
+    SubtractLeak,
+)
+from spikeshift.gen.synthetic import random_inputs, random_network
+from spikeshift.sim.golden import ref_leak
+
+from .reference import loop_reference
+
+
+def one_layer(neuron, weights, *, bias=None, bits=4, mode="membrane", timesteps=1, fan_in=1):
+    values = np.array(weights).reshape(-1, fan_in)
+    layer = DenseLayer(size=values.shape[0], weights=IntWeights(bits=12, values=values),
+                       neuron=neuron, bias=bias)
+    return Network(name="hand", timesteps=timesteps, input=InputSpec(size=fan_in, bits=bits),
+                   layers=(layer,), output=OutputSpec(mode=mode))
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_golden_model_equals_loop_reference_on_random_networks(seed):
+    rng = np.random.default_rng(seed)
+    net = random_network(rng)
+    x = random_inputs(rng, net, 4)
+    outputs, classes = predict(net, x)
+    ref_outputs, ref_classes = loop_reference(net, x)
+    np.testing.assert_array_equal(outputs, ref_outputs)
+    np.testing.assert_array_equal(classes, ref_classes)
+
+
+def test_random_networks_cover_every_option():
+    seen = set()
+    for seed in range(300):
+        net = random_network(np.random.default_rng(seed))
+        for layer in net.layers:
+            n = layer.neuron
+            seen |= {n.model, n.reset if n.fires else "-", type(n.leak).__name__,
+                     layer.weights.format, f"S{n.spike_bits}", net.output.mode,
+                     "bias" if layer.bias is not None else "nobias",
+                     "vinit-array" if isinstance(n.v_init, np.ndarray) else "vinit-scalar"}
+    assert {"if", "lif", "integrator", "subtract", "zero", "none", "ShiftLeak", "SubtractLeak",
+            "NoneType", "pot", "int", "S1", "S2", "S3", "spike_count", "membrane", "bias",
+            "nobias", "vinit-array", "vinit-scalar"} <= seen
+
+
+def test_random_networks_fire_and_saturate():
+    fired = saturated = 0
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        net = random_network(rng)
+        result = trace(net, random_inputs(rng, net, 4))
+        fired += sum(int(s.any()) for s in result.spikes)
+        for layer, v in zip(net.layers, result.membranes):
+            saturated += int((v == layer.neuron.v.max).any() | (v == layer.neuron.v.min).any())
+    assert fired > 100 and saturated > 10
+
+
+def test_shift_leak_rounds_toward_minus_infinity():
+    neuron = Neuron(model="lif", v=IntFormat(bits=8), threshold=100, leak=ShiftLeak(shift=1))
+    np.testing.assert_array_equal(ref_leak(np.array([7, -3, -1, 1, 0]), neuron),
+                                  [4, -1, 0, 1, 0])
+
+
+def test_subtract_leak_never_crosses_zero():
+    neuron = Neuron(model="lif", v=IntFormat(bits=8), threshold=100,
+                    leak=SubtractLeak(amount=5))
+    np.testing.assert_array_equal(ref_leak(np.array([7, 3, -3, -9, 0]), neuron),
+                                  [2, 0, 0, -4, 0])
+
+
+def test_first_timestep_leaks_v_init():
+    neuron = Neuron(model="lif", v=IntFormat(bits=8), threshold=100, leak=ShiftLeak(shift=1),
+                    v_init=-5)
+    net = one_layer(neuron, [1])
+    # -5 - (-5 >> 1) = -5 + 3 = -2, plus input 3 -> 1
+    assert predict(net, [[[3]]])[0].tolist() == [[1]]
+
+
+@pytest.mark.parametrize("x, expected", [(15, 127), (0, -128)])
+def test_membrane_saturates_at_both_ends(x, expected):
+    neuron = Neuron(model="integrator", v=IntFormat(bits=8), v_init=-120)
+    net = one_layer(neuron, [-20 if expected < 0 else 100], timesteps=3)
+    inputs = np.full((1, 3, 1), x if expected > 0 else 1)
+    assert predict(net, inputs)[0].tolist() == [[expected]]
+
+
+def test_multi_bit_spikes_are_floor_of_v_over_threshold_capped():
+    neuron = Neuron(model="if", v=IntFormat(bits=10), threshold=8, spike_bits=2,
+                    reset="subtract")
+    net = one_layer(neuron, [[1], [2], [3]], bits=4)
+    result = trace(net, [[[13]]])
+    # v = 13, 26, 39 -> floor(v / 8) = 1, 3, 4 -> capped to 3
+    assert result.spikes[0].tolist() == [[[1, 3, 3]]]
+    assert result.membranes[0].tolist() == [[[5, 2, 15]]]
+
+
+@pytest.mark.parametrize("reset, v_after", [("subtract", 3), ("zero", 0), ("none", 13)])
+def test_each_reset_mode(reset, v_after):
+    neuron = Neuron(model="if", v=IntFormat(bits=8), threshold=10, reset=reset)
+    result = trace(one_layer(neuron, [13]), [[[1]]])
+    assert result.spikes[0].tolist() == [[[1]]]
+    assert result.membranes[0].tolist() == [[[v_after]]]
+
+
+def test_firing_is_at_threshold_inclusive():
+    neuron = Neuron(model="if", v=IntFormat(bits=8), threshold=10)
+    assert trace(one_layer(neuron, [[10], [9]]), [[[1]]]).spikes[0].tolist() == [[[1, 0]]]
+
+
+def test_per_neuron_v_init_and_bias_every_timestep():
+    neuron = Neuron(model="integrator", v=IntFormat(bits=12), v_init=[5, -7])
+    net = one_layer(neuron, [[1], [2]], bias=[3, -1], timesteps=4)
+    # v_j = v_init_j + T * (w_j * x + b_j)
+    assert predict(net, np.ones((1, 4, 1), int) * 2)[0].tolist() == [[5 + 4 * 5, -7 + 4 * 3]]
+
+
+def test_spike_count_output_sums_spike_values():
+    neuron = Neuron(model="if", v=IntFormat(bits=8), threshold=4, spike_bits=2)
+    net = one_layer(neuron, [[1]], mode="spike_count", timesteps=3)
+    # v: 6 -> s 1, v 2; 8 -> s 2, v 0; 6 -> s 1 -> count 4
+    assert predict(net, [[[6], [6], [6]]])[0].tolist() == [[4]]
+
+
+def test_argmax_ties_pick_the_lowest_index():
+    neuron = Neuron(model="integrator", v=IntFormat(bits=8))
+    outputs, classes = predict(one_layer(neuron, [[2], [3], [3]]), [[[1]]])
+    assert outputs.tolist() == [[2, 3, 3]] and classes.tolist() == [1]
+
+
+def test_layers_see_the_previous_layers_spikes_of_the_same_timestep():
+    hidden = DenseLayer(size=1, weights=PotWeights(e_min=0, e_max=0, values=[[1]]),
+                        neuron=Neuron(model="if", v=IntFormat(bits=8), threshold=1))
+    out = DenseLayer(size=1, weights=PotWeights(e_min=2, e_max=2, values=[[4]]),
+                     neuron=Neuron(model="integrator", v=IntFormat(bits=8)))
+    net = Network(name="chain", timesteps=2, input=InputSpec(size=1, bits=1),
+                  layers=(hidden, out), output=OutputSpec(mode="membrane"))
+    result = trace(net, [[[1], [0]]])
+    assert result.membranes[1].tolist() == [[[4], [4]]]
+
+
+def test_golden_model_rejects_inputs_out_of_range_and_misshapen():
+    neuron = Neuron(model="integrator", v=IntFormat(bits=8))
+    net = one_layer(neuron, [[1]], bits=2, timesteps=2)
+    with pytest.raises(ValueError, match=r"^inputs must have shape \(batch, 2, 1\), "
+                                         r"not \(2, 1\)$"):
+        predict(net, np.zeros((2, 1), int))
+    with pytest.raises(ValueError, match=r"^inputs\[0, 1, 0\] must be in \[0, 3\] for "
+                                         r"input.bits=2, not 4$"):
+        predict(net, [[[1], [4]]])
+
+
+def test_golden_model_is_fast_on_a_dataset_sized_batch():
+    rng = np.random.default_rng(0)
+    net = random_network(rng, max_size=64)
+    x = random_inputs(rng, net, 2000)
+    outputs, _ = predict(net, x)
+    assert outputs.shape == (2000, net.n_out)

@@ -1,0 +1,64 @@
+import json
+
+import numpy as np
+import pytest
+
+from spikeshift import predict, trace
+from spikeshift.gen.cli import main
+from spikeshift.gen.synthetic import random_inputs, random_network
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(11)
+    net = random_network(rng)
+    x = random_inputs(rng, net, 4)
+    net.save(tmp_path / "net.json")
+    np.save(tmp_path / "x.npy", x)
+    return net, x, tmp_path
+
+
+def test_predict_writes_outputs_classes_and_trace(files):
+    net, x, tmp = files
+    assert main(["predict", str(tmp / "net.json"), str(tmp / "x.npy"), "-o",
+                 str(tmp / "out.npz"), "--trace"]) == 0
+    out = np.load(tmp / "out.npz")
+    outputs, classes = predict(net, x)
+    np.testing.assert_array_equal(out["outputs"], outputs)
+    np.testing.assert_array_equal(out["classes"], classes)
+    result = trace(net, x)
+    for i in range(len(net.layers)):
+        np.testing.assert_array_equal(out[f"layer{i}_spikes"], result.spikes[i])
+        np.testing.assert_array_equal(out[f"layer{i}_membranes"], result.membranes[i])
+
+
+def test_report_prints_per_layer_table_and_json(files, capsys):
+    net, x, tmp = files
+    assert main(["report", str(tmp / "net.json"), "--json", "--inputs", str(tmp / "x.npy")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [e["neurons"] for e in report["layers"]] == [layer.size for layer in net.layers]
+    pot = [e for e in report["layers"] if e["weight_format"] == "pot"]
+    assert all(e["multipliers"] == 0 for e in pot)
+
+
+def test_bad_description_exits_2_with_the_field_path_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "net.json").write_text(json.dumps({"format": "spikeshift-network"}))
+    np.save(tmp_path / "x.npy", np.zeros((1, 1, 1), int))
+    assert main(["predict", str(tmp_path / "net.json"), str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "out.npz")]) == 2
+    assert capsys.readouterr().err == "spikeshift predict: error: version is required\n"
+    assert not (tmp_path / "out.npz").exists()
+
+
+@pytest.mark.cocotb
+def test_generate_and_verify_commands(files, capsys):
+    net, x, tmp = files
+    assert main(["generate", str(tmp / "net.json"), "-o", str(tmp / "gen")]) == 0
+    assert (tmp / "gen" / "spikeshift_top.v").read_text().count("module spikeshift_top(") == 1
+    assert len(list((tmp / "gen" / "mem").glob("*.hex"))) == len(net.layers)
+    assert main(["verify", str(tmp / "net.json"), str(tmp / "x.npy"), "-o",
+                 str(tmp / "v.npz")]) == 0
+    out = np.load(tmp / "v.npz")
+    np.testing.assert_array_equal(out["outputs"], predict(net, x)[0])
+    assert out["step_cycles"].shape == (len(x), net.timesteps, len(net.layers))
+    assert bool(out["ok"])
