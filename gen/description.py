@@ -15,8 +15,16 @@ import numpy as np
 
 from .formats import IntFormat
 from .network import (
-    DenseLayer, InputSpec, IntWeights, Network, Neuron, OutputSpec, PotWeights, ShiftLeak,
-    SubtractLeak, check_choice,
+    DenseLayer,
+    InputSpec,
+    IntWeights,
+    Network,
+    Neuron,
+    OutputSpec,
+    PotWeights,
+    ShiftLeak,
+    SubtractLeak,
+    check_choice,
 )
 
 __all__ = ["FORMAT", "VERSION", "load_network", "save_network", "network_from_dict",

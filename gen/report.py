@@ -83,9 +83,10 @@ def build_report(net: Network, plan: NetworkPlan, *, counts: np.ndarray | None =
 
 def format_report(report: dict) -> str:
     """The report as a readable table."""
-    lines = [f"spikeshift report: {report['network']}  (T = {report['timesteps']}, input "
+    title = (f"spikeshift report: {report['network']}  (T = {report['timesteps']}, input "
              f"{report['input_size']} x {report['input_bits']} bit, output "
-             f"{report['output_mode']})", ""]
+             f"{report['output_mode']})")
+    lines = [title, ""]
     head = (f"{'layer':>5} {'neurons':>7} {'synapses':>9} {'weights':>8} {'wmem bits':>10} "
             f"{'lanes':>5} {'acc':>4} {'cycles per timestep':>24} {'SOPs/inf':>10} {'mult':>4}")
     lines += [head, "-" * len(head)]
@@ -97,10 +98,11 @@ def format_report(report: dict) -> str:
                      f"{e['accumulator_bits']:>4} {e['cycle_formula']:>24} {sops:>10.0f} "
                      f"{e['multipliers']:>4}")
     t = report["totals"]
-    lines += ["", f"weight memory: {t['weight_memory_bits']} bits; multipliers (DSP): "
-                  f"{t['multipliers']}",
-              f"estimated energy per inference: {t['energy_pj_per_inference']} pJ "
-              f"(equivalent ANN MACs: {t['ann_mac_energy_pj']} pJ; {report['energy_model']})"]
+    lines += ["", (f"weight memory: {t['weight_memory_bits']} bits; multipliers (DSP): "
+                   f"{t['multipliers']}"),
+              (f"estimated energy per inference: {t['energy_pj_per_inference']} pJ "
+               f"(equivalent ANN MACs: {t['ann_mac_energy_pj']} pJ)"),
+              f"  energy model: {report['energy_model']}"]
     for e in report["layers"]:
         if "model_cycles_per_inference" in e:
             rtl = e.get("rtl_cycles_per_inference")

@@ -8,7 +8,14 @@ import numpy as np
 
 from .formats import IntFormat, unsigned_bits_for
 from .network import (
-    DenseLayer, InputSpec, IntWeights, Network, Neuron, OutputSpec, PotWeights, ShiftLeak,
+    DenseLayer,
+    InputSpec,
+    IntWeights,
+    Network,
+    Neuron,
+    OutputSpec,
+    PotWeights,
+    ShiftLeak,
     SubtractLeak,
 )
 

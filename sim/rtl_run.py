@@ -12,6 +12,7 @@ from ..gen.plan import NetworkPlan
 __all__ = ["RtlResult", "RtlSimulation", "SIMULATORS"]
 
 from ..gen.verilog import TOPLEVEL
+
 SIMULATORS = ("icarus", "verilator")
 
 

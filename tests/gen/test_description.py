@@ -59,8 +59,8 @@ def edited(path, value):
     (("layers", 0, "size"), 3, ValueError,
      r"layers[0].weights.values must have one row per neuron (3), not 2"),
     (("layers", 0, "neuron", "colour"), "red", ValueError,
-     r"layers[0].neuron.colour is not a known field; allowed: 'model', 'v_bits', "
-     r"'threshold', 'leak', 'reset', 'v_init', 'spike_bits'"),
+     (r"layers[0].neuron.colour is not a known field; allowed: 'model', 'v_bits', "
+      r"'threshold', 'leak', 'reset', 'v_init', 'spike_bits'")),
     (("layers", 0, "neuron", "reset"), "hard", ValueError,
      r"layers[0].neuron.reset must be one of 'subtract', 'zero', 'none', not 'hard'"),
     (("layers", 0, "neuron", "model"), "lif", ValueError,
@@ -68,18 +68,18 @@ def edited(path, value):
     (("layers", 0, "neuron", "leak"), {"shift": 0}, ValueError,
      r"layers[0].neuron.leak.shift must be an integer in [1, 62], not 0"),
     (("layers", 0, "neuron", "leak"), {"decay": 0.9}, ValueError,
-     "layers[0].neuron.leak must be null, {\"shift\": k} or {\"subtract\": c}, "
-     "not {'decay': 0.9}"),
+     ("layers[0].neuron.leak must be null, {\"shift\": k} or {\"subtract\": c}, "
+      "not {'decay': 0.9}")),
     (("layers", 0, "neuron", "v_init"), [8, 4096], ValueError,
-     r"layers[0].neuron.v_init[1] must be an integer in [-2048, 2047] for v_bits=12, "
-     r"not 4096"),
+     (r"layers[0].neuron.v_init[1] must be an integer in [-2048, 2047] for v_bits=12, "
+      r"not 4096")),
     (("layers", 0, "neuron", "v_init"), [8], ValueError,
      r"layers[0].neuron.v_init must hold one value per neuron (2), not 1"),
     (("layers", 0, "bias"), [1, 2, 3], ValueError,
      r"layers[0].bias must hold one value per neuron (2), not 3"),
     (("layers", 0, "neuron", "model"), "integrator", ValueError,
-     r"layers[0].neuron.model 'integrator' is only allowed in the last layer, "
-     r"not in layer 0 of 2"),
+     (r"layers[0].neuron.model 'integrator' is only allowed in the last layer, "
+      r"not in layer 0 of 2")),
     (("layers", 0, "kind"), "conv3d", ValueError,
      r"layers[0].kind must be one of 'dense', not 'conv3d'"),
     (("input", "bits"), 0, ValueError, r"input.bits must be an integer in [1, 16], not 0"),

@@ -4,7 +4,14 @@ import pytest
 from spikeshift import predict, trace
 from spikeshift.gen.formats import IntFormat
 from spikeshift.gen.network import (
-    DenseLayer, InputSpec, IntWeights, Network, Neuron, OutputSpec, PotWeights, ShiftLeak,
+    DenseLayer,
+    InputSpec,
+    IntWeights,
+    Network,
+    Neuron,
+    OutputSpec,
+    PotWeights,
+    ShiftLeak,
     SubtractLeak,
 )
 from spikeshift.gen.synthetic import random_inputs, random_network

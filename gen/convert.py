@@ -1,0 +1,96 @@
+"""ANN-to-SNN conversion of QCFS-trained MLPs (PASCAL style) and power-of-two quantization.
+
+A QCFS activation ``h(z) = λ * clip(floor(z * L / λ + 1/2) / L, 0, 1)`` becomes an IF neuron
+with threshold θ = λ / σ, reset by subtraction and ``v_init = θ / 2``, where σ is the layer's
+power-of-two scale (ANN units per integer unit of current). A layer's integer weights are
+``PoT(w * r / σ)``, r being what one unit of its input stands for in the ANN: ``1 / x_max``
+for direct integer input, λ of the previous layer for spikes. The read-out is an integrator
+whose final membrane is proportional to the ANN logits.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .formats import IntFormat, signed_bits_for
+from .network import DenseLayer, InputSpec, Network, Neuron, OutputSpec, PotWeights
+
+__all__ = ["pot_scale", "pot_round", "pot_fake_quantize", "LayerError", "qcfs_mlp_to_network"]
+
+
+def pot_scale(w: np.ndarray, e_max: int) -> float:
+    """The power-of-two scale σ that maps the largest |w| to at most 2**e_max."""
+    peak = float(np.abs(w).max())
+    if peak == 0:
+        return 1.0
+    return float(2.0 ** np.ceil(np.log2(peak / (1 << e_max))))
+
+
+def pot_round(u: np.ndarray, e_max: int) -> np.ndarray:
+    """Nearest value in {0, ±1, ±2, ..., ±2**e_max} to each element of `u` (integers)."""
+    mag = np.abs(u)
+    e = np.floor(np.log2(np.maximum(mag, 1e-30)))
+    e = np.where(mag >= 1.5 * 2.0 ** e, e + 1, e)
+    e = np.clip(e, 0, e_max)
+    values = np.where(mag < 0.5, 0, np.sign(u) * 2.0 ** e)
+    return values.astype(np.int64)
+
+
+def pot_fake_quantize(w: np.ndarray, r: float, e_max: int) -> np.ndarray:
+    """Float weights as the converted network will see them: PoT(w r / σ) σ / r."""
+    sigma = pot_scale(w * r, e_max)
+    return pot_round(w * r / sigma, e_max) * sigma / r
+
+
+@dataclass(frozen=True)
+class LayerError:
+    """What quantizing one layer changed: relative RMS weight error and zeroed weights."""
+
+    scale: float
+    weight_rms_error: float
+    zeroed: float
+    threshold_error: float
+
+
+def qcfs_mlp_to_network(weights, biases, clips, *, input_bits: int, timesteps: int,
+                        e_max: int = 7, name: str = "qcfs-mlp") -> tuple[Network, list]:
+    """Convert a QCFS MLP (``weights[l]`` of shape (out, in), ``clips[l]`` = λ per hidden
+    layer) into an IF network with PoT weights and an integrator read-out.
+
+    Returns the network and one `LayerError` per layer.
+    """
+    r = 1.0 / ((1 << input_bits) - 1)
+    in_max = (1 << input_bits) - 1
+    layers, errors = [], []
+    for index, (w, b) in enumerate(zip(weights, biases)):
+        last = index == len(weights) - 1
+        w = np.asarray(w, np.float64)
+        sigma = pot_scale(w * r, e_max)
+        values = pot_round(w * r / sigma, e_max)
+        bias = np.rint(np.asarray(b) / sigma).astype(np.int64)
+        rms = float(np.sqrt(np.mean((values * sigma - w * r) ** 2)) /
+                    max(np.sqrt(np.mean((w * r) ** 2)), 1e-30))
+        pos = np.where(values > 0, values, 0).sum(1) * in_max + np.maximum(bias, 0)
+        neg = np.where(values < 0, values, 0).sum(1) * in_max + np.minimum(bias, 0)
+        swing = timesteps * int(max(pos.max(), -neg.min(), 1))
+        if last:
+            neuron = Neuron(model="integrator", v=IntFormat(bits=signed_bits_for(-swing, swing)))
+            theta_error = 0.0
+        else:
+            theta_exact = clips[index] / sigma
+            theta = max(1, int(round(theta_exact)))
+            theta_error = abs(theta - theta_exact) / theta_exact
+            neuron = Neuron(model="if", threshold=theta, reset="subtract", v_init=theta // 2,
+                            v=IntFormat(bits=signed_bits_for(-swing, theta + swing)))
+        layers.append(DenseLayer(size=w.shape[0], weights=PotWeights(e_min=0, e_max=e_max,
+                                                                     values=values),
+                                 bias=bias if bias.any() else None, neuron=neuron))
+        errors.append(LayerError(scale=sigma, weight_rms_error=rms,
+                                 zeroed=float(np.mean((values == 0) & (w != 0))),
+                                 threshold_error=theta_error))
+        if not last:
+            r, in_max = clips[index], 1
+    net = Network(name=name, timesteps=timesteps, input=InputSpec(size=weights[0].shape[1],
+                                                                  bits=input_bits),
+                  layers=tuple(layers), output=OutputSpec(mode="membrane"))
+    return net, errors
