@@ -18,11 +18,12 @@ def _retrigger_at_time_zero(text: str) -> str:
     # FIXME: amaranth-lang/amaranth#1629. Yosys makes every `always @*` block sensitive to an
     # auto register initialised to 0 so that simulators evaluate it at time 0; Icarus applies
     # the initialiser before the blocks wait, so a block whose inputs never change stays X.
-    # Toggling the register once after time 0 evaluates every block; synthesis skips it.
+    # Toggling the register once after time 0 evaluates every block; synthesis tools define
+    # SYNTHESIS and skip it.
     def add_toggle(match):
         indent, name = match.group(1), match.group(2)
-        return (f"{match.group(0)}\n{indent}// synopsys translate_off\n"
-                f"{indent}initial #1 {name}  = 1;\n{indent}// synopsys translate_on")
+        return (f"{match.group(0)}\n`ifndef SYNTHESIS\n"
+                f"{indent}initial #1 {name}  = 1;\n`endif")
     return _AUTO_TRIGGER.sub(add_toggle, text)
 
 

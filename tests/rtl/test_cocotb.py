@@ -56,3 +56,14 @@ def test_a_one_bit_change_in_the_golden_model_fails_verification(tmp_path, monke
     assert not result.ok
     assert result.first_difference.startswith(("output differs at sample",
                                                "cycles differs at sample"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(2))
+def test_generated_verilog_under_verilator(seed, tmp_path):
+    rng = np.random.default_rng(5000 + seed)
+    net = random_network(rng)
+    x = random_inputs(rng, net, 5)
+    result = spikeshift.verify(net, x, simulator="verilator", build_dir=tmp_path,
+                               progress=False)
+    assert result.ok, result.first_difference
