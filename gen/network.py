@@ -81,7 +81,7 @@ class ShiftLeak:
     shift: int
 
     def __post_init__(self):
-        check_int("shift", self.shift, 1, 62)
+        check_int("shift", self.shift, 0, 62)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +91,7 @@ class SubtractLeak:
     amount: int
 
     def __post_init__(self):
-        check_int("subtract", self.amount, 1, 1 << MAX_V_BITS)
+        check_int("subtract", self.amount, 0, 1 << MAX_V_BITS)
 
 
 Leak = ShiftLeak | SubtractLeak

@@ -62,8 +62,8 @@ def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: i
         v = IntFormat(bits=v_bits)
         leak = None
         if model == "lif" or (model == "integrator" and rng.random() < 0.5):
-            leak = (ShiftLeak(shift=int(rng.integers(1, 5))) if rng.random() < 0.6
-                    else SubtractLeak(amount=int(rng.integers(1, threshold + 2))))
+            leak = (ShiftLeak(shift=int(rng.integers(0, 5))) if rng.random() < 0.6
+                    else SubtractLeak(amount=int(rng.integers(0, threshold + 2))))
         if rng.random() < 0.5:
             v_init = int(rng.integers(v.min // 4, min(threshold, v.max) + 1))
         else:

@@ -61,6 +61,8 @@ def verify(net: Network, x, *, lanes=None, simulator: str = "icarus", build_dir=
     Samples run in chunks of `chunk`, each a fresh simulation, with a progress bar.
     """
     x = check_inputs(net, x)
+    if not len(x):
+        raise ValueError("inputs must hold at least one sample to verify, not 0")
     golden = trace(net, x)
     counts = input_spike_counts(x, golden)
     with tempfile.TemporaryDirectory(prefix="spikeshift-verify-") as tmp:

@@ -65,8 +65,8 @@ def edited(path, value):
      r"layers[0].neuron.reset must be one of 'subtract', 'zero', 'none', not 'hard'"),
     (("layers", 0, "neuron", "model"), "lif", ValueError,
      r"layers[0].neuron.leak must be given for model 'lif', not None"),
-    (("layers", 0, "neuron", "leak"), {"shift": 0}, ValueError,
-     r"layers[0].neuron.leak.shift must be an integer in [1, 62], not 0"),
+    (("layers", 0, "neuron", "leak"), {"shift": -1}, ValueError,
+     r"layers[0].neuron.leak.shift must be an integer in [0, 62], not -1"),
     (("layers", 0, "neuron", "leak"), {"decay": 0.9}, ValueError,
      ("layers[0].neuron.leak must be null, {\"shift\": k} or {\"subtract\": c}, "
       "not {'decay': 0.9}")),

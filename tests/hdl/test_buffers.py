@@ -1,0 +1,122 @@
+# amaranth: UnusedElaboratable=no
+import numpy as np
+from amaranth.sim import Simulator
+
+from spikeshift.gen.formats import IntFormat
+from spikeshift.hdl.input_stage import InputStage
+from spikeshift.hdl.layouts import spike_entry_layout
+from spikeshift.hdl.result_buffer import ResultBuffer
+from spikeshift.hdl.spike_buffer import SpikeBuffer
+
+from .harness import input_beats, stream_get
+
+
+def test_spike_buffer_double_buffers_banked_lists():
+    dut = SpikeBuffer(banks=3, depth=4, entry=spike_entry_layout(4, 2))
+    steps = [[[(1, 1), (5, 2)], [], [(9, 3)]], [[], [], []], [[(0, 1)], [(7, 2)], []]]
+    seen = []
+
+    async def producer(ctx):
+        for step in steps:
+            await ctx.tick().until(dut.w.free)
+            for k in range(max(len(bank) for bank in step) or 1):
+                for b, bank in enumerate(step):
+                    ctx.set(dut.w.en[b], k < len(bank))
+                    if k < len(bank):
+                        ctx.set(dut.w.data[b], {"index": bank[k][0], "value": bank[k][1]})
+                ctx.set(dut.w.commit, k == max(len(bank) for bank in step) - 1 or
+                        not any(step))
+                await ctx.tick()
+            ctx.set(dut.w.en, 0)
+            ctx.set(dut.w.commit, 0)
+
+    async def consumer(ctx):
+        await ctx.tick().repeat(8)                  # let the producer fill both slots
+        assert not ctx.get(dut.w.free)
+        for _ in steps:
+            await ctx.tick().until(dut.r.full)
+            counts = [ctx.get(dut.r.counts[b]) for b in range(3)]
+            entries = []
+            for b, count in enumerate(counts):
+                for k in range(count):
+                    ctx.set(dut.r.bank, b)
+                    ctx.set(dut.r.entry, k)
+                    await ctx.tick()
+                    data = ctx.get(dut.r.data)
+                    entries.append((b, data.index, data.value))
+            seen.append(entries)
+            ctx.set(dut.r.release, 1)
+            await ctx.tick()
+            ctx.set(dut.r.release, 0)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(producer)
+    sim.add_testbench(consumer)
+    sim.run()
+    assert seen == [[(0, 1, 1), (0, 5, 2), (2, 9, 3)], [], [(0, 0, 1), (1, 7, 2)]]
+
+
+def test_input_stage_drops_zero_values_and_commits_on_last():
+    dut = InputStage(index_bits=3, value_bits=2, depth=6)
+    frame = np.array([0, 3, 0, 1, 2, 0])
+    beats = input_beats(frame) + input_beats(np.zeros(6, int))
+    beats.insert(1, {"index": 7, "value": 3, "last": 0})      # beyond the input size
+    writes, commits = [], []
+
+    async def bench(ctx):
+        ctx.set(dut.o_spikes.free, 1)
+        for beat in beats:
+            ctx.set(dut.i_stream.valid, 1)
+            ctx.set(dut.i_stream.payload, beat)
+            await ctx.delay(1e-9)
+            assert ctx.get(dut.i_stream.ready)
+            if ctx.get(dut.o_spikes.en):
+                data = ctx.get(dut.o_spikes.data[0])
+                writes.append((data.index, data.value))
+            commits.append(ctx.get(dut.o_spikes.commit))
+        ctx.set(dut.o_spikes.free, 0)
+        await ctx.delay(1e-9)
+        assert not ctx.get(dut.i_stream.ready)
+
+    sim = Simulator(dut)
+    sim.add_testbench(bench)
+    sim.run()
+    assert writes == [(1, 3), (3, 1), (4, 2)]
+    assert commits == [0, 0, 0, 1, 1]
+
+
+def test_result_buffer_streams_every_value_once_under_backpressure():
+    fmt = IntFormat(bits=9)
+    dut = ResultBuffer(size=5, lanes=2, fmt=fmt)
+    samples = [[-256, 3, 255, -1, 7], [1, 2, 3, 4, 5]]
+    received = []
+    rng = np.random.default_rng(0)
+
+    async def writer(ctx):
+        for values in samples:
+            await ctx.tick().until(dut.w.free)
+            for chunk in range(3):
+                ctx.set(dut.w.en, 1)
+                ctx.set(dut.w.chunk, chunk)
+                for lane in range(2):
+                    j = chunk * 2 + lane
+                    ctx.set(dut.w.values[lane], values[j] if j < 5 else 0)
+                ctx.set(dut.w.commit, chunk == 2)
+                await ctx.tick()
+            ctx.set(dut.w.en, 0)
+            ctx.set(dut.w.commit, 0)
+
+    async def reader(ctx):
+        for _ in range(10):
+            if idle := int(rng.integers(0, 3)):
+                await ctx.tick().repeat(idle)
+            beat = await stream_get(ctx, dut.o_stream)
+            received.append((beat.value, beat.last))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(writer)
+    sim.add_testbench(reader)
+    sim.run()
+    assert received == [(v, int(j == 4)) for values in samples for j, v in enumerate(values)]
