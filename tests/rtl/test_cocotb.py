@@ -63,3 +63,13 @@ def test_a_one_bit_change_in_the_golden_model_fails_verification(tmp_path, monke
     result = spikeshift.verify(net, x, build_dir=tmp_path / "mutated", progress=False)
     assert not result.ok
     assert result.first_difference == "output differs at sample 0, neuron 0: RTL 4, model 3"
+
+
+@pytest.mark.slow
+def test_generated_verilog_under_verilator(tmp_path):
+    rng = np.random.default_rng(5000)
+    net = random_network(rng)
+    x = random_inputs(rng, net, 5)
+    result = spikeshift.verify(net, x, simulator="verilator", build_dir=tmp_path,
+                               progress=False)
+    assert result.ok, result.first_difference
