@@ -116,6 +116,26 @@ def _cmd_report(args):
     return 0
 
 
+def _cmd_import(args):
+    from .nir_import import PRESETS, Conventions, import_nir
+    base = PRESETS[args.preset]
+    fields = {"dt": base.dt, "reset": base.reset, "reset_delay": base.reset_delay,
+              "fire": base.fire, "infinite_tau_gain": base.infinite_tau_gain}
+    for key in ("dt", "reset", "reset_delay", "fire"):
+        if getattr(args, key) is not None:
+            fields[key] = getattr(args, key)
+    result = import_nir(args.model, conventions=Conventions(**fields), timesteps=args.timesteps,
+                        input_bits=args.input_bits, weights=args.weights, lossy=args.lossy,
+                        weight_bits=args.weight_bits, output=args.output_mode,
+                        name=Path(args.model).stem)
+    result.network.save(args.output)
+    for note in result.notes:
+        print("  " + ", ".join(f"{k}: {v}" for k, v in note.items()))
+    print(f"wrote {args.output}: {len(result.network.layers)} layers, "
+          f"{[layer.size for layer in result.network.layers]} neurons")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spikeshift", description=(
         "Quantized spiking neural networks to verified FPGA accelerators."))
@@ -147,6 +167,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random input gaps and output backpressure")
     p.add_argument("--build-dir", type=Path, help="keep the Verilog and simulation files here")
     p.set_defaults(run=_cmd_verify)
+
+    p = sub.add_parser("import", help="NIR graph -> network description (exact, or refused)")
+    p.add_argument("model", metavar="MODEL.nir")
+    p.add_argument("-o", "--output", required=True, metavar="NET.json")
+    p.add_argument("--preset", required=True, choices=["snntorch", "norse", "spikingjelly"],
+                   help="the exporting framework's conventions")
+    p.add_argument("--timesteps", required=True, type=int)
+    p.add_argument("--input-bits", type=int, default=1)
+    p.add_argument("--dt", type=float, help="seconds per timestep (overrides the preset)")
+    p.add_argument("--reset", choices=["subtract", "zero", "nir"], help="reset rule")
+    p.add_argument("--reset-delay", action=argparse.BooleanOptionalAction, default=None,
+                   help="the reset takes effect one timestep late (snnTorch's default)")
+    p.add_argument("--fire", choices=[">", ">="], help="comparison with the threshold")
+    p.add_argument("--weights", choices=["int", "pot"], default="int")
+    p.add_argument("--weight-bits", type=int, default=8, help="with --lossy: int weight range")
+    p.add_argument("--lossy", action="store_true",
+                   help="quantize what cannot be exact (reported) instead of refusing")
+    p.add_argument("--output-mode", choices=["spike_count", "membrane"])
+    p.set_defaults(run=_cmd_import)
 
     p = sub.add_parser("report", help="estimates without synthesis")
     p.add_argument("net", metavar="NET.json")

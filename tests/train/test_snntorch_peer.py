@@ -1,0 +1,141 @@
+"""Acceptance against a peer: snnTorch simulates, spikeshift imports its NIR export."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+snn = pytest.importorskip("snntorch")
+export_nir = pytest.importorskip("snntorch.export_nir")
+
+import spikeshift  # noqa: E402
+from spikeshift.gen.cli import main  # noqa: E402
+from spikeshift.gen.nir_import import PRESETS, Conventions, ImportError_, import_nir  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+def integer_snntorch_net(rng, sizes, thresholds, reset="subtract", beta=1.0):
+    """Linear + Leaky layers with integer weights; every layer's spikes are recorded."""
+    layers = []
+    for (fan_in, size), theta in zip(zip(sizes[:-1], sizes[1:]), thresholds):
+        linear = torch.nn.Linear(fan_in, size)
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(rng.integers(-3, 5, (size, fan_in)),
+                                             dtype=torch.float32))
+            linear.bias.copy_(torch.tensor(rng.integers(-1, 2, size), dtype=torch.float32))
+        leaky = snn.Leaky(beta=torch.full((size,), beta), threshold=torch.full((size,), theta),
+                          reset_mechanism=reset, init_hidden=True)
+        layers += [linear, leaky]
+    layers[-1].output = True
+    return torch.nn.Sequential(*layers)
+
+
+def snntorch_spikes(net, x):
+    """(batch, T, size) spikes of every Leaky layer, simulated by snnTorch itself."""
+    from snntorch import utils
+    utils.reset(net)
+    leaky = [m for m in net if isinstance(m, snn.Leaky)]
+    records = [[] for _ in leaky]
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            h = torch.tensor(x[:, t], dtype=torch.float32)
+            k = 0
+            for module in net:
+                h = module(h)
+                if isinstance(module, snn.Leaky):
+                    if isinstance(h, tuple):
+                        h = h[0]
+                    records[k].append(h.numpy().copy())
+                    k += 1
+    return [np.stack(r, axis=1).astype(np.int64) for r in records]
+
+
+def export(net, fan_in):
+    return export_nir.export_to_nir(net, torch.zeros(fan_in))
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_imported_snntorch_network_spikes_exactly_like_snntorch(seed, reset):
+    rng = np.random.default_rng(seed)
+    sizes = (int(rng.integers(3, 20)), int(rng.integers(2, 16)), int(rng.integers(2, 10)))
+    thresholds = [float(rng.integers(1, 6)), float(rng.integers(1, 6))]
+    net = integer_snntorch_net(rng, sizes, thresholds, reset=reset)
+    x = (rng.random((16, 12, sizes[0])) < 0.4).astype(np.int64)
+    conventions = PRESETS["snntorch"]
+    if reset == "zero":
+        conventions = Conventions(**{**conventions.__dict__, "reset": "zero"})
+    imported = import_nir(export(net, sizes[0]), conventions=conventions, timesteps=12)
+    result = spikeshift.trace(imported.network, x)
+    expected = snntorch_spikes(net, x)
+    assert sum(int(s.sum()) for s in expected) > 0
+    for got, want in zip(result.spikes, expected):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(result.outputs, expected[-1].sum(axis=1))
+
+
+@pytest.mark.cocotb
+def test_snntorch_network_through_nir_golden_and_rtl_gives_identical_spike_trains(tmp_path):
+    rng = np.random.default_rng(42)
+    net = integer_snntorch_net(rng, (12, 10, 4), [3.0, 2.0])
+    x = (rng.random((6, 10, 12)) < 0.5).astype(np.int64)
+    path = tmp_path / "net.nir"
+    import nir
+    nir.write(str(path), export(net, 12))
+    assert main(["import", str(path), "-o", str(tmp_path / "net.json"), "--preset", "snntorch",
+                 "--timesteps", "10"]) == 0
+    imported = spikeshift.Network.load(tmp_path / "net.json")
+    expected = snntorch_spikes(net, x)
+    np.testing.assert_array_equal(spikeshift.trace(imported, x).spikes[0], expected[0])
+    result = spikeshift.verify(imported, x, build_dir=tmp_path / "rtl", progress=False)
+    assert result.ok, result.first_difference
+    np.testing.assert_array_equal(result.outputs, expected[-1].sum(axis=1))
+
+
+def test_leaky_with_fractional_beta_is_refused_naming_node_and_parameter():
+    net = integer_snntorch_net(np.random.default_rng(0), (4, 3, 2), [2.0, 2.0], beta=0.9)
+    with pytest.raises(ImportError_, match=r"^node '1' parameter tau: beta = 0.9 leaks by a "
+                                           r"fraction of v each step"):
+        import_nir(export(net, 4), conventions=PRESETS["snntorch"], timesteps=4)
+
+
+def test_lossy_import_maps_beta_to_the_nearest_shift_and_says_so():
+    net = integer_snntorch_net(np.random.default_rng(0), (4, 3, 2), [2.0, 2.0], beta=0.875)
+    conventions = Conventions(**{**PRESETS["snntorch"].__dict__, "reset_delay": False})
+    result = import_nir(export(net, 4), conventions=conventions, timesteps=4, lossy=True)
+    assert result.network.layers[0].neuron.leak.shift == 3
+    assert result.notes[0]["leak"] == "beta 0.875 -> shift 3 (beta 0.875)"
+
+
+def test_fractional_weights_are_refused_naming_the_weight_node():
+    net = integer_snntorch_net(np.random.default_rng(0), (4, 3, 2), [2.0, 2.0])
+    with torch.no_grad():
+        net[0].weight[0, 0] = 0.3
+    with pytest.raises(ImportError_, match=r"^node '0' parameter weight: values are not "
+                                           r"integers at any power-of-two scale"):
+        import_nir(export(net, 4), conventions=PRESETS["snntorch"], timesteps=4)
+
+
+def test_power_of_two_fractions_import_exactly_at_a_scale():
+    rng = np.random.default_rng(3)
+    net = integer_snntorch_net(rng, (6, 5, 3), [1.5, 2.0])
+    with torch.no_grad():
+        net[0].weight.mul_(0.25)
+    x = (rng.random((8, 6, 6)) < 0.5).astype(np.int64)
+    imported = import_nir(export(net, 6), conventions=PRESETS["snntorch"], timesteps=6)
+    assert imported.notes[0]["scale"] == "2^2"
+    for got, want in zip(spikeshift.trace(imported.network, x).spikes, snntorch_spikes(net, x)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_unsupported_nodes_are_refused_naming_the_node():
+    import nir
+    graph = nir.NIRGraph.from_list(
+        nir.Input(input_type=np.array([4])),
+        nir.Affine(weight=np.ones((3, 4)), bias=np.zeros(3)),
+        nir.CubaLIF(tau_syn=np.full(3, 1e-3), tau_mem=np.full(3, 1e-3), r=np.ones(3),
+                    v_leak=np.zeros(3), v_threshold=np.ones(3)),
+        nir.Output(output_type=np.array([3])))
+    with pytest.raises(ImportError_, match=r"^node 'cubalif': NIR node type CubaLIF is not "
+                                           r"supported"):
+        import_nir(graph, conventions=PRESETS["norse"], timesteps=4)
