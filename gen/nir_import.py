@@ -20,7 +20,14 @@ import numpy as np
 
 from .formats import IntFormat, signed_bits_for
 from .network import (
-    DenseLayer, InputSpec, IntWeights, Network, Neuron, OutputSpec, PotWeights, ShiftLeak,
+    DenseLayer,
+    InputSpec,
+    IntWeights,
+    Network,
+    Neuron,
+    OutputSpec,
+    PotWeights,
+    ShiftLeak,
     check_choice,
 )
 
