@@ -1,11 +1,15 @@
 """ANN-to-SNN conversion of QCFS-trained MLPs (PASCAL style) and power-of-two quantization.
 
 A QCFS activation ``h(z) = λ * clip(floor(z * L / λ + 1/2) / L, 0, 1)`` becomes an IF neuron
-with threshold θ = λ / σ, reset by subtraction and ``v_init = θ / 2``, where σ is the layer's
-power-of-two scale (ANN units per integer unit of current). A layer's integer weights are
-``PoT(w * r / σ)``, r being what one unit of its input stands for in the ANN: ``1 / x_max``
-for direct integer input, λ of the previous layer for spikes. The read-out is an integrator
-whose final membrane is proportional to the ANN logits.
+with reset by subtraction and ``v_init = θ / 2``. Each layer's weights are quantized on one
+power-of-two grid: ``w ≈ σ * q`` with q in {0, ±2**e} and σ a power of two chosen from the
+largest |w| (the same grid that PoT quantization-aware training uses, so conversion changes
+nothing training did not see). One integer unit of current then stands for ``u = r * σ`` in
+the ANN, r being what one unit of the layer's input stands for (``1 / x_max`` for direct
+integer input, λ of the previous layer for binary spikes), so the threshold is θ = λ / u and a
+bias b becomes b / u. When θ would be small, all of a layer's weights are multiplied by a power
+of two (a larger ``e_min``) so that rounding θ to an integer costs little; the read-out is an
+integrator whose final membrane is proportional to the ANN logits.
 """
 
 from dataclasses import dataclass
@@ -15,7 +19,10 @@ import numpy as np
 from .formats import IntFormat, signed_bits_for
 from .network import DenseLayer, InputSpec, Network, Neuron, OutputSpec, PotWeights
 
-__all__ = ["pot_scale", "pot_round", "pot_fake_quantize", "LayerError", "qcfs_mlp_to_network"]
+__all__ = ["pot_scale", "pot_round", "pot_fake_quantize", "LayerError", "qcfs_mlp_to_network",
+           "MIN_THRESHOLD"]
+
+MIN_THRESHOLD = 256       # thresholds are scaled up to at least this, so rounding costs < 0.2 %
 
 
 def pot_scale(w: np.ndarray, e_max: int) -> float:
@@ -36,10 +43,10 @@ def pot_round(u: np.ndarray, e_max: int) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def pot_fake_quantize(w: np.ndarray, r: float, e_max: int) -> np.ndarray:
-    """Float weights as the converted network will see them: PoT(w r / σ) σ / r."""
-    sigma = pot_scale(w * r, e_max)
-    return pot_round(w * r / sigma, e_max) * sigma / r
+def pot_fake_quantize(w: np.ndarray, e_max: int) -> np.ndarray:
+    """Float weights as the converted network will see them: σ PoT(w / σ)."""
+    sigma = pot_scale(w, e_max)
+    return pot_round(w / sigma, e_max) * sigma
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,18 @@ def qcfs_mlp_to_network(weights, biases, clips, *, input_bits: int, timesteps: i
     for index, (w, b) in enumerate(zip(weights, biases)):
         last = index == len(weights) - 1
         w = np.asarray(w, np.float64)
-        sigma = pot_scale(w * r, e_max)
-        values = pot_round(w * r / sigma, e_max)
-        bias = np.rint(np.asarray(b) / sigma).astype(np.int64)
-        rms = float(np.sqrt(np.mean((values * sigma - w * r) ** 2)) /
-                    max(np.sqrt(np.mean((w * r) ** 2)), 1e-30))
+        sigma = pot_scale(w, e_max)
+        values = pot_round(w / sigma, e_max)
+        unit = r * sigma
+        boost = 0
+        if not last:
+            theta_exact = clips[index] / unit
+            boost = max(0, int(np.ceil(np.log2(MIN_THRESHOLD / theta_exact))))
+        values = values << boost
+        unit /= 1 << boost
+        bias = np.rint(np.asarray(b, np.float64) / unit).astype(np.int64)
+        rms = float(np.sqrt(np.mean((values * unit / r - w) ** 2)) /
+                    max(np.sqrt(np.mean(w ** 2)), 1e-30))
         pos = np.where(values > 0, values, 0).sum(1) * in_max + np.maximum(bias, 0)
         neg = np.where(values < 0, values, 0).sum(1) * in_max + np.minimum(bias, 0)
         swing = timesteps * int(max(pos.max(), -neg.min(), 1))
@@ -77,15 +91,16 @@ def qcfs_mlp_to_network(weights, biases, clips, *, input_bits: int, timesteps: i
             neuron = Neuron(model="integrator", v=IntFormat(bits=signed_bits_for(-swing, swing)))
             theta_error = 0.0
         else:
-            theta_exact = clips[index] / sigma
+            theta_exact = clips[index] / unit
             theta = max(1, int(round(theta_exact)))
             theta_error = abs(theta - theta_exact) / theta_exact
             neuron = Neuron(model="if", threshold=theta, reset="subtract", v_init=theta // 2,
                             v=IntFormat(bits=signed_bits_for(-swing, theta + swing)))
-        layers.append(DenseLayer(size=w.shape[0], weights=PotWeights(e_min=0, e_max=e_max,
-                                                                     values=values),
+        layers.append(DenseLayer(size=w.shape[0],
+                                 weights=PotWeights(e_min=boost, e_max=e_max + boost,
+                                                    values=values),
                                  bias=bias if bias.any() else None, neuron=neuron))
-        errors.append(LayerError(scale=sigma, weight_rms_error=rms,
+        errors.append(LayerError(scale=unit / r, weight_rms_error=rms,
                                  zeroed=float(np.mean((values == 0) & (w != 0))),
                                  threshold_error=theta_error))
         if not last:

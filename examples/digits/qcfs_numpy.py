@@ -39,8 +39,7 @@ class QcfsMlp:
         """The weights the forward pass uses: PoT-rounded when quantizing (straight-through)."""
         if not self.quantize:
             return self.weights
-        scales = [self.input_scale] + self.clips
-        return [pot_fake_quantize(w, r, self.e_max) for w, r in zip(self.weights, scales)]
+        return [pot_fake_quantize(w, self.e_max) for w in self.weights]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         a = x * self.input_scale

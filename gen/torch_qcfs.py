@@ -1,0 +1,111 @@
+"""PyTorch training for conversion: the QCFS activation, PoT quantization-aware training, and
+the converter from a trained ``nn.Sequential`` to the network description.
+
+Needs the ``train`` extra (torch); nothing in the core imports this module. The converter uses
+`spikeshift.gen.convert`, so the integers it writes are exactly the PoT weights that
+quantization-aware training used in its forward pass.
+"""
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from .convert import qcfs_mlp_to_network
+from .network import Network
+
+__all__ = ["QCFS", "PotWeight", "enable_pot_qat", "disable_pot_qat", "sequential_to_network"]
+
+
+class QCFS(nn.Module):
+    """Quantization-clip-floor-shift: ``λ * clip(floor(x L / λ + 1/2) / L, 0, 1)``.
+
+    The floor passes gradients straight through. λ (`clip`) learns as in QCFS/LSQ: each
+    clipped activation contributes 1 and each unclipped one its quantization error
+    ``floor(q) - q`` (q = x / λ on L levels).
+    """
+
+    def __init__(self, levels: int = 8, clip: float = 4.0):
+        super().__init__()
+        if not isinstance(levels, int) or levels < 1:
+            raise ValueError(f"levels must be a positive integer, not {levels!r}")
+        self.levels = levels
+        self.clip = nn.Parameter(torch.tensor(float(clip)))
+
+    def forward(self, x):
+        q = torch.clamp(x / self.clip, 0, 1)
+        floored = torch.floor(q * self.levels + 0.5) / self.levels
+        return self.clip * (q + (floored - q).detach())
+
+    def extra_repr(self) -> str:
+        return f"levels={self.levels}"
+
+
+def _pot_round(u, e_max: int):
+    mag = u.abs()
+    e = torch.floor(torch.log2(mag.clamp_min(1e-30)))
+    e = torch.where(mag >= 1.5 * 2.0 ** e, e + 1, e).clamp(0, e_max)
+    return torch.where(mag < 0.5, torch.zeros_like(u), torch.sign(u) * 2.0 ** e)
+
+
+class PotWeight(nn.Module):
+    """Parametrization: the weight as σ PoT(w / σ), gradients passed straight through."""
+
+    def __init__(self, e_max: int):
+        super().__init__()
+        self.e_max = e_max
+
+    def forward(self, w):
+        peak = w.detach().abs().max().clamp_min(1e-30)
+        sigma = 2.0 ** torch.ceil(torch.log2(peak / 2 ** self.e_max))
+        return w + (_pot_round(w / sigma, self.e_max) * sigma - w).detach()
+
+
+def enable_pot_qat(model: nn.Module, e_max: int) -> nn.Module:
+    """Make every Linear layer of `model` train through PoT-quantized weights."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear) and not parametrize.is_parametrized(module, "weight"):
+            parametrize.register_parametrization(module, "weight", PotWeight(e_max))
+    return model
+
+
+def disable_pot_qat(model: nn.Module) -> nn.Module:
+    """Back to float weights (the trained float values are kept)."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear) and parametrize.is_parametrized(module, "weight"):
+            parametrize.remove_parametrizations(module, "weight", leave_parametrized=False)
+    return model
+
+
+def _float_weight(linear: nn.Linear) -> np.ndarray:
+    if parametrize.is_parametrized(linear, "weight"):
+        return linear.parametrizations.weight.original.detach().cpu().numpy()
+    return linear.weight.detach().cpu().numpy()
+
+
+def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: int,
+                          e_max: int = 7, name: str = "qcfs") -> tuple[Network, list]:
+    """Convert ``[Flatten,] Linear, QCFS, Linear, QCFS, ..., Linear`` into IF layers with PoT
+    weights, reset by subtraction, ``v_init = θ / 2``, and an integrator read-out.
+
+    The model's input must be the integer input divided by ``2**input_bits - 1``.
+    """
+    modules = [m for m in model if not isinstance(m, (nn.Flatten, nn.Identity, nn.Dropout))]
+    weights, biases, clips = [], [], []
+    for index, module in enumerate(modules):
+        expect_linear = index % 2 == 0
+        if expect_linear and not isinstance(module, nn.Linear):
+            raise TypeError(f"model[{index}] must be an nn.Linear, not {type(module).__name__}")
+        if not expect_linear and not isinstance(module, QCFS):
+            raise TypeError(f"model[{index}] must be a QCFS activation, not "
+                            f"{type(module).__name__}")
+        if expect_linear:
+            weights.append(_float_weight(module))
+            biases.append(np.zeros(module.out_features) if module.bias is None
+                          else module.bias.detach().cpu().numpy())
+        else:
+            clips.append(float(module.clip.detach()))
+    if len(modules) % 2 == 0:
+        raise TypeError("model must end with an nn.Linear read-out, not a QCFS activation")
+    return qcfs_mlp_to_network(weights, biases, clips, input_bits=input_bits,
+                               timesteps=timesteps, e_max=e_max, name=name)
