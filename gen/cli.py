@@ -136,6 +136,27 @@ def _cmd_import(args):
     return 0
 
 
+def _cmd_plot(args):
+    from ..sim import plots
+    from ..sim.golden import trace
+    from .network import Network
+    net = Network.load(args.net)
+    x = _load_inputs(args.inputs)
+    if not 0 <= args.sample < len(x):
+        raise ValueError(f"--sample must be in [0, {len(x) - 1}], not {args.sample}")
+    result = trace(net, x[args.sample:args.sample + 1])
+    out = Path(args.output)
+    written = [plots.spike_raster(result, out / "spike_raster.png",
+                                  title=f"{net.name}: sample {args.sample}"),
+               plots.weight_histograms(net, out / "weights.png")]
+    for index, layer in enumerate(net.layers):
+        written.append(plots.membrane_traces(net, result, out / f"membranes_layer{index}.png",
+                                             layer=index, neurons=args.neurons,
+                                             title=f"layer {index}, sample {args.sample}"))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spikeshift", description=(
         "Quantized spiking neural networks to verified FPGA accelerators."))
@@ -186,6 +207,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="quantize what cannot be exact (reported) instead of refusing")
     p.add_argument("--output-mode", choices=["spike_count", "membrane"])
     p.set_defaults(run=_cmd_import)
+
+    p = sub.add_parser("plot", help="spike raster, membrane traces, weight histograms (PNG)")
+    p.add_argument("net", metavar="NET.json")
+    p.add_argument("inputs", metavar="INPUTS.npy")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--sample", type=int, default=0)
+    p.add_argument("--neurons", type=lambda t: [int(v) for v in t.split(",")],
+                   default=[0, 1, 2, 3], help="membrane traces of these neurons (0,1,2)")
+    p.set_defaults(run=_cmd_plot)
 
     p = sub.add_parser("report", help="estimates without synthesis")
     p.add_argument("net", metavar="NET.json")
