@@ -149,7 +149,7 @@ def _cmd_plot(args):
     written = [plots.spike_raster(result, out / "spike_raster.png",
                                   title=f"{net.name}: sample {args.sample}"),
                plots.weight_histograms(net, out / "weights.png")]
-    for index, layer in enumerate(net.layers):
+    for index in range(len(net.layers)):
         written.append(plots.membrane_traces(net, result, out / f"membranes_layer{index}.png",
                                              layer=index, neurons=args.neurons,
                                              title=f"layer {index}, sample {args.sample}"))
