@@ -136,6 +136,45 @@ def _cmd_import(args):
     return 0
 
 
+def _cmd_quantize(args):
+    source = Path(args.source)
+    x = _load_inputs(args.data) if args.data else None
+    labels = np.load(args.labels) if args.labels else None
+    if source.suffix in (".pt", ".pth"):
+        import torch
+
+        from .torch_qcfs import sequential_to_network
+        if args.timesteps is None:
+            raise ValueError("--timesteps is required for a PyTorch checkpoint")
+        model = torch.load(source, weights_only=False)
+        if args.weights != "pot":
+            raise ValueError("a QCFS checkpoint converts with PoT weights; --weights must be "
+                             "'pot', not 'int'")
+        net, errors = sequential_to_network(model, input_bits=args.input_bits,
+                                            timesteps=args.timesteps,
+                                            e_max=(1 << (args.bits - 1)) - 2, name=source.stem)
+        lines = [f"layer {i}: weight RMS error {e.weight_rms_error:.3f}, zeroed {e.zeroed:.1%}, "
+                 f"threshold rounding {e.threshold_error:.3%}" for i, e in enumerate(errors)]
+        if x is not None and labels is not None:
+            from ..sim.golden import predict
+            lines.append(f"quantized accuracy: {(predict(net, x)[1] == labels).mean():.2%}")
+        text = "\n".join(lines)
+    else:
+        from .quantize import load_float_network, quantize_network
+        float_net = load_float_network(source)
+        if args.timesteps is not None:
+            float_net = type(float_net)(**{**float_net.__dict__, "timesteps": args.timesteps})
+        net, report = quantize_network(float_net, weights=args.weights, bits=args.bits, x=x,
+                                       labels=labels)
+        text = report.text()
+    net.save(args.output)
+    print(text)
+    if args.report:
+        Path(args.report).write_text(text + "\n")
+    print(f"wrote {args.output}")
+    return 0
+
+
 def _cmd_plot(args):
     from ..sim import plots
     from ..sim.golden import trace
@@ -207,6 +246,20 @@ def _parser() -> argparse.ArgumentParser:
                    help="quantize what cannot be exact (reported) instead of refusing")
     p.add_argument("--output-mode", choices=["spike_count", "membrane"])
     p.set_defaults(run=_cmd_import)
+
+    p = sub.add_parser("quantize", help="float description or PyTorch QCFS checkpoint -> "
+                                         "network description, with an error report")
+    p.add_argument("source", metavar="FLOAT.json|MODEL.pt")
+    p.add_argument("-o", "--output", required=True, metavar="NET.json")
+    p.add_argument("--weights", choices=["pot", "int"], default="pot")
+    p.add_argument("--bits", type=int, default=4,
+                   help="weight code bits (PoT: sign + exponent field with a zero code)")
+    p.add_argument("--timesteps", type=int)
+    p.add_argument("--input-bits", type=int, default=4, help="PyTorch checkpoints: input bits")
+    p.add_argument("--data", metavar="INPUTS.npy", help="inputs for accuracy and headroom")
+    p.add_argument("--labels", metavar="LABELS.npy")
+    p.add_argument("--report", metavar="FILE", help="also write the report here")
+    p.set_defaults(run=_cmd_quantize)
 
     p = sub.add_parser("plot", help="spike raster, membrane traces, weight histograms (PNG)")
     p.add_argument("net", metavar="NET.json")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .formats import IntFormat, signed_bits_for
 from .network import DenseLayer, InputSpec, Network, Neuron, OutputSpec, PotWeights
+from .plan import membrane_format_for
 
 __all__ = ["pot_scale", "pot_round", "pot_fake_quantize", "LayerError", "qcfs_mlp_to_network",
            "MIN_THRESHOLD"]
@@ -84,18 +84,16 @@ def qcfs_mlp_to_network(weights, biases, clips, *, input_bits: int, timesteps: i
         bias = np.rint(np.asarray(b, np.float64) / unit).astype(np.int64)
         rms = float(np.sqrt(np.mean((values * unit / r - w) ** 2)) /
                     max(np.sqrt(np.mean(w ** 2)), 1e-30))
-        pos = np.where(values > 0, values, 0).sum(1) * in_max + np.maximum(bias, 0)
-        neg = np.where(values < 0, values, 0).sum(1) * in_max + np.minimum(bias, 0)
-        swing = timesteps * int(max(pos.max(), -neg.min(), 1))
         if last:
-            neuron = Neuron(model="integrator", v=IntFormat(bits=signed_bits_for(-swing, swing)))
+            v = membrane_format_for(values, bias, in_max, timesteps)
+            neuron = Neuron(model="integrator", v=v)
             theta_error = 0.0
         else:
             theta_exact = clips[index] / unit
             theta = max(1, int(round(theta_exact)))
             theta_error = abs(theta - theta_exact) / theta_exact
-            neuron = Neuron(model="if", threshold=theta, reset="subtract", v_init=theta // 2,
-                            v=IntFormat(bits=signed_bits_for(-swing, theta + swing)))
+            v = membrane_format_for(values, bias, in_max, timesteps, theta, theta // 2)
+            neuron = Neuron(model="if", threshold=theta, reset="subtract", v_init=theta // 2, v=v)
         layers.append(DenseLayer(size=w.shape[0],
                                  weights=PotWeights(e_min=boost, e_max=e_max + boost,
                                                     values=values),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .formats import IntFormat, signed_bits_for
+from .formats import signed_bits_for
 from .network import (
     DenseLayer,
     InputSpec,
@@ -30,6 +30,7 @@ from .network import (
     ShiftLeak,
     check_choice,
 )
+from .plan import membrane_format_for
 
 __all__ = ["Conventions", "PRESETS", "ImportError_", "import_nir", "NirImport"]
 
@@ -385,10 +386,7 @@ def _layer(pending, neuron: _Neuron, conv, timesteps, in_max, weights, lossy, we
                                    f"subtraction escapes the leak of its own step, which "
                                    f"DESIGN §3 arithmetic leaks; exact only without a leak")
             note["reset_delay"] = "delayed subtraction approximated by an immediate one"
-    lo, hi = int(np.where(values < 0, values, 0).sum(1).min() * in_max + min(bias.min(), 0)), \
-        int(np.where(values > 0, values, 0).sum(1).max() * in_max + max(bias.max(), 0))
-    swing = max(-lo, hi, 1) * timesteps + (theta_int or 0)
-    v = IntFormat(bits=signed_bits_for(-swing - 1, swing))
+    v = membrane_format_for(values, bias, in_max, timesteps, theta_int, v_init)
     if neuron.kind in ("integrator", "readout"):
         neuron_obj = Neuron(model="integrator", v=v, leak=leak, v_init=v_init)
     else:

@@ -18,8 +18,8 @@ import numpy as np
 from .formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
 from .network import IntWeights, Network, check_int
 
-__all__ = ["LayerPlan", "NetworkPlan", "plan_network", "default_lanes", "current_range",
-           "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LANES", "DEFAULT_MAX_LANES"]
+__all__ = ["membrane_format_for", "LayerPlan", "NetworkPlan", "plan_network", "default_lanes",
+           "current_range", "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LANES", "DEFAULT_MAX_LANES"]
 
 PIPELINE_DEPTH = 2          # spike-buffer read, then weight/membrane read, then update
 STEP_OVERHEAD = 1 + PIPELINE_DEPTH
@@ -44,6 +44,18 @@ def current_range(net: Network, index: int) -> tuple[int, int, int, int]:
     bias = layer.bias_array()
     return (int(min(neg.min(), 0)), int(max(pos.max(), 0)),
             int(min((neg + bias).min(), 0)), int(max((pos + bias).max(), 0)))
+
+
+def membrane_format_for(values: np.ndarray, bias: np.ndarray | None, in_max: int,
+                        timesteps: int, threshold: int | None = None,
+                        v_init: int = 0) -> IntFormat:
+    """A membrane format that never saturates: the worst-case current of every timestep, plus
+    the threshold and initial value (used by conversion, import and quantization)."""
+    bias = np.zeros(values.shape[0], np.int64) if bias is None else np.asarray(bias)
+    hi = np.where(values > 0, values, 0).sum(1) * in_max + np.maximum(bias, 0)
+    lo = np.where(values < 0, values, 0).sum(1) * in_max + np.minimum(bias, 0)
+    swing = timesteps * int(max(hi.max(), -lo.min(), 1)) + abs(v_init)
+    return IntFormat(bits=signed_bits_for(-swing - 1, swing + (threshold or 0)))
 
 
 @dataclass(frozen=True, kw_only=True)

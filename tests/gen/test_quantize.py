@@ -1,0 +1,86 @@
+import json
+
+import numpy as np
+import pytest
+
+from spikeshift import predict
+from spikeshift.gen.cli import main
+from spikeshift.gen.formats import IntFormat
+from spikeshift.gen.network import DenseLayer, InputSpec, IntWeights, Network, Neuron, OutputSpec
+from spikeshift.gen.quantize import (
+    FloatLayer,
+    FloatNetwork,
+    load_float_network,
+    quantize_network,
+    simulate_float,
+)
+
+
+def float_description(rng, beta=1.0):
+    w1 = rng.normal(0, 0.3, (16, 12))
+    w2 = rng.normal(0, 0.5, (4, 16))
+    return {
+        "format": "spikeshift-float-network", "version": 1, "name": "float", "timesteps": 8,
+        "input": {"size": 12, "bits": 2},
+        "layers": [
+            {"kind": "dense", "size": 16, "weights": w1.tolist(), "bias": None,
+             "neuron": {"model": "lif" if beta < 1 else "if", "threshold": 1.0, "beta": beta,
+                        "reset": "subtract", "v_init": 0.5, "spike_bits": 1}},
+            {"kind": "dense", "size": 4, "weights": w2.tolist(), "bias": [0.1, 0, 0, -0.1],
+             "neuron": {"model": "integrator"}},
+        ],
+        "output": {"mode": "membrane"},
+    }
+
+
+@pytest.mark.parametrize("weights, bits", [("int", 8), ("pot", 5)])
+def test_quantized_network_agrees_with_the_float_network(tmp_path, weights, bits):
+    rng = np.random.default_rng(0)
+    (tmp_path / "float.json").write_text(json.dumps(float_description(rng)))
+    net = load_float_network(tmp_path / "float.json")
+    x = rng.integers(0, 4, (300, 8, 12))
+    quantized, report = quantize_network(net, weights=weights, bits=bits, x=x)
+    assert report.accuracy["agreement with the float network"] > 0.85
+    assert quantized.layers[0].neuron.threshold >= 256 or weights == "int"
+    assert report.layers[0]["weight_rms_error"] < (0.02 if weights == "int" else 0.3)
+    assert "membrane_headroom" in report.layers[1]
+
+
+def test_beta_maps_to_the_nearest_shift_and_is_reported(tmp_path):
+    rng = np.random.default_rng(1)
+    (tmp_path / "float.json").write_text(json.dumps(float_description(rng, beta=0.9)))
+    quantized, report = quantize_network(load_float_network(tmp_path / "float.json"))
+    assert quantized.layers[0].neuron.leak.shift == 3
+    assert report.layers[0]["leak"] == "beta 0.9 -> shift 3 (beta 0.875)"
+
+
+def test_float_simulation_of_integer_valued_network_equals_the_golden_model():
+    rng = np.random.default_rng(2)
+    w1, w2 = rng.integers(-4, 6, (16, 12)), rng.integers(-4, 5, (4, 16))
+    net = Network(name="i", timesteps=8, input=InputSpec(size=12, bits=2), layers=(
+        DenseLayer(size=16, weights=IntWeights(bits=8, values=w1),
+                   neuron=Neuron(model="if", v=IntFormat(bits=24), threshold=8, v_init=4)),
+        DenseLayer(size=4, weights=IntWeights(bits=8, values=w2),
+                   neuron=Neuron(model="integrator", v=IntFormat(bits=24)))),
+        output=OutputSpec(mode="membrane"))
+    fnet = FloatNetwork(name="f", timesteps=8, input=net.input, output=net.output, layers=(
+        FloatLayer(weights=w1.astype(float), bias=None, model="if", threshold=8.0, beta=1.0,
+                   reset="subtract", v_init=4.0, spike_bits=1),
+        FloatLayer(weights=w2.astype(float), bias=None, model="integrator", threshold=None,
+                   beta=1.0, reset="none", v_init=0.0, spike_bits=1)))
+    x = rng.integers(0, 4, (20, 8, 12))
+    np.testing.assert_array_equal(simulate_float(fnet, x)[0], predict(net, x)[0])
+
+
+def test_quantize_command_writes_a_loadable_description_and_the_report(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    (tmp_path / "float.json").write_text(json.dumps(float_description(rng)))
+    x = rng.integers(0, 4, (50, 8, 12))
+    np.save(tmp_path / "x.npy", x)
+    assert main(["quantize", str(tmp_path / "float.json"), "-o", str(tmp_path / "net.json"),
+                 "--weights", "pot", "--bits", "4", "--data", str(tmp_path / "x.npy"),
+                 "--report", str(tmp_path / "report.txt")]) == 0
+    text = (tmp_path / "report.txt").read_text()
+    assert "weight_rms_error" in text and "agreement with the float network" in text
+    assert main(["predict", str(tmp_path / "net.json"), str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "out.npz")]) == 0
