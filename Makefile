@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 NET ?= build/demo/digits-mlp.json
 OUT ?= build/generated
 
-.PHONY: setup demo test test-all bench generate clean
+.PHONY: setup demo test test-all bench generate examples example-digits example-mnist \
+        example-mnist-deep clean
 
 $(STAMP): pyproject.toml
 	@command -v iverilog >/dev/null 2>&1 || { \
@@ -32,6 +33,17 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) examples/benchmark/cycles_and_resources.py --out build/bench
+
+examples: example-digits example-mnist example-mnist-deep
+
+example-digits: $(STAMP)
+	$(PY) examples/qcfs_torch/run.py --dataset digits
+
+example-mnist: $(STAMP)
+	$(PY) examples/qcfs_torch/run.py --dataset mnist --arch 784-128-10
+
+example-mnist-deep: $(STAMP)
+	$(PY) examples/qcfs_torch/run.py --dataset mnist --arch 784-256-128-10
 
 $(NET):
 	$(MAKE) demo
