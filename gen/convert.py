@@ -60,13 +60,21 @@ class LayerError:
 
 
 def qcfs_mlp_to_network(weights, biases, clips, *, input_bits: int, timesteps: int,
-                        e_max: int = 7, name: str = "qcfs-mlp") -> tuple[Network, list]:
+                        e_max: int = 7, name: str = "qcfs-mlp", spike_bits: int = 1,
+                        input_scale: float | None = None) -> tuple[Network, list]:
     """Convert a QCFS MLP (``weights[l]`` of shape (out, in), ``clips[l]`` = λ per hidden
     layer) into an IF network with PoT weights and an integrator read-out.
 
+    With ``spike_bits`` S > 1 (hybrid spikes), a spike of value s stands for s QCFS steps
+    λ / L with L = 2**S - 1 levels, so that one timestep reproduces the quantized ANN; the
+    thresholds λ / (L u) must then be powers of two, which training with
+    ``QCFS(levels=L, pow2_step=True)`` and an input scale of ``2**-input_bits`` guarantees.
+    `input_scale` is what one integer input unit stands for (default ``1 / (2**B - 1)``).
+
     Returns the network and one `LayerError` per layer.
     """
-    r = 1.0 / ((1 << input_bits) - 1)
+    levels = (1 << spike_bits) - 1
+    r = input_scale if input_scale is not None else 1.0 / ((1 << input_bits) - 1)
     in_max = (1 << input_bits) - 1
     layers, errors = [], []
     for index, (w, b) in enumerate(zip(weights, biases)):
@@ -77,7 +85,7 @@ def qcfs_mlp_to_network(weights, biases, clips, *, input_bits: int, timesteps: i
         unit = r * sigma
         boost = 0
         if not last:
-            theta_exact = clips[index] / unit
+            theta_exact = clips[index] / levels / unit
             boost = max(0, int(np.ceil(np.log2(MIN_THRESHOLD / theta_exact))))
         values = values << boost
         unit /= 1 << boost
@@ -89,11 +97,17 @@ def qcfs_mlp_to_network(weights, biases, clips, *, input_bits: int, timesteps: i
             neuron = Neuron(model="integrator", v=v)
             theta_error = 0.0
         else:
-            theta_exact = clips[index] / unit
+            theta_exact = clips[index] / levels / unit
             theta = max(1, int(round(theta_exact)))
             theta_error = abs(theta - theta_exact) / theta_exact
-            v = membrane_format_for(values, bias, in_max, timesteps, theta, theta // 2)
-            neuron = Neuron(model="if", threshold=theta, reset="subtract", v_init=theta // 2, v=v)
+            if spike_bits > 1 and (theta & (theta - 1) or theta_error > 1e-6):
+                raise ValueError(f"layer {index}: with spike_bits={spike_bits} the threshold "
+                                 f"λ / (L u) must be a power of two, not {theta_exact:g}; "
+                                 f"train with QCFS(levels={levels}, pow2_step=True) and inputs "
+                                 f"scaled by 2**-input_bits")
+            v = membrane_format_for(values, bias, in_max, timesteps, theta * levels, theta // 2)
+            neuron = Neuron(model="if", threshold=theta, reset="subtract", v_init=theta // 2, v=v,
+                            spike_bits=spike_bits)
         layers.append(DenseLayer(size=w.shape[0],
                                  weights=PotWeights(e_min=boost, e_max=e_max + boost,
                                                     values=values),
@@ -102,7 +116,7 @@ def qcfs_mlp_to_network(weights, biases, clips, *, input_bits: int, timesteps: i
                                  zeroed=float(np.mean((values == 0) & (w != 0))),
                                  threshold_error=theta_error))
         if not last:
-            r, in_max = clips[index], 1
+            r, in_max = clips[index] / levels, levels
     net = Network(name=name, timesteps=timesteps, input=InputSpec(size=weights[0].shape[1],
                                                                   bits=input_bits),
                   layers=tuple(layers), output=OutputSpec(mode="membrane"))

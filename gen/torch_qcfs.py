@@ -25,20 +25,31 @@ class QCFS(nn.Module):
     ``floor(q) - q`` (q = x / λ on L levels).
     """
 
-    def __init__(self, levels: int = 8, clip: float = 4.0):
+    def __init__(self, levels: int = 8, clip: float = 4.0, *, pow2_step: bool = False):
         super().__init__()
         if not isinstance(levels, int) or levels < 1:
             raise ValueError(f"levels must be a positive integer, not {levels!r}")
         self.levels = levels
+        self.pow2_step = pow2_step
         self.clip = nn.Parameter(torch.tensor(float(clip)))
 
+    def effective_clip(self):
+        """λ, or with `pow2_step` the nearest L * 2**k (straight-through), which makes every
+        threshold of a multi-bit-spike conversion a power of two."""
+        if not self.pow2_step:
+            return self.clip
+        step = self.clip / self.levels
+        rounded = 2.0 ** torch.round(torch.log2(step.detach().clamp_min(1e-12)))
+        return self.levels * (step + (rounded - step).detach())
+
     def forward(self, x):
-        q = torch.clamp(x / self.clip, 0, 1)
+        clip = self.effective_clip()
+        q = torch.clamp(x / clip, 0, 1)
         floored = torch.floor(q * self.levels + 0.5) / self.levels
-        return self.clip * (q + (floored - q).detach())
+        return clip * (q + (floored - q).detach())
 
     def extra_repr(self) -> str:
-        return f"levels={self.levels}"
+        return f"levels={self.levels}, pow2_step={self.pow2_step}"
 
 
 def _pot_round(u, e_max: int):
@@ -84,11 +95,14 @@ def _float_weight(linear: nn.Linear) -> np.ndarray:
 
 
 def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: int,
-                          e_max: int = 7, name: str = "qcfs") -> tuple[Network, list]:
+                          e_max: int = 7, name: str = "qcfs", spike_bits: int = 1,
+                          input_scale: float | None = None) -> tuple[Network, list]:
     """Convert ``[Flatten,] Linear, QCFS, Linear, QCFS, ..., Linear`` into IF layers with PoT
     weights, reset by subtraction, ``v_init = θ / 2``, and an integrator read-out.
 
-    The model's input must be the integer input divided by ``2**input_bits - 1``.
+    The model's input must be the integer input times `input_scale` (default
+    ``1 / (2**input_bits - 1)``). ``spike_bits`` > 1 converts to multi-bit (hybrid) spikes:
+    see `spikeshift.gen.convert.qcfs_mlp_to_network`.
     """
     modules = [m for m in model if not isinstance(m, (nn.Flatten, nn.Identity, nn.Dropout))]
     weights, biases, clips = [], [], []
@@ -104,8 +118,9 @@ def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: i
             biases.append(np.zeros(module.out_features) if module.bias is None
                           else module.bias.detach().cpu().numpy())
         else:
-            clips.append(float(module.clip.detach()))
+            clips.append(float(module.effective_clip().detach()))
     if len(modules) % 2 == 0:
         raise TypeError("model must end with an nn.Linear read-out, not a QCFS activation")
     return qcfs_mlp_to_network(weights, biases, clips, input_bits=input_bits,
-                               timesteps=timesteps, e_max=e_max, name=name)
+                               timesteps=timesteps, e_max=e_max, name=name,
+                               spike_bits=spike_bits, input_scale=input_scale)

@@ -22,3 +22,22 @@ def test_subpackages_import_as_spikeshift_modules_only():
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True, cwd="/").stdout
     assert out.strip() == "[True, True, True, True]"
+
+
+def test_core_never_imports_the_training_stack(tmp_path):
+    code = f"""
+import sys, numpy as np, spikeshift
+from spikeshift.gen.synthetic import random_network, random_inputs
+from spikeshift.gen.plan import plan_network
+from spikeshift.gen.verilog import accelerator_verilog
+rng = np.random.default_rng(0)
+net = random_network(rng)
+spikeshift.predict(net, random_inputs(rng, net, 2))
+net.save({str(tmp_path / 'net.json')!r})
+accelerator_verilog(net, plan_network(net))
+print(sorted(m for m in ("torch", "snntorch", "nir", "matplotlib", "mlxtend", "sklearn")
+             if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    assert out.strip() == "[]"

@@ -43,20 +43,20 @@ def load(dataset: str):
     return train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
 
 
-def build(arch: list[int], levels: int) -> torch.nn.Sequential:
+def build(arch: list[int], levels: int, pow2_step: bool) -> torch.nn.Sequential:
     modules = []
     for index, (a, b) in enumerate(zip(arch[:-1], arch[1:])):
         modules.append(torch.nn.Linear(a, b))
         if index < len(arch) - 2:
-            modules.append(QCFS(levels=levels, clip=2.0))
+            modules.append(QCFS(levels=levels, clip=2.0, pow2_step=pow2_step))
     return torch.nn.Sequential(*modules)
 
 
-def fit(model, x, y, *, epochs, lr, desc, seed=0):
+def fit(model, x, y, *, epochs, lr, desc, scale, seed=0):
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    xt = torch.tensor(x / 15, dtype=torch.float32)
+    xt = torch.tensor(x * scale, dtype=torch.float32)
     yt = torch.tensor(y)
     for _ in tqdm(range(epochs), desc=desc, unit="epoch"):
         for idx in torch.randperm(len(xt)).split(64):
@@ -66,9 +66,9 @@ def fit(model, x, y, *, epochs, lr, desc, seed=0):
         sched.step()
 
 
-def ann_accuracy(model, x, y) -> float:
+def ann_accuracy(model, x, y, scale) -> float:
     with torch.no_grad():
-        return float((model(torch.tensor(x / 15, dtype=torch.float32)).argmax(1).numpy()
+        return float((model(torch.tensor(x * scale, dtype=torch.float32)).argmax(1).numpy()
                       == y).mean())
 
 
@@ -87,6 +87,9 @@ def main(argv=None) -> int:
     parser.add_argument("--dataset", choices=["digits", "mnist"], default="digits")
     parser.add_argument("--arch", default=None, help="layer sizes, e.g. 784-128-10")
     parser.add_argument("--levels", type=int, default=8, help="QCFS quantization levels L")
+    parser.add_argument("--spike-bits", type=int, default=1,
+                        help="multi-bit (hybrid) spikes: L = 2**S - 1 levels, one spike value "
+                             "per QCFS step")
     parser.add_argument("--e-max", type=int, default=6,
                         help="PoT exponents 0..e_max (6: sign + 3-bit exponent with zero)")
     parser.add_argument("--epochs", type=int, default=30)
@@ -98,21 +101,30 @@ def main(argv=None) -> int:
     arch = [int(a) for a in (args.arch or ("64-64-10" if args.dataset == "digits"
                                            else "784-128-10")).split("-")]
     name = f"{args.dataset}-{'-'.join(map(str, arch))}"
+    hybrid = args.spike_bits > 1
+    levels = (1 << args.spike_bits) - 1 if hybrid else args.levels
+    scale = 2.0 ** -INPUT_BITS if hybrid else 1 / ((1 << INPUT_BITS) - 1)
+    if hybrid:
+        name += f"-s{args.spike_bits}"
     out = args.out or Path("build") / name
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
 
     x_train, x_test, y_train, y_test = load(args.dataset)
-    model = build(arch, args.levels)
-    fit(model, x_train, y_train, epochs=args.epochs, lr=2e-3, desc="float QCFS training")
-    results = {"float ANN": ann_accuracy(model, x_test, y_test)}
+    model = build(arch, levels, pow2_step=hybrid)
+    fit(model, x_train, y_train, epochs=args.epochs, lr=2e-3, desc="float QCFS training",
+        scale=scale)
+    results = {"float ANN": ann_accuracy(model, x_test, y_test, scale)}
     enable_pot_qat(model, e_max=args.e_max)
-    results["PoT ANN (before QAT)"] = ann_accuracy(model, x_test, y_test)
-    fit(model, x_train, y_train, epochs=args.qat_epochs, lr=3e-4, desc="PoT QAT", seed=1)
-    results["PoT ANN"] = ann_accuracy(model, x_test, y_test)
+    results["PoT ANN (before QAT)"] = ann_accuracy(model, x_test, y_test, scale)
+    fit(model, x_train, y_train, epochs=args.qat_epochs, lr=3e-4, desc="PoT QAT", seed=1,
+        scale=scale)
+    results["PoT ANN"] = ann_accuracy(model, x_test, y_test, scale)
 
     net, errors = sequential_to_network(model, input_bits=INPUT_BITS, timesteps=args.timesteps,
-                                        e_max=args.e_max, name=name)
+                                        e_max=args.e_max, name=name,
+                                        spike_bits=args.spike_bits,
+                                        input_scale=scale if hybrid else None)
     net.save(out / f"{name}.json")
     for t in TIMESTEPS:
         _, classes = spikeshift.predict(with_timesteps(net, t), direct(x_test, t))

@@ -53,3 +53,30 @@ def test_converter_names_the_module_it_cannot_convert():
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
     with pytest.raises(TypeError, match=r"^model\[1\] must be a QCFS activation, not ReLU$"):
         sequential_to_network(model, input_bits=1, timesteps=4)
+
+
+def test_hybrid_spikes_reproduce_the_quantized_ann_in_one_timestep():
+    torch.manual_seed(2)
+    levels = 3                                            # 2-bit spikes
+    model = torch.nn.Sequential(torch.nn.Linear(20, 32),
+                                QCFS(levels=levels, clip=1.3, pow2_step=True),
+                                torch.nn.Linear(32, 16),
+                                QCFS(levels=levels, clip=0.7, pow2_step=True),
+                                torch.nn.Linear(16, 5))
+    enable_pot_qat(model, e_max=6)
+    x = np.random.default_rng(0).integers(0, 16, (300, 20))
+    with torch.no_grad():
+        ann = model(torch.tensor(x / 16, dtype=torch.float32)).argmax(1).numpy()
+    net, errors = sequential_to_network(model, input_bits=4, timesteps=1, e_max=6,
+                                        spike_bits=2, input_scale=1 / 16)
+    assert [layer.neuron.spike_bits for layer in net.layers[:-1]] == [2, 2]
+    assert all(e.threshold_error == 0 for e in errors)
+    _, snn = spikeshift.predict(net, x[:, None, :])
+    assert (snn == ann).mean() > 0.97
+
+
+def test_hybrid_conversion_refuses_thresholds_that_are_not_powers_of_two():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), QCFS(levels=3, clip=1.3),
+                                torch.nn.Linear(4, 2))
+    with pytest.raises(ValueError, match=r"^layer 0: with spike_bits=2 the threshold"):
+        sequential_to_network(model, input_bits=4, timesteps=1, spike_bits=2, input_scale=1 / 16)
