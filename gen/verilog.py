@@ -7,9 +7,12 @@ from amaranth.back import verilog as amaranth_verilog
 from .network import Network
 from .plan import NetworkPlan
 
-__all__ = ["TOPLEVEL", "accelerator_verilog"]
+__all__ = ["TOPLEVEL", "AXI_TOPLEVEL", "UART_TOPLEVEL", "accelerator_verilog",
+           "component_verilog"]
 
 TOPLEVEL = "spikeshift_top"
+AXI_TOPLEVEL = "spikeshift_axi"
+UART_TOPLEVEL = "spikeshift_uart"
 
 _AUTO_TRIGGER = re.compile(r"^(\s*)reg (\\\$auto\$verilog_backend\S+)\s*=\s*0;$", re.MULTILINE)
 
@@ -27,9 +30,24 @@ def _retrigger_at_time_zero(text: str) -> str:
     return _AUTO_TRIGGER.sub(add_toggle, text)
 
 
-def accelerator_verilog(net: Network, plan: NetworkPlan) -> str:
-    """The Verilog of the whole accelerator, top module `TOPLEVEL`."""
-    from ..hdl.top import Accelerator
-    top = Accelerator(net, plan)
-    text = amaranth_verilog.convert(top, name=TOPLEVEL, emit_src=False)
+def component_verilog(component, name: str) -> str:
+    """Verilog of any top-level component, simulable by Icarus from time 0."""
+    text = amaranth_verilog.convert(component, name=name, emit_src=False)
     return _retrigger_at_time_zero(text)
+
+
+def accelerator_verilog(net: Network, plan: NetworkPlan, *, wrapper: str = "stream",
+                        divisor: int = 4) -> str:
+    """The Verilog of the whole accelerator: its streams (top module `TOPLEVEL`), the AXI
+    wrapper (`AXI_TOPLEVEL`) or the UART host link with `divisor` cycles per bit
+    (`UART_TOPLEVEL`)."""
+    if wrapper == "stream":
+        from ..hdl.top import Accelerator
+        return component_verilog(Accelerator(net, plan), TOPLEVEL)
+    if wrapper == "axi":
+        from ..hdl.axi import AxiAccelerator
+        return component_verilog(AxiAccelerator(net, plan), AXI_TOPLEVEL)
+    if wrapper == "uart":
+        from ..hdl.host_link import UartAccelerator
+        return component_verilog(UartAccelerator(net, plan, divisor=divisor), UART_TOPLEVEL)
+    raise ValueError(f"wrapper must be 'stream', 'axi' or 'uart', not {wrapper!r}")

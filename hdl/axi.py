@@ -1,0 +1,113 @@
+"""AXI wrappers for a Zynq processing system: AXI4-Stream data, AXI4-Lite control/status.
+
+Ports use Vivado's naming (``s_axis_tdata``, ``m_axis_tlast``, ``s_axil_awaddr``, ...) so that
+a block design infers the interfaces. Input beats (32 bits): ``index`` in bits 15:0, ``value``
+in 30:16, ``last`` (end of timestep) in bit 31; the AXI ``tlast`` of the input is ignored.
+Result beats: the value sign-extended to 32 bits; ``tlast`` closes every
+``SAMPLES_PER_PACKET`` samples, so one DMA receive transfer holds exactly that many samples
+(the host programs the register before each transfer of a different size).
+
+Registers (byte addresses)::
+
+    0x00 ID                 "SPK1" (0x53504B31)
+    0x04 STATUS             bit l: layer l busy
+    0x08 INPUT_SIZE         0x0C OUTPUT_SIZE        0x10 TIMESTEPS
+    0x14 SAMPLES_PER_PACKET read/write, default 1
+    0x18 SAMPLES_DONE       results of this many samples have left
+    0x1C CYCLES             free-running cycle counter
+"""
+
+from amaranth import Array, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..gen.network import Network
+from ..gen.plan import NetworkPlan
+from .top import Accelerator
+
+__all__ = ["AxiAccelerator", "REGISTERS", "ID_VALUE", "INPUT_VALUE_BITS"]
+
+ID_VALUE = 0x53504B31
+INPUT_VALUE_BITS = 15
+REGISTERS = {"ID": 0x00, "STATUS": 0x04, "INPUT_SIZE": 0x08, "OUTPUT_SIZE": 0x0C,
+             "TIMESTEPS": 0x10, "SAMPLES_PER_PACKET": 0x14, "SAMPLES_DONE": 0x18,
+             "CYCLES": 0x1C}
+
+
+class AxiAccelerator(wiring.Component):
+    """The accelerator with AXI4-Stream slave/master data ports and an AXI4-Lite slave."""
+
+    def __init__(self, net: Network, plan: NetworkPlan):
+        first = plan.layers[0]
+        if first.in_index_bits > 16:
+            raise ValueError(f"input.size must be at most 65536 for the AXI wrapper, "
+                             f"not {net.input.size}")
+        if first.in_value.bits > INPUT_VALUE_BITS:
+            raise ValueError(f"input.bits must be at most {INPUT_VALUE_BITS} for the AXI "
+                             f"wrapper, not {net.input.bits}")
+        if plan.result.bits > 32:
+            raise ValueError(f"result values must fit 32 bits, not {plan.result.bits}")
+        self._net, self._plan = net, plan
+        super().__init__({
+            "s_axis_tdata": In(32), "s_axis_tvalid": In(1), "s_axis_tready": Out(1),
+            "s_axis_tlast": In(1),
+            "m_axis_tdata": Out(32), "m_axis_tvalid": Out(1), "m_axis_tready": In(1),
+            "m_axis_tlast": Out(1),
+            "s_axil_awaddr": In(6), "s_axil_awvalid": In(1), "s_axil_awready": Out(1),
+            "s_axil_wdata": In(32), "s_axil_wstrb": In(4), "s_axil_wvalid": In(1),
+            "s_axil_wready": Out(1), "s_axil_bresp": Out(2), "s_axil_bvalid": Out(1),
+            "s_axil_bready": In(1),
+            "s_axil_araddr": In(6), "s_axil_arvalid": In(1), "s_axil_arready": Out(1),
+            "s_axil_rdata": Out(32), "s_axil_rresp": Out(2), "s_axil_rvalid": Out(1),
+            "s_axil_rready": In(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        net = self._net
+        m.submodules.accelerator = acc = Accelerator(net, self._plan)
+        samples_per_packet = Signal(32, init=1)
+        in_packet = Signal(32)
+        samples_done = Signal(32)
+        cycles = Signal(32)
+        m.d.sync += cycles.eq(cycles + 1)
+
+        m.d.comb += [
+            acc.i_stream.valid.eq(self.s_axis_tvalid),
+            self.s_axis_tready.eq(acc.i_stream.ready),
+            acc.i_stream.payload.index.eq(self.s_axis_tdata[:16]),
+            acc.i_stream.payload.value.eq(self.s_axis_tdata[16:31]),
+            acc.i_stream.payload.last.eq(self.s_axis_tdata[31]),
+        ]
+        result = acc.o_stream.payload
+        sample_end = result.last
+        packet_end = sample_end & (in_packet + 1 >= samples_per_packet)
+        m.d.comb += [
+            self.m_axis_tvalid.eq(acc.o_stream.valid),
+            acc.o_stream.ready.eq(self.m_axis_tready),
+            self.m_axis_tdata.eq(result.value.as_signed()),
+            self.m_axis_tlast.eq(packet_end),
+        ]
+        with m.If(acc.o_stream.valid & acc.o_stream.ready & sample_end):
+            m.d.sync += [samples_done.eq(samples_done + 1),
+                         in_packet.eq(Mux(packet_end, 0, in_packet + 1))]
+
+        registers = Array([ID_VALUE, acc.busy, net.input.size, net.n_out, net.timesteps,
+                           samples_per_packet, samples_done, cycles])
+        # Writes: address and data together, one response.
+        write = self.s_axil_awvalid & self.s_axil_wvalid & ~self.s_axil_bvalid
+        m.d.comb += [self.s_axil_awready.eq(write), self.s_axil_wready.eq(write)]
+        with m.If(write):
+            m.d.sync += self.s_axil_bvalid.eq(1)
+            with m.If(self.s_axil_awaddr[2:] == REGISTERS["SAMPLES_PER_PACKET"] // 4):
+                m.d.sync += samples_per_packet.eq(self.s_axil_wdata)
+        with m.Elif(self.s_axil_bvalid & self.s_axil_bready):
+            m.d.sync += self.s_axil_bvalid.eq(0)
+        # Reads: one outstanding.
+        m.d.comb += self.s_axil_arready.eq(~self.s_axil_rvalid)
+        with m.If(self.s_axil_arvalid & self.s_axil_arready):
+            m.d.sync += [self.s_axil_rvalid.eq(1),
+                         self.s_axil_rdata.eq(registers[self.s_axil_araddr[2:5]])]
+        with m.Elif(self.s_axil_rvalid & self.s_axil_rready):
+            m.d.sync += self.s_axil_rvalid.eq(0)
+        return m

@@ -1,0 +1,183 @@
+"""Frames of the host link protocol (spikeshift.gen.link) to and from the accelerator streams."""
+
+from amaranth import Cat, Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.wiring import In, Out
+
+from ..gen.formats import IntFormat
+from ..gen.link import INPUT_FRAME_BYTES, INPUT_SYNC, RESULT_SYNC, RESULT_VALUE_BYTES
+from ..gen.network import Network
+from ..gen.plan import NetworkPlan
+from .layouts import input_event_layout, result_layout
+from .top import Accelerator
+from .uart import UartRx, UartTx
+
+__all__ = ["InputDeframer", "ResultFramer", "UartAccelerator"]
+
+
+class InputDeframer(wiring.Component):
+    """Bytes to input events: finds the sync byte, checks the frame's sum, drops bad frames.
+
+    Members
+    -------
+    i_stream : ``In(stream.Signature(8))``
+    o_stream : ``Out(stream.Signature(input_event_layout(index_bits, value_bits)))``
+    bad_frame : ``Out(1)``, pulses for each dropped frame
+    """
+
+    def __init__(self, *, index_bits: int, value_bits: int):
+        super().__init__({
+            "i_stream": In(stream.Signature(8)),
+            "o_stream": Out(stream.Signature(input_event_layout(index_bits, value_bits))),
+            "bad_frame": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        body = [Signal(8, name=f"body_{i}") for i in range(INPUT_FRAME_BYTES - 1)]
+        count = Signal(range(INPUT_FRAME_BYTES))
+        total = Signal(8)
+        byte = self.i_stream.payload
+        m.d.sync += self.bad_frame.eq(0)
+        with m.FSM():
+            with m.State("Sync"):
+                m.d.comb += self.i_stream.ready.eq(1)
+                with m.If(self.i_stream.valid & (byte == INPUT_SYNC)):
+                    m.d.sync += [count.eq(0), total.eq(0)]
+                    m.next = "Body"
+            with m.State("Body"):
+                m.d.comb += self.i_stream.ready.eq(1)
+                with m.If(self.i_stream.valid):
+                    for i, reg in enumerate(body):
+                        with m.If(count == i):
+                            m.d.sync += reg.eq(byte)
+                    m.d.sync += [count.eq(count + 1), total.eq(total + byte)]
+                    with m.If(count == len(body) - 1):
+                        with m.If(((total + byte) & 0xFF) == 0):
+                            m.next = "Emit"
+                        with m.Else():
+                            m.d.sync += self.bad_frame.eq(1)
+                            m.next = "Sync"
+            with m.State("Emit"):
+                event = self.o_stream.payload
+                m.d.comb += [
+                    self.o_stream.valid.eq(1),
+                    event.last.eq(body[0][0]),
+                    event.index.eq(Cat(body[1], body[2])),
+                    event.value.eq(Cat(body[3], body[4])),
+                ]
+                with m.If(self.o_stream.ready):
+                    m.next = "Sync"
+        return m
+
+
+class ResultFramer(wiring.Component):
+    """Result values to one frame per sample: sync, count, 4 bytes per value, check.
+
+    Members
+    -------
+    i_stream : ``In(stream.Signature(result_layout(fmt)))``
+    o_stream : ``Out(stream.Signature(8))``
+    """
+
+    def __init__(self, *, fmt: IntFormat, count: int):
+        if fmt.bits > 8 * RESULT_VALUE_BYTES:
+            raise ValueError(f"result values must fit {8 * RESULT_VALUE_BYTES} bits, "
+                             f"not {fmt.bits}")
+        self._fmt, self._count = fmt, count
+        super().__init__({"i_stream": In(stream.Signature(result_layout(fmt))),
+                          "o_stream": Out(stream.Signature(8))})
+
+    def elaborate(self, platform):
+        m = Module()
+        value = Signal(8 * RESULT_VALUE_BYTES)
+        last = Signal()
+        index = Signal(range(RESULT_VALUE_BYTES))
+        total = Signal(8)
+        out = self.o_stream
+        header = [RESULT_SYNC, self._count & 0xFF, self._count >> 8]
+        step = Signal(range(len(header)))
+        sent = out.valid & out.ready
+        with m.FSM():
+            with m.State("Header"):
+                with m.If(self.i_stream.valid):
+                    m.d.comb += out.valid.eq(1)
+                    for i, b in enumerate(header):
+                        with m.If(step == i):
+                            m.d.comb += out.payload.eq(b)
+                    with m.If(sent):
+                        with m.If(step != 0):
+                            m.d.sync += total.eq(total + out.payload)
+                        with m.If(step == len(header) - 1):
+                            m.d.sync += step.eq(0)
+                            m.next = "Load"
+                        with m.Else():
+                            m.d.sync += step.eq(step + 1)
+            with m.State("Load"):
+                m.d.comb += self.i_stream.ready.eq(1)
+                with m.If(self.i_stream.valid):
+                    m.d.sync += [value.eq(self.i_stream.payload.value.as_signed()),
+                                 last.eq(self.i_stream.payload.last), index.eq(0)]
+                    m.next = "Value"
+            with m.State("Value"):
+                m.d.comb += [out.valid.eq(1), out.payload.eq(value.word_select(index, 8))]
+                with m.If(sent):
+                    m.d.sync += [total.eq(total + out.payload), index.eq(index + 1)]
+                    with m.If(index == RESULT_VALUE_BYTES - 1):
+                        m.next = "Check"
+                        with m.If(~last):
+                            m.next = "Load"
+            with m.State("Check"):
+                m.d.comb += [out.valid.eq(1), out.payload.eq(-total)]
+                with m.If(sent):
+                    m.d.sync += total.eq(0)
+                    m.next = "Header"
+        return m
+
+
+class UartAccelerator(wiring.Component):
+    """The accelerator behind a UART: frames in on `rx`, result frames out on `tx`.
+
+    Received bytes wait in a FIFO of `fifo_depth` bytes, so the host may send while the
+    first layer is busy; result frames are sent at the UART's pace (backpressure on the
+    accelerator, nothing dropped). `bad_frames` counts frames dropped for their checksum and
+    `overruns` bytes lost because the FIFO was full.
+
+    Members
+    -------
+    rx : ``In(1, init=1)``
+    tx : ``Out(1, init=1)``
+    bad_frames, overruns : ``Out(8)``
+    busy : ``Out(1)``, any layer core busy
+    """
+
+    def __init__(self, net: Network, plan: NetworkPlan, *, divisor: int,
+                 fifo_depth: int = 2048):
+        self._net, self._plan = net, plan
+        self._divisor, self._fifo_depth = divisor, fifo_depth
+        super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1),
+                          "bad_frames": Out(8), "overruns": Out(8), "busy": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        first = self._plan.layers[0]
+        m.submodules.uart_rx = rx = UartRx(divisor=self._divisor)
+        m.submodules.uart_tx = tx = UartTx(divisor=self._divisor)
+        m.submodules.rx_fifo = fifo = SyncFIFOBuffered(width=8, depth=self._fifo_depth)
+        m.submodules.deframer = deframer = InputDeframer(index_bits=first.in_index_bits,
+                                                         value_bits=first.in_value.bits)
+        m.submodules.accelerator = acc = Accelerator(self._net, self._plan)
+        m.submodules.framer = framer = ResultFramer(fmt=self._plan.result,
+                                                    count=self._net.n_out)
+        m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx), self.busy.eq(acc.busy.any())]
+        wiring.connect(m, uart=rx.o_stream, fifo=fifo.w_stream)
+        wiring.connect(m, fifo=fifo.r_stream, deframer=deframer.i_stream)
+        wiring.connect(m, deframer=deframer.o_stream, accelerator=acc.i_stream)
+        wiring.connect(m, accelerator=acc.o_stream, framer=framer.i_stream)
+        wiring.connect(m, framer=framer.o_stream, uart=tx.i_stream)
+        with m.If(deframer.bad_frame & (self.bad_frames != 0xFF)):
+            m.d.sync += self.bad_frames.eq(self.bad_frames + 1)
+        with m.If(rx.overrun & (self.overruns != 0xFF)):
+            m.d.sync += self.overruns.eq(self.overruns + 1)
+        return m
