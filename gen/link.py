@@ -17,7 +17,8 @@ fails and counts it.
 import numpy as np
 
 __all__ = ["INPUT_SYNC", "RESULT_SYNC", "INPUT_FRAME_BYTES", "RESULT_VALUE_BYTES",
-           "checksum", "encode_inputs", "decode_results", "LinkError"]
+           "input_events", "checksum", "encode_inputs", "decode_results", "axi_input_words",
+           "LinkError"]
 
 INPUT_SYNC = 0xA5
 RESULT_SYNC = 0x5A
@@ -39,16 +40,31 @@ def _input_frame(index: int, value: int, last: bool) -> bytes:
     return bytes([INPUT_SYNC]) + body + bytes([checksum(body)])
 
 
+def input_events(x: np.ndarray):
+    """The input stream of samples `x` (batch, T, n), DESIGN §4: for each timestep its
+    non-zero values in index order, `last` on the final one, or one empty beat (0, 0, last).
+
+    Yields ``(sample, t, index, value, last)``.
+    """
+    for sample, frames in enumerate(np.asarray(x)):
+        for t, frame in enumerate(frames):
+            nz = np.flatnonzero(frame)
+            if not nz.size:
+                yield sample, t, 0, 0, True
+            for k, index in enumerate(nz):
+                yield sample, t, int(index), int(frame[index]), k == nz.size - 1
+
+
 def encode_inputs(x: np.ndarray) -> bytes:
     """Input frames for samples `x` of shape (batch, T, n)."""
-    frames = []
-    for sample in np.asarray(x):
-        for frame in sample:
-            nz = np.flatnonzero(frame)
-            pairs = [(int(i), int(frame[i])) for i in nz] or [(0, 0)]
-            for k, (index, value) in enumerate(pairs):
-                frames.append(_input_frame(index, value, k == len(pairs) - 1))
-    return b"".join(frames)
+    return b"".join(_input_frame(index, value, last)
+                    for _, _, index, value, last in input_events(x))
+
+
+def axi_input_words(x: np.ndarray) -> np.ndarray:
+    """The AXI4-Stream input words (uint32: index 15:0, value 30:16, last 31) for `x`."""
+    return np.array([index | (value << 16) | (int(last) << 31)
+                     for _, _, index, value, last in input_events(x)], dtype=np.uint32)
 
 
 def decode_results(data: bytes, n_out: int) -> np.ndarray:

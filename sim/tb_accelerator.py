@@ -15,20 +15,18 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
+from spikeshift.gen.link import input_events
+
 __all__ = ["run_accelerator"]
 
 
 def _beats(x: np.ndarray, index_bits: int, value_bits: int) -> list[tuple[int, int, bool]]:
     """(sample, packed payload, first beat of the sample) for every input beat."""
-    beats = []
-    for sample, frames in enumerate(x):
-        for t, frame in enumerate(frames):
-            nz = np.flatnonzero(frame)
-            pairs = [(int(i), int(frame[i])) for i in nz] or [(0, 0)]
-            for k, (index, value) in enumerate(pairs):
-                last = k == len(pairs) - 1
-                payload = index | (value << index_bits) | (int(last) << (index_bits + value_bits))
-                beats.append((sample, payload, t == 0 and k == 0))
+    beats, first = [], set()
+    for sample, _, index, value, last in input_events(x):
+        payload = index | (value << index_bits) | (int(last) << (index_bits + value_bits))
+        beats.append((sample, payload, sample not in first))
+        first.add(sample)
     return beats
 
 

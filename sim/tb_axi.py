@@ -22,19 +22,10 @@ from cocotbext.axi import (
     AxiStreamSource,
 )
 
+from spikeshift.gen.link import axi_input_words
+
 REG = {"ID": 0x00, "INPUT_SIZE": 0x08, "OUTPUT_SIZE": 0x0C, "TIMESTEPS": 0x10,
        "SAMPLES_PER_PACKET": 0x14, "SAMPLES_DONE": 0x18}
-
-
-def _words(x: np.ndarray) -> list[int]:
-    words = []
-    for sample in x:
-        for frame in sample:
-            nz = np.flatnonzero(frame)
-            pairs = [(int(i), int(frame[i])) for i in nz] or [(0, 0)]
-            for k, (index, value) in enumerate(pairs):
-                words.append(index | (value << 16) | (int(k == len(pairs) - 1) << 31))
-    return words
 
 
 @cocotb.test()
@@ -64,9 +55,8 @@ async def run_axi(dut):
     assert (await lite.read_dword(REG["TIMESTEPS"])) == x.shape[1]
     await lite.write_dword(REG["SAMPLES_PER_PACKET"], per_packet)
 
-    words = _words(x)
-    await source.send(AxiStreamFrame(
-        b"".join(w.to_bytes(4, "little") for w in words)))
+    words = axi_input_words(x)
+    await source.send(AxiStreamFrame(words.astype("<u4").tobytes()))
     received = []
     assert len(x) % per_packet == 0, "a transfer is a whole number of packets"
     packets = len(x) // per_packet

@@ -3,7 +3,9 @@
 import numpy as np
 from amaranth.sim import Simulator
 
-__all__ = ["stream_put", "stream_get", "input_beats", "rtl_accelerator"]
+from spikeshift.gen.link import input_events
+
+__all__ = ["stream_put", "stream_get", "rtl_accelerator"]
 
 
 async def stream_put(ctx, stream, payload):
@@ -18,15 +20,6 @@ async def stream_get(ctx, stream):
     payload, = await ctx.tick().sample(stream.payload).until(stream.valid)
     ctx.set(stream.ready, 0)
     return payload
-
-
-def input_beats(frame: np.ndarray) -> list[dict]:
-    """Beats for one timestep's values: its non-zero values, or one empty beat."""
-    nz = np.flatnonzero(frame)
-    if not nz.size:
-        return [{"index": 0, "value": 0, "last": 1}]
-    return [{"index": int(i), "value": int(frame[i]), "last": int(k == nz.size - 1)}
-            for k, i in enumerate(nz)]
 
 
 async def _gap(ctx, rng, seed):
@@ -48,11 +41,10 @@ def rtl_accelerator(dut, x: np.ndarray, *, seed: int | None = None):
     cycles = [[] for _ in range(n_layers)]
 
     async def producer(ctx):
-        for sample in x:
-            for frame in sample:
-                for beat in input_beats(frame):
-                    await _gap(ctx, rng, seed)
-                    await stream_put(ctx, dut.i_stream, beat)
+        for _, _, index, value, last in input_events(x):
+            await _gap(ctx, rng, seed)
+            await stream_put(ctx, dut.i_stream, {"index": index, "value": value,
+                                                 "last": int(last)})
 
     async def consumer(ctx):
         for b in range(batch):

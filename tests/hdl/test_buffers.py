@@ -3,12 +3,13 @@ import numpy as np
 from amaranth.sim import Simulator
 
 from spikeshift.gen.formats import IntFormat
+from spikeshift.gen.link import input_events
 from spikeshift.hdl.input_stage import InputStage
 from spikeshift.hdl.layouts import spike_entry_layout
 from spikeshift.hdl.result_buffer import ResultBuffer
 from spikeshift.hdl.spike_buffer import SpikeBuffer
 
-from .harness import input_beats, stream_get
+from .harness import stream_get
 
 
 def test_spike_buffer_double_buffers_banked_lists():
@@ -59,8 +60,8 @@ def test_spike_buffer_double_buffers_banked_lists():
 
 def test_input_stage_drops_zero_values_and_commits_on_last():
     dut = InputStage(index_bits=3, value_bits=2, depth=6)
-    frame = np.array([0, 3, 0, 1, 2, 0])
-    beats = input_beats(frame) + input_beats(np.zeros(6, int))
+    x = np.array([[[0, 3, 0, 1, 2, 0], [0] * 6]])
+    beats = [{"index": i, "value": v, "last": int(last)} for _, _, i, v, last in input_events(x)]
     beats.insert(1, {"index": 7, "value": 3, "last": 0})      # beyond the input size
     writes, commits = [], []
 
