@@ -34,10 +34,11 @@ def estimate_resources(net: Network, plan: NetworkPlan) -> dict:
 def check_fit(net: Network, plan: NetworkPlan, board: Board) -> dict:
     """The estimate, or `DoesNotFit` naming what overflows and the lanes to try."""
     estimate = estimate_resources(net, plan)
+    advice = {"luts": "try fewer lanes (--lanes 1 or LANES=1)",
+              "ram_bits": "weights and membranes need a smaller network or a larger device"}
     for key, capacity in (("luts", board.luts), ("ram_bits", board.ram_bits)):
         if estimate[key] > capacity:
             raise DoesNotFit(
                 f"the design needs about {estimate[key]:,} {key.replace('_', ' ')} but the "
-                f"{board.name} ({board.device}) has {capacity:,}; try fewer lanes "
-                f"(--lanes 1 or LANES=1) or a smaller network")
+                f"{board.name} ({board.device}) has {capacity:,}; {advice[key]}")
     return estimate

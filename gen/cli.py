@@ -196,6 +196,41 @@ def _cmd_plot(args):
     return 0
 
 
+def _cmd_build(args):
+    from ..boards.flow import ToolMissing, run_step
+    from .network import Network
+    net = Network.load(args.net)
+    try:
+        report = run_step(args.step, net, args.board, args.output, lanes=args.lanes,
+                          inputs=args.inputs, network_path=str(args.net))
+    except ToolMissing as error:
+        print(f"spikeshift build: stopped: {error}", file=sys.stderr)
+        return 3
+    shown = {k: v for k, v in report.items() if k not in ("fit_estimate",)}
+    print(json.dumps(shown, indent=1))
+    return 0
+
+
+def _cmd_run(args):
+    import serial
+
+    from ..boards.host import run_on_board
+    from ..boards.link_top import DEFAULT_BAUD
+    from .network import Network
+    net = Network.load(args.net)
+    x = _load_inputs(args.inputs)
+    with serial.serial_for_url(args.port, baudrate=args.baud or DEFAULT_BAUD,
+                               timeout=args.timeout) as port:
+        result = run_on_board(net, x, port)
+    if args.output:
+        _save_npz(args.output, outputs=result["outputs"], classes=result["classes"])
+    if not result["ok"]:
+        print(f"MISMATCH: {result['first_difference']}", file=sys.stderr)
+        return 1
+    print(f"OK: {len(x)} samples on the {args.board} equal the golden model")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spikeshift", description=(
         "Quantized spiking neural networks to verified FPGA accelerators."))
@@ -247,6 +282,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output-mode", choices=["spike_count", "membrane"])
     p.set_defaults(run=_cmd_import)
 
+    p = sub.add_parser("build", help="one named step of a board flow: verilog, sim, "
+                                      "estimate, bitstream")
+    p.add_argument("net", metavar="NET.json")
+    p.add_argument("--board", required=True, help="ulx3s, icebreaker or zcu104")
+    p.add_argument("--step", required=True, choices=["verilog", "sim", "estimate", "bitstream"])
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--lanes", type=_lanes, help=lanes_help)
+    p.add_argument("--inputs", metavar="INPUTS.npy", help="samples for the sim step")
+    p.set_defaults(run=_cmd_build)
+
+    p = sub.add_parser("run", help="stream inputs through a board over its UART link and "
+                                    "compare with the golden model")
+    p.add_argument("net", metavar="NET.json")
+    p.add_argument("inputs", metavar="INPUTS.npy")
+    p.add_argument("--board", required=True, choices=["ulx3s", "icebreaker"])
+    p.add_argument("--port", required=True, help="serial port or pyserial URL")
+    p.add_argument("--baud", type=int)
+    p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("-o", "--output", metavar="OUT.npz")
+    p.set_defaults(run=_cmd_run)
+
     p = sub.add_parser("quantize", help="float description or PyTorch QCFS checkpoint -> "
                                          "network description, with an error report")
     p.add_argument("source", metavar="FLOAT.json|MODEL.pt")
@@ -283,7 +339,7 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, TypeError, FileNotFoundError) as error:
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as error:
         print(f"spikeshift {args.command}: error: {error}", file=sys.stderr)
         return 2
 

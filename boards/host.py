@@ -1,0 +1,35 @@
+"""Host side of the UART link: stream a data set through a board and compare with the golden
+model (``spikeshift run --board ulx3s --port /dev/ttyUSB0``)."""
+
+import numpy as np
+from tqdm import tqdm
+
+from ..gen.link import RESULT_VALUE_BYTES, decode_results, encode_inputs
+from ..gen.network import Network
+from ..sim.golden import check_inputs, predict
+
+__all__ = ["run_on_board"]
+
+
+def run_on_board(net: Network, x, port, *, chunk: int = 16) -> dict:
+    """Send `x` through `port` (a pyserial port or anything with write/read) chunk by chunk,
+    decode the result frames and compare every value with the golden model."""
+    x = check_inputs(net, x)
+    frame_bytes = 3 + RESULT_VALUE_BYTES * net.n_out + 1
+    outputs = []
+    for start in tqdm(range(0, len(x), chunk), desc="board", unit="chunk"):
+        part = x[start:start + chunk]
+        port.write(encode_inputs(part))
+        data = port.read(frame_bytes * len(part))
+        if len(data) != frame_bytes * len(part):
+            raise TimeoutError(f"the board answered {len(data)} of "
+                               f"{frame_bytes * len(part)} bytes for samples {start}.."
+                               f"{start + len(part) - 1}")
+        outputs.append(decode_results(data, net.n_out))
+    got = np.concatenate(outputs)
+    expected = predict(net, x)[0]
+    mismatches = np.argwhere(got != expected)
+    return {"outputs": got, "classes": np.argmax(got, axis=1), "ok": not mismatches.size,
+            "first_difference": None if not mismatches.size else
+            (f"sample {mismatches[0][0]}, neuron {mismatches[0][1]}: board "
+             f"{got[tuple(mismatches[0])]}, golden {expected[tuple(mismatches[0])]}")}

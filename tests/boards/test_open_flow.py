@@ -1,0 +1,96 @@
+# amaranth: UnusedElaboratable=no
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spikeshift.boards.fit import DoesNotFit
+from spikeshift.boards.flow import run_step
+from spikeshift.boards.host import run_on_board
+from spikeshift.gen.link import INPUT_FRAME_BYTES, INPUT_SYNC
+from spikeshift.gen.synthetic import dense_pot_network, random_inputs, random_network
+from spikeshift.sim.golden import predict
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_unknown_board_is_refused_naming_the_boards():
+    net = random_network(np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^board must be one of 'ulx3s', 'icebreaker', "
+                                         r"'zcu104', not 'de10'$"):
+        run_step("verilog", net, "de10", "unused")
+
+
+def test_design_that_cannot_fit_is_refused_before_any_long_step(tmp_path):
+    net = dense_pot_network(np.random.default_rng(0), (784, 128, 10))
+    with pytest.raises(DoesNotFit, match=r"^the design needs about [\d,]+ ram bits but the "
+                                         r"icebreaker \(iCE40UP5K-SG48\) has 122,880; "
+                                         r"weights and membranes need a smaller network"):
+        run_step("bitstream", net, "icebreaker", tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+class FakeBoard:
+    """A serial port answering input frames with the golden model's result frames."""
+
+    def __init__(self, net):
+        self.net, self.pending, self.events = net, bytearray(), []
+        self.answer = bytearray()
+
+    def write(self, data):
+        from spikeshift.gen.link import RESULT_SYNC, checksum
+        self.pending += data
+        while len(self.pending) >= INPUT_FRAME_BYTES:
+            frame, self.pending = self.pending[:INPUT_FRAME_BYTES], \
+                self.pending[INPUT_FRAME_BYTES:]
+            assert frame[0] == INPUT_SYNC and sum(frame[1:]) % 256 == 0
+            self.events.append((frame[2] | frame[3] << 8, frame[4] | frame[5] << 8, frame[1]))
+            steps = sum(last for _, _, last in self.events)
+            if steps == self.net.timesteps:
+                x = np.zeros((1, self.net.timesteps, self.net.input.size), np.int64)
+                t = 0
+                for index, value, last in self.events:
+                    x[0, t, index] = value
+                    t += last
+                body = bytes([self.net.n_out & 0xFF, self.net.n_out >> 8]) + b"".join(
+                    int(v).to_bytes(4, "little", signed=True) for v in predict(self.net, x)[0][0])
+                self.answer += bytes([RESULT_SYNC]) + body + bytes([checksum(body)])
+                self.events = []
+
+    def read(self, n):
+        data, self.answer = bytes(self.answer[:n]), self.answer[n:]
+        return data
+
+
+def test_host_streams_a_data_set_and_compares_with_the_golden_model():
+    rng = np.random.default_rng(9)
+    net = random_network(rng)
+    x = random_inputs(rng, net, 20)
+    result = run_on_board(net, x, FakeBoard(net), chunk=7)
+    assert result["ok"]
+    np.testing.assert_array_equal(result["outputs"], predict(net, x)[0])
+
+
+def test_verilog_and_estimate_steps_write_their_reports(tmp_path):
+    net = random_network(np.random.default_rng(2), max_size=10)
+    run_step("verilog", net, "ulx3s", tmp_path)
+    report = run_step("estimate", net, "ulx3s", tmp_path)
+    saved = json.loads((tmp_path / "estimate.json").read_text())
+    assert saved["cells"] == report["cells"] and saved["cells"]["LUT"] > 0
+    assert saved["cells"]["DSP"] == 0 or any(l.weights.format == "int" for l in net.layers)
+    assert saved["seconds"] >= 0 and saved["board"] == "ulx3s"
+
+
+@pytest.mark.bitstream
+def test_ulx3s_bitstream_for_the_demo_network_meets_the_board_clock(tmp_path):
+    sys.path.insert(0, str(ROOT / "examples" / "digits"))
+    from demo import build_network
+    net, _, _ = build_network(verbose=False, epochs=10)
+    report = run_step("bitstream", net, "ulx3s", tmp_path)
+    assert Path(report["bitstream"]).stat().st_size > 100_000
+    assert report["fmax_mhz"] >= 25.0 and report["meets_clock"]
+    assert report["utilisation"]["TRELLIS_COMB"]["used"] > 1000
+    assert json.loads((tmp_path / "bitstream.json").read_text())["fmax_mhz"] == \
+        report["fmax_mhz"]
