@@ -2,6 +2,7 @@
 
 from amaranth import Elaboratable, Module
 from amaranth.build import ResourceError
+from amaranth.lib import io
 
 from ..gen.network import Network
 from ..gen.plan import NetworkPlan
@@ -23,13 +24,17 @@ class LinkBoardTop(Elaboratable):
         m = Module()
         divisor = round(platform.default_clk_frequency / self.baud)
         m.submodules.link = link = UartAccelerator(self.net, self.plan, divisor=divisor)
-        uart = platform.request("uart", 0)
-        m.d.comb += [link.rx.eq(uart.rx.i), uart.tx.o.eq(link.tx)]
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.rx = rx = io.Buffer("i", uart.rx)
+        m.submodules.tx = tx = io.Buffer("o", uart.tx)
+        m.d.comb += [link.rx.eq(rx.i), tx.o.eq(link.tx)]
         try:
-            m.d.comb += platform.request("uart_tx_enable", 0).o.eq(1)   # ULX3S level shifter
+            enable = platform.request("uart_tx_enable", 0, dir="-")   # ULX3S level shifter
+            m.submodules.tx_enable = buffer = io.Buffer("o", enable)
+            m.d.comb += buffer.o.eq(1)
         except ResourceError:
             pass
-        leds = [platform.request("led", i) for i in range(2)]
-        m.d.comb += [leds[0].o.eq(link.busy),
-                     leds[1].o.eq((link.bad_frames != 0) | (link.overruns != 0))]
+        for i, value in enumerate([link.busy, (link.bad_frames != 0) | (link.overruns != 0)]):
+            m.submodules[f"led_{i}"] = led = io.Buffer("o", platform.request("led", i, dir="-"))
+            m.d.comb += led.o.eq(value)
         return m

@@ -79,7 +79,7 @@ def test_verilog_and_estimate_steps_write_their_reports(tmp_path):
     report = run_step("estimate", net, "ulx3s", tmp_path)
     saved = json.loads((tmp_path / "estimate.json").read_text())
     assert saved["cells"] == report["cells"] and saved["cells"]["LUT"] > 0
-    assert saved["cells"]["DSP"] == 0 or any(l.weights.format == "int" for l in net.layers)
+    assert saved["cells"]["DSP"] == 0 or any(layer.weights.format == "int" for layer in net.layers)
     assert saved["seconds"] >= 0 and saved["board"] == "ulx3s"
 
 

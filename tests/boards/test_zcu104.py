@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 from amaranth import Elaboratable, Module
+from amaranth.lib import io
 
 from spikeshift.boards.flow import ToolMissing, run_step
 from spikeshift.boards.zcu104 import ZCU104Platform
@@ -25,12 +26,16 @@ class UsesEveryPin(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         for i in range(4):
-            led = platform.request("led", i)
-            button = platform.request("button", i)
-            switch = platform.request("switch", i)
+            led = m.submodules[f"led{i}"] = io.Buffer("o", platform.request("led", i, dir="-"))
+            button = m.submodules[f"button{i}"] = io.Buffer(
+                "i", platform.request("button", i, dir="-"))
+            switch = m.submodules[f"switch{i}"] = io.Buffer(
+                "i", platform.request("switch", i, dir="-"))
             m.d.comb += led.o.eq(button.i ^ switch.i)
-        uart = platform.request("uart", 0)
-        m.d.sync += uart.tx.o.eq(uart.rx.i)          # uses the default 125 MHz clock
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.rx = rx = io.Buffer("i", uart.rx)
+        m.submodules.tx = tx = io.Buffer("o", uart.tx)
+        m.d.sync += tx.o.eq(rx.i)                    # uses the default 125 MHz clock
         return m
 
 
