@@ -94,3 +94,13 @@ def test_ulx3s_bitstream_for_the_demo_network_meets_the_board_clock(tmp_path):
     assert report["utilisation"]["TRELLIS_COMB"]["used"] > 1000
     assert json.loads((tmp_path / "bitstream.json").read_text())["fmax_mhz"] == \
         report["fmax_mhz"]
+
+
+def test_too_many_lanes_for_an_ice40_are_refused_with_the_lanes_advice(tmp_path):
+    net = dense_pot_network(np.random.default_rng(0), (64, 64, 10))
+    with pytest.raises(DoesNotFit, match=r"^the design needs about [\d,]+ luts but the "
+                                         r"icebreaker \(iCE40UP5K-SG48\) has 5,280; try fewer "
+                                         r"lanes \(--lanes 1 or LANES=1\)$"):
+        run_step("verilog", net, "icebreaker", tmp_path)
+    run_step("verilog", net, "icebreaker", tmp_path, lanes=2)
+    assert (tmp_path / "verilog.json").exists()
