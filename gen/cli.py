@@ -43,16 +43,21 @@ def _load_inputs(path: str) -> np.ndarray:
         raise ValueError(f"INPUTS {path!r} is not a readable .npy array: {error}") from None
 
 
+def _measured_counts(net, inputs):
+    """Input spikes per layer and timestep of the golden model on `inputs` (None: no data)."""
+    if not inputs:
+        return None
+    from ..sim.cycles import input_spike_counts
+    from ..sim.golden import trace
+    x = _load_inputs(inputs)
+    return input_spike_counts(x, trace(net, x))
+
+
 def _cmd_generate(args):
     from .generator import generate
     from .network import Network
     net = Network.load(args.net)
-    counts = None
-    if args.inputs:
-        from ..sim.cycles import input_spike_counts
-        from ..sim.golden import trace
-        x = _load_inputs(args.inputs)
-        counts = input_spike_counts(x, trace(net, x))
+    counts = _measured_counts(net, args.inputs)
     out = generate(net, args.output, lanes=args.lanes, counts=counts)
     print((out.out_dir / "report.txt").read_text(), end="")
     print(f"wrote {out.verilog}, {out.out_dir / 'mem'}, {out.out_dir / 'report.json'}")
@@ -105,12 +110,7 @@ def _cmd_report(args):
     from .plan import plan_network
     from .report import build_report, format_report
     net = Network.load(args.net)
-    counts = None
-    if args.inputs:
-        from ..sim.cycles import input_spike_counts
-        from ..sim.golden import trace
-        x = _load_inputs(args.inputs)
-        counts = input_spike_counts(x, trace(net, x))
+    counts = _measured_counts(net, args.inputs)
     report = build_report(net, plan_network(net, args.lanes), counts=counts)
     print(json.dumps(report, indent=1) if args.json else format_report(report), end="")
     return 0
