@@ -112,6 +112,9 @@ def _cmd_report(args):
     net = Network.load(args.net)
     counts = _measured_counts(net, args.inputs)
     report = build_report(net, plan_network(net, args.lanes), counts=counts)
+    if args.flow:
+        from .report import add_flow_results
+        report = add_flow_results(report, args.flow)
     print(json.dumps(report, indent=1) if args.json else format_report(report), end="")
     return 0
 
@@ -330,6 +333,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("net", metavar="NET.json")
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
     p.add_argument("--inputs", metavar="INPUTS.npy", help="add measured activity")
+    p.add_argument("--flow", metavar="DIR", help="add a board flow's resources and Fmax "
+                                                 "(build/<board>)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_cmd_report)
     return parser

@@ -1,8 +1,10 @@
 """The generation report (DESIGN.md §8): per layer sizes, memories, lanes, cycles, operations.
 
-Energy figures are first-order estimates from published 45 nm numbers (Horowitz, ISSCC 2014):
-they compare the accelerator's additions with the multiply-accumulates the equivalent ANN
-layer would need, and say nothing about a particular FPGA.
+Energy figures are first-order estimates from published 45 nm numbers (Horowitz, ISSCC 2014),
+not a measurement of any FPGA: each synaptic event of the SNN costs one addition and the
+read of its weight code; each synapse of the equivalent ANN layer costs one multiply, one
+addition and the read of an 8-bit weight. Without measured activity the SNN figure is its
+worst case (every input non-zero at every timestep).
 """
 
 import numpy as np
@@ -10,10 +12,12 @@ import numpy as np
 from .network import IntWeights, Network, PotWeights
 from .plan import STEP_OVERHEAD, NetworkPlan
 
-__all__ = ["build_report", "format_report", "ENERGY_PJ"]
+__all__ = ["build_report", "add_flow_results", "format_report", "ENERGY_PJ"]
 
-#: pJ per operation, 45 nm (Horowitz 2014): 32-bit int add and multiply, 64-bit 8 KB SRAM read.
-ENERGY_PJ = {"add32": 0.1, "mul32": 3.1, "sram_read64": 10.0}
+#: pJ per operation, 45 nm (Horowitz 2014): 32-bit int add and multiply, and one bit of a
+#: 64-bit read from an 8 KB SRAM (10 pJ / 64).
+ENERGY_PJ = {"add32": 0.1, "mul32": 3.1, "sram_bit": 10.0 / 64}
+ANN_WEIGHT_BITS = 8
 
 
 def _weight_bits(layer) -> int:
@@ -58,9 +62,13 @@ def build_report(net: Network, plan: NetworkPlan, *, counts: np.ndarray | None =
                 entry["rtl_cycles_per_inference"] = float(rtl_cycles[..., index].sum(axis=1)
                                                           .mean())
         layers.append(entry)
-    sops = sum(e.get("sops_per_inference", e["worst_case_sops_per_inference"]) for e in layers)
-    macs = sum(e["synapses"] for e in layers)
-    words = sum(net.timesteps * lp.chunks * lp.fan_in for lp in plan.layers)
+    measured = counts is not None
+    key = "sops_per_inference" if measured else "worst_case_sops_per_inference"
+    sops = sum(e[key] for e in layers)
+    snn_pj = sum(e[key] * (ENERGY_PJ["add32"] + e["weight_code_bits"] * ENERGY_PJ["sram_bit"])
+                 for e in layers)
+    ann_pj = sum(e["synapses"] for e in layers) * (
+        ENERGY_PJ["mul32"] + ENERGY_PJ["add32"] + ANN_WEIGHT_BITS * ENERGY_PJ["sram_bit"])
     report = {
         "network": net.name, "timesteps": net.timesteps, "input_size": net.input.size,
         "input_bits": net.input.bits, "output_mode": net.output.mode,
@@ -69,16 +77,34 @@ def build_report(net: Network, plan: NetworkPlan, *, counts: np.ndarray | None =
             "weight_memory_bits": sum(e["weight_memory"]["bits"] for e in layers),
             "multipliers": sum(e["multipliers"] for e in layers),
             "sops_per_inference": sops,
-            "energy_pj_per_inference": round(sops * ENERGY_PJ["add32"]
-                                             + words * ENERGY_PJ["sram_read64"] / 4, 1),
-            "ann_mac_energy_pj": round(macs * (ENERGY_PJ["add32"] + ENERGY_PJ["mul32"]), 1),
+            "activity": "measured" if measured else "worst case",
+            "energy_pj_per_inference": round(snn_pj, 1),
+            "ann_mac_energy_pj": round(ann_pj, 1),
         },
-        "energy_model": "45 nm first-order estimate (Horowitz 2014): SOPs x 32-bit add + "
-                        "weight-word reads; ANN: one 32-bit MAC per synapse",
+        "energy_model": "45 nm first-order (Horowitz 2014): per synaptic event a 32-bit add "
+                        "and its weight-code read; ANN: per synapse a 32-bit multiply, add and "
+                        "8-bit weight read",
     }
     if counts is not None:
         report["totals"]["measured_on_samples"] = int(counts.shape[0])
     return report
+
+
+def add_flow_results(report: dict, flow_dir) -> dict:
+    """Add the resource counts and Fmax that a board flow's steps wrote to `flow_dir`."""
+    import json
+    from pathlib import Path
+    flow = {}
+    for step in ("estimate", "bitstream"):
+        path = Path(flow_dir) / f"{step}.json"
+        if path.exists():
+            data = json.loads(path.read_text())
+            keep = ("board", "device", "command", "cells", "fmax_mhz", "clock_mhz",
+                    "meets_clock", "utilisation", "bitstream")
+            flow[step] = {k: v for k, v in data.items() if k in keep}
+    if not flow:
+        raise ValueError(f"--flow {str(flow_dir)!r} holds no estimate.json or bitstream.json")
+    return {**report, "flow": flow}
 
 
 def format_report(report: dict) -> str:
@@ -100,8 +126,9 @@ def format_report(report: dict) -> str:
     t = report["totals"]
     lines += ["", (f"weight memory: {t['weight_memory_bits']} bits; multipliers (DSP): "
                    f"{t['multipliers']}"),
-              (f"estimated energy per inference: {t['energy_pj_per_inference']} pJ "
-               f"(equivalent ANN MACs: {t['ann_mac_energy_pj']} pJ)"),
+              (f"estimated energy per inference ({t['activity']} activity): "
+               f"{t['energy_pj_per_inference']} pJ; the equivalent ANN: "
+               f"{t['ann_mac_energy_pj']} pJ"),
               f"  energy model: {report['energy_model']}"]
     for e in report["layers"]:
         if "model_cycles_per_inference" in e:
@@ -111,4 +138,18 @@ def format_report(report: dict) -> str:
                          f"{e['ideal_cycles_per_inference']:.0f}, model "
                          f"{e['model_cycles_per_inference']:.0f}"
                          + (f", RTL {rtl:.0f}" if rtl is not None else ""))
+    flow = report.get("flow", {})
+    if "estimate" in flow:
+        e = flow["estimate"]
+        cells = ", ".join(f"{k} {v:g}" for k, v in e["cells"].items())
+        lines.append(f"{e['board']} resources ({e['command']}): {cells}")
+    if "bitstream" in flow:
+        b = flow["bitstream"]
+        if "fmax_mhz" in b:
+            used = ", ".join(f"{k} {v['used']}/{v['available']}"
+                             for k, v in b.get("utilisation", {}).items())
+            lines.append(f"{b['board']} bitstream: Fmax {b['fmax_mhz']} MHz (board clock "
+                         f"{b['clock_mhz']} MHz); {used}")
+        else:
+            lines.append(f"{b['board']} bitstream: {b.get('bitstream', 'see the flow folder')}")
     return "\n".join(lines) + "\n"

@@ -62,3 +62,16 @@ def test_generate_and_verify_commands(files, capsys):
     np.testing.assert_array_equal(out["outputs"], predict(net, x)[0])
     assert out["step_cycles"].shape == (len(x), net.timesteps, len(net.layers))
     assert bool(out["ok"])
+
+
+def test_report_adds_the_resources_and_fmax_a_flow_wrote(files, capsys):
+    net, x, tmp = files
+    flow = tmp / "flow"
+    flow.mkdir()
+    (flow / "bitstream.json").write_text(json.dumps({
+        "board": "ulx3s", "fmax_mhz": 59.4, "clock_mhz": 25.0, "meets_clock": True,
+        "utilisation": {"TRELLIS_COMB": {"used": 10, "available": 20}}, "seconds": 1}))
+    assert main(["report", str(tmp / "net.json"), "--flow", str(flow)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "ulx3s bitstream: Fmax 59.4 MHz (board clock 25.0 MHz); TRELLIS_COMB 10/20")
+    assert main(["report", str(tmp / "net.json"), "--flow", str(tmp)]) == 2
