@@ -111,6 +111,7 @@ def main(argv=None) -> int:
     started = time.time()
 
     x_train, x_test, y_train, y_test = load(args.dataset)
+    torch.manual_seed(0)                   # the initial weights, so that the tables reproduce
     model = build(arch, levels, pow2_step=hybrid)
     fit(model, x_train, y_train, epochs=args.epochs, lr=2e-3, desc="float QCFS training",
         scale=scale)
