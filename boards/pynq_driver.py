@@ -13,10 +13,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from spikeshift_link import axi_input_words
-
-REG_ID, REG_SAMPLES_PER_PACKET, REG_SAMPLES_DONE, REG_CYCLES = 0x00, 0x14, 0x18, 0x1C
-ID_VALUE = 0x53504B31
+from spikeshift_link import AXI_ID, AXI_REGISTERS, axi_input_words
 
 
 class Accelerator:
@@ -31,8 +28,8 @@ class Accelerator:
         self.overlay = Overlay(str(bitfile))
         self.dma = self.overlay.dma
         self.regs = self.overlay.spikeshift
-        ident = self.regs.read(REG_ID)
-        if ident != ID_VALUE:
+        ident = self.regs.read(AXI_REGISTERS["ID"])
+        if ident != AXI_ID:
             raise RuntimeError(f"no spikeshift accelerator in the overlay (ID {ident:#x})")
 
     def run(self, x, *, chunk: int = 256):
@@ -49,7 +46,7 @@ class Accelerator:
             send = allocate(shape=(len(words),), dtype=np.uint32)
             recv = allocate(shape=(len(part) * self.n_out,), dtype=np.int32)
             send[:] = words
-            self.regs.write(REG_SAMPLES_PER_PACKET, len(part))
+            self.regs.write(AXI_REGISTERS["SAMPLES_PER_PACKET"], len(part))
             self.dma.recvchannel.transfer(recv)
             self.dma.sendchannel.transfer(send)
             self.dma.sendchannel.wait()
@@ -63,4 +60,4 @@ class Accelerator:
     @property
     def cycles(self) -> int:
         """The accelerator's free-running cycle counter (for timing a run)."""
-        return self.regs.read(REG_CYCLES)
+        return self.regs.read(AXI_REGISTERS["CYCLES"])

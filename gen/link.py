@@ -12,18 +12,29 @@ Board to host, one frame per sample::
 follow DESIGN §4's input stream (non-zero values, ``last`` on its final one, an empty
 timestep as one frame with index 0, value 0, last); the board drops a frame whose check
 fails and counts it.
+
+The AXI interface of the Zynq flow is defined here too: input words (uint32) hold ``index``
+in bits 15:0, ``value`` in 30:16 and ``last`` in bit 31, and `AXI_REGISTERS` maps the AXI4-Lite
+register names to byte addresses (see `spikeshift.hdl.axi`).
 """
 
 import numpy as np
 
 __all__ = ["INPUT_SYNC", "RESULT_SYNC", "INPUT_FRAME_BYTES", "RESULT_VALUE_BYTES",
-           "input_events", "checksum", "encode_inputs", "decode_results", "axi_input_words",
-           "LinkError"]
+           "AXI_INDEX_BITS", "AXI_VALUE_BITS", "AXI_ID", "AXI_REGISTERS", "input_events",
+           "checksum", "encode_inputs", "decode_results", "axi_input_words", "LinkError"]
 
 INPUT_SYNC = 0xA5
 RESULT_SYNC = 0x5A
 INPUT_FRAME_BYTES = 7
 RESULT_VALUE_BYTES = 4
+
+AXI_INDEX_BITS = 16
+AXI_VALUE_BITS = 15
+AXI_ID = 0x53504B31                       # "SPK1"
+AXI_REGISTERS = {"ID": 0x00, "STATUS": 0x04, "INPUT_SIZE": 0x08, "OUTPUT_SIZE": 0x0C,
+                 "TIMESTEPS": 0x10, "SAMPLES_PER_PACKET": 0x14, "SAMPLES_DONE": 0x18,
+                 "CYCLES": 0x1C}
 
 
 class LinkError(ValueError):
@@ -63,7 +74,8 @@ def encode_inputs(x: np.ndarray) -> bytes:
 
 def axi_input_words(x: np.ndarray) -> np.ndarray:
     """The AXI4-Stream input words (uint32: index 15:0, value 30:16, last 31) for `x`."""
-    return np.array([index | (value << 16) | (int(last) << 31)
+    last_bit = AXI_INDEX_BITS + AXI_VALUE_BITS
+    return np.array([index | (value << AXI_INDEX_BITS) | (int(last) << last_bit)
                      for _, _, index, value, last in input_events(x)], dtype=np.uint32)
 
 

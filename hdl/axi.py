@@ -1,13 +1,14 @@
 """AXI wrappers for a Zynq processing system: AXI4-Stream data, AXI4-Lite control/status.
 
 Ports use Vivado's naming (``s_axis_tdata``, ``m_axis_tlast``, ``s_axil_awaddr``, ...) so that
-a block design infers the interfaces. Input beats (32 bits): ``index`` in bits 15:0, ``value``
-in 30:16, ``last`` (end of timestep) in bit 31; the AXI ``tlast`` of the input is ignored.
+a block design infers the interfaces. Input beats (32 bits, spikeshift.gen.link): ``index`` in
+bits 15:0, ``value`` in 30:16, ``last`` (end of timestep) in bit 31; the AXI ``tlast`` of the
+input is ignored.
 Result beats: the value sign-extended to 32 bits; ``tlast`` closes every
 ``SAMPLES_PER_PACKET`` samples, so one DMA receive transfer holds exactly that many samples
 (the host programs the register before each transfer of a different size).
 
-Registers (byte addresses)::
+Registers (byte addresses, ``spikeshift.gen.link.AXI_REGISTERS``)::
 
     0x00 ID                 "SPK1" (0x53504B31)
     0x04 STATUS             bit l: layer l busy
@@ -21,17 +22,12 @@ from amaranth import Array, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..gen.link import AXI_ID, AXI_INDEX_BITS, AXI_REGISTERS, AXI_VALUE_BITS
 from ..gen.network import Network
 from ..gen.plan import NetworkPlan
 from .top import Accelerator
 
-__all__ = ["AxiAccelerator", "REGISTERS", "ID_VALUE", "INPUT_VALUE_BITS"]
-
-ID_VALUE = 0x53504B31
-INPUT_VALUE_BITS = 15
-REGISTERS = {"ID": 0x00, "STATUS": 0x04, "INPUT_SIZE": 0x08, "OUTPUT_SIZE": 0x0C,
-             "TIMESTEPS": 0x10, "SAMPLES_PER_PACKET": 0x14, "SAMPLES_DONE": 0x18,
-             "CYCLES": 0x1C}
+__all__ = ["AxiAccelerator"]
 
 
 class AxiAccelerator(wiring.Component):
@@ -39,11 +35,11 @@ class AxiAccelerator(wiring.Component):
 
     def __init__(self, net: Network, plan: NetworkPlan):
         first = plan.layers[0]
-        if first.in_index_bits > 16:
-            raise ValueError(f"input.size must be at most 65536 for the AXI wrapper, "
-                             f"not {net.input.size}")
-        if first.in_value.bits > INPUT_VALUE_BITS:
-            raise ValueError(f"input.bits must be at most {INPUT_VALUE_BITS} for the AXI "
+        if first.in_index_bits > AXI_INDEX_BITS:
+            raise ValueError(f"input.size must be at most {1 << AXI_INDEX_BITS} for the AXI "
+                             f"wrapper, not {net.input.size}")
+        if first.in_value.bits > AXI_VALUE_BITS:
+            raise ValueError(f"input.bits must be at most {AXI_VALUE_BITS} for the AXI "
                              f"wrapper, not {net.input.bits}")
         if plan.result.bits > 32:
             raise ValueError(f"result values must fit 32 bits, not {plan.result.bits}")
@@ -75,9 +71,10 @@ class AxiAccelerator(wiring.Component):
         m.d.comb += [
             acc.i_stream.valid.eq(self.s_axis_tvalid),
             self.s_axis_tready.eq(acc.i_stream.ready),
-            acc.i_stream.payload.index.eq(self.s_axis_tdata[:16]),
-            acc.i_stream.payload.value.eq(self.s_axis_tdata[16:31]),
-            acc.i_stream.payload.last.eq(self.s_axis_tdata[31]),
+            acc.i_stream.payload.index.eq(self.s_axis_tdata[:AXI_INDEX_BITS]),
+            acc.i_stream.payload.value.eq(
+                self.s_axis_tdata[AXI_INDEX_BITS:AXI_INDEX_BITS + AXI_VALUE_BITS]),
+            acc.i_stream.payload.last.eq(self.s_axis_tdata[AXI_INDEX_BITS + AXI_VALUE_BITS]),
         ]
         result = acc.o_stream.payload
         sample_end = result.last
@@ -92,14 +89,20 @@ class AxiAccelerator(wiring.Component):
             m.d.sync += [samples_done.eq(samples_done + 1),
                          in_packet.eq(Mux(packet_end, 0, in_packet + 1))]
 
-        registers = Array([ID_VALUE, acc.busy, net.input.size, net.n_out, net.timesteps,
-                           samples_per_packet, samples_done, cycles])
+        values = {"ID": AXI_ID, "STATUS": acc.busy, "INPUT_SIZE": net.input.size,
+                  "OUTPUT_SIZE": net.n_out, "TIMESTEPS": net.timesteps,
+                  "SAMPLES_PER_PACKET": samples_per_packet, "SAMPLES_DONE": samples_done,
+                  "CYCLES": cycles}
+        words = [0] * 8                                   # the read address selects a word
+        for name, address in AXI_REGISTERS.items():
+            words[address // 4] = values[name]
+        registers = Array(words)
         # Writes: address and data together, one response.
         write = self.s_axil_awvalid & self.s_axil_wvalid & ~self.s_axil_bvalid
         m.d.comb += [self.s_axil_awready.eq(write), self.s_axil_wready.eq(write)]
         with m.If(write):
             m.d.sync += self.s_axil_bvalid.eq(1)
-            with m.If(self.s_axil_awaddr[2:] == REGISTERS["SAMPLES_PER_PACKET"] // 4):
+            with m.If(self.s_axil_awaddr[2:] == AXI_REGISTERS["SAMPLES_PER_PACKET"] // 4):
                 m.d.sync += samples_per_packet.eq(self.s_axil_wdata)
         with m.Elif(self.s_axil_bvalid & self.s_axil_bready):
             m.d.sync += self.s_axil_bvalid.eq(0)

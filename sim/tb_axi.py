@@ -22,10 +22,8 @@ from cocotbext.axi import (
     AxiStreamSource,
 )
 
-from spikeshift.gen.link import axi_input_words
-
-REG = {"ID": 0x00, "INPUT_SIZE": 0x08, "OUTPUT_SIZE": 0x0C, "TIMESTEPS": 0x10,
-       "SAMPLES_PER_PACKET": 0x14, "SAMPLES_DONE": 0x18}
+from spikeshift.gen.link import AXI_ID, axi_input_words
+from spikeshift.gen.link import AXI_REGISTERS as REG
 
 
 @cocotb.test()
@@ -49,7 +47,7 @@ async def run_axi(dut):
     dut.rst.value = 0
     await RisingEdge(dut.clk)
 
-    assert (await lite.read_dword(REG["ID"])) == 0x53504B31
+    assert (await lite.read_dword(REG["ID"])) == AXI_ID
     assert (await lite.read_dword(REG["INPUT_SIZE"])) == x.shape[2]
     assert (await lite.read_dword(REG["OUTPUT_SIZE"])) == expected.shape[1]
     assert (await lite.read_dword(REG["TIMESTEPS"])) == x.shape[1]
