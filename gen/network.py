@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from .formats import IntFormat, UIntFormat
+from .formats import IntFormat, UIntFormat, unsigned_bits_for
 
 __all__ = [
     "ShiftLeak", "SubtractLeak", "Neuron", "PotWeights", "IntWeights", "DenseLayer",
@@ -199,8 +199,14 @@ class PotWeights:
         return self.e_max - self.e_min + 1
 
     @property
-    def max_abs(self) -> int:
-        return 1 << self.e_max
+    def exponent_bits(self) -> int:
+        """Bits of the stored exponent field (exponent - e_min)."""
+        return unsigned_bits_for(self.exponent_codes - 1)
+
+    @property
+    def code_bits(self) -> int:
+        """Bits of one stored weight code: exponent, sign and zero flag."""
+        return self.exponent_bits + 2
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -222,8 +228,9 @@ class IntWeights:
         object.__setattr__(self, "values", values)
 
     @property
-    def max_abs(self) -> int:
-        return 1 << (self.bits - 1)
+    def code_bits(self) -> int:
+        """Bits of one stored weight: the two's-complement value itself."""
+        return self.bits
 
 
 Weights = PotWeights | IntWeights

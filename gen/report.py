@@ -9,7 +9,7 @@ worst case (every input non-zero at every timestep).
 
 import numpy as np
 
-from .network import IntWeights, Network, PotWeights
+from .network import Network
 from .plan import STEP_OVERHEAD, NetworkPlan
 
 __all__ = ["build_report", "add_flow_results", "format_report", "ENERGY_PJ"]
@@ -20,20 +20,12 @@ ENERGY_PJ = {"add32": 0.1, "mul32": 3.1, "sram_bit": 10.0 / 64}
 ANN_WEIGHT_BITS = 8
 
 
-def _weight_bits(layer) -> int:
-    w = layer.weights
-    if isinstance(w, PotWeights):
-        return max(1, (w.exponent_codes - 1).bit_length()) + 2
-    assert isinstance(w, IntWeights)
-    return w.bits
-
-
 def build_report(net: Network, plan: NetworkPlan, *, counts: np.ndarray | None = None,
                  rtl_cycles: np.ndarray | None = None) -> dict:
     """Report data; `counts` (batch, T, layers) of input spikes adds measured figures."""
     layers = []
     for index, (layer, lp) in enumerate(zip(net.layers, plan.layers)):
-        code_bits = _weight_bits(layer)
+        code_bits = layer.weights.code_bits
         entry = {
             "index": index, "kind": layer.kind, "neurons": layer.size, "fan_in": lp.fan_in,
             "synapses": lp.fan_in * layer.size,

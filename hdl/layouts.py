@@ -3,7 +3,7 @@
 from amaranth import signed, unsigned
 from amaranth.lib import data
 
-from ..gen.formats import IntFormat, unsigned_bits_for
+from ..gen.formats import IntFormat
 from ..gen.network import IntWeights, PotWeights
 
 __all__ = ["input_event_layout", "spike_entry_layout", "result_layout", "weight_code_shape",
@@ -33,7 +33,7 @@ def weight_code_shape(weights):
     Int: the two's-complement weight itself.
     """
     if isinstance(weights, PotWeights):
-        return data.StructLayout({"exp": unsigned(unsigned_bits_for(weights.exponent_codes - 1)),
+        return data.StructLayout({"exp": unsigned(weights.exponent_bits),
                                   "sign": 1, "zero": 1})
     assert isinstance(weights, IntWeights)
     return signed(weights.bits)

@@ -43,3 +43,14 @@ def test_int_product_computes_value_times_weight(bits, value_bits):
     cases = [(v, w) for v in range(1 << value_bits) for w in ints]
     dut = IntProduct(weights, UIntFormat(bits=value_bits), IntFormat(bits=bits + value_bits + 1))
     np.testing.assert_array_equal(rtl_products(dut, weights, cases), [v * w for v, w in cases])
+
+
+@pytest.mark.parametrize("weights", [PotWeights(e_min=0, e_max=0, values=[[1]]),
+                                     PotWeights(e_min=2, e_max=8, values=[[4]]),
+                                     IntWeights(bits=6, values=[[-3]])])
+def test_stored_code_width_is_the_one_the_report_counts(weights):
+    from amaranth import Shape
+
+    from spikeshift.hdl.layouts import weight_code_shape
+    assert Shape.cast(weight_code_shape(weights)).width == weights.code_bits
+    assert weights.code_bits == {1: 3, 7: 5}.get(getattr(weights, "exponent_codes", 0), 6)
