@@ -120,10 +120,12 @@ def _uniform(name: str, param: str, values: np.ndarray) -> float:
     return float(values.flat[0])
 
 
-def _leak_gain(name: str, tau, r, conv: Conventions, *, has_tau: bool):
-    """(β, per-neuron gain) of a neuron from τ and R."""
-    if not has_tau:
-        return 1.0, conv.dt * r
+def _leak_gain(name: str, node, conv: Conventions):
+    """(β, per-neuron gain) of a leaky node (LIF, LI) from τ and R; it must leak towards 0."""
+    if np.any(_arr(node, "v_leak") != 0):
+        raise ImportError_(f"node {name!r} parameter v_leak: the membrane must leak towards 0, "
+                           f"not {np.unique(_arr(node, 'v_leak'))[:4].tolist()}")
+    tau, r = _arr(node, "tau"), _arr(node, "r")
     infinite = np.isinf(tau)
     if infinite.any() and not infinite.all():
         raise ImportError_(f"node {name!r} parameter tau: mixes infinite and finite values")
@@ -141,25 +143,20 @@ def _leak_gain(name: str, tau, r, conv: Conventions, *, has_tau: bool):
 
 @handles("IF")
 def _if(name, node, conv):
-    _, gain = _leak_gain(name, None, _arr(node, "r"), conv, has_tau=False)
-    return _Neuron(name, "if", 1.0, gain, _arr(node, "v_threshold"), _arr(node, "v_reset"))
+    return _Neuron(name, "if", 1.0, conv.dt * _arr(node, "r"), _arr(node, "v_threshold"),
+                   _arr(node, "v_reset"))
 
 
 @handles("LIF")
 def _lif(name, node, conv):
-    if np.any(_arr(node, "v_leak") != 0):
-        raise ImportError_(f"node {name!r} parameter v_leak: the membrane must leak towards 0, "
-                           f"not {np.unique(_arr(node, 'v_leak'))[:4].tolist()}")
-    beta, gain = _leak_gain(name, _arr(node, "tau"), _arr(node, "r"), conv, has_tau=True)
+    beta, gain = _leak_gain(name, node, conv)
     return _Neuron(name, "if" if beta == 1 else "lif", beta, gain, _arr(node, "v_threshold"),
                    _arr(node, "v_reset"))
 
 
 @handles("LI")
 def _li(name, node, conv):
-    if np.any(_arr(node, "v_leak") != 0):
-        raise ImportError_(f"node {name!r} parameter v_leak: the membrane must leak towards 0")
-    beta, gain = _leak_gain(name, _arr(node, "tau"), _arr(node, "r"), conv, has_tau=True)
+    beta, gain = _leak_gain(name, node, conv)
     return _Neuron(name, "integrator", beta, gain, None, None)
 
 
