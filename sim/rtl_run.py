@@ -9,7 +9,7 @@ import numpy as np
 from ..gen.network import Network
 from ..gen.plan import NetworkPlan
 
-__all__ = ["RtlResult", "RtlSimulation", "SIMULATORS"]
+__all__ = ["RtlResult", "CocotbBench", "RtlSimulation", "SIMULATORS"]
 
 from ..gen.verilog import TOPLEVEL
 
@@ -45,6 +45,56 @@ def _simulator_env(simulator: str) -> None:
         os.environ["MAKEFLAGS"] = "VK_PCH_I_FAST= VK_PCH_I_SLOW="
 
 
+class CocotbBench:
+    """A Verilog top built once for a simulator, and a cocotb test module run on jobs.
+
+    A job is a set of NumPy arrays the testbench reads from the ``.npz`` named by
+    ``SPIKESHIFT_TB_JOB``; it writes its results to the one named by ``SPIKESHIFT_TB_RESULT``.
+    Each run starts a fresh simulation from reset.
+    """
+
+    def __init__(self, verilog: Path, toplevel: str, module: str, build_dir: Path, *,
+                 simulator: str = "icarus"):
+        from cocotb_tools.runner import get_runner
+
+        if simulator not in SIMULATORS:
+            raise ValueError(f"simulator must be one of {', '.join(map(repr, SIMULATORS))}, "
+                             f"not {simulator!r}")
+        _simulator_env(simulator)
+        self._toplevel, self._module = toplevel, module
+        self._build_dir = Path(build_dir).resolve()
+        self._build_dir.mkdir(parents=True, exist_ok=True)
+        self._runner = get_runner(simulator)
+        # Verilator ignores the Icarus-only time-zero retrigger (gen.verilog) with --no-timing.
+        build_args = ["-Wno-fatal", "-Wno-WIDTH", "--no-timing"] if simulator == "verilator" else []
+        self._runner.build(sources=[Path(verilog).resolve()], hdl_toplevel=toplevel,
+                           build_dir=self._build_dir, timescale=("1ns", "1ps"),
+                           build_args=build_args, always=True,
+                           log_file=self._build_dir / "build.log")
+        self._runs = 0
+
+    def run(self, **job) -> dict:
+        """The testbench's result arrays for `job`; a run that wrote none raises with its log."""
+        self._runs += 1
+        job_file = self._build_dir / f"job_{self._runs}.npz"
+        result_file = self._build_dir / f"result_{self._runs}.npz"
+        log = self._build_dir / f"sim_{self._runs}.log"
+        np.savez(job_file, **job)
+        self._runner.test(hdl_toplevel=self._toplevel, test_module=self._module,
+                          build_dir=self._build_dir, test_dir=self._build_dir,
+                          extra_env={"SPIKESHIFT_TB_JOB": str(job_file),
+                                     "SPIKESHIFT_TB_RESULT": str(result_file)},
+                          log_file=log)
+        job_file.unlink(missing_ok=True)
+        if not result_file.exists():
+            tail = log.read_text()[-3000:] if log.exists() else ""
+            raise RuntimeError(f"the RTL simulation did not finish; see {log}\n{tail}")
+        with np.load(result_file) as data:
+            result = {key: data[key] for key in data.files}
+        result_file.unlink()
+        return result
+
+
 class RtlSimulation:
     """Generated accelerator Verilog, built once for a simulator, run on batches of inputs.
 
@@ -55,49 +105,20 @@ class RtlSimulation:
 
     def __init__(self, net: Network, plan: NetworkPlan, verilog: Path, build_dir: Path, *,
                  simulator: str = "icarus"):
-        from cocotb_tools.runner import get_runner
-
-        if simulator not in SIMULATORS:
-            raise ValueError(f"simulator must be one of {', '.join(map(repr, SIMULATORS))}, "
-                             f"not {simulator!r}")
-        _simulator_env(simulator)
         self._net, self._plan = net, plan
-        self._build_dir = Path(build_dir).resolve()
-        self._build_dir.mkdir(parents=True, exist_ok=True)
-        self._runner = get_runner(simulator)
-        # Verilator ignores the Icarus-only time-zero retrigger (gen.verilog) with --no-timing.
-        build_args = ["-Wno-fatal", "-Wno-WIDTH", "--no-timing"] if simulator == "verilator" else []
-        self._runner.build(sources=[Path(verilog).resolve()], hdl_toplevel=TOPLEVEL,
-                           build_dir=self._build_dir, timescale=("1ns", "1ps"),
-                           build_args=build_args, always=True,
-                           log_file=self._build_dir / "build.log")
-        self._runs = 0
+        self._bench = CocotbBench(verilog, TOPLEVEL, "spikeshift.sim.tb_accelerator",
+                                  build_dir, simulator=simulator)
 
     def run(self, x: np.ndarray, *, seed: int | None = None) -> RtlResult:
         net, plan = self._net, self._plan
         first = plan.layers[0]
         steps_cycles = sum(int(lp.step_cycles(lp.fan_in).max()) for lp in plan.layers)
         per_sample = net.timesteps * (steps_cycles + net.input.size) + net.n_out
-        self._runs += 1
-        job = self._build_dir / f"job_{self._runs}.npz"
-        np.savez(job, inputs=np.asarray(x, np.int64), n_out=net.n_out,
-                 n_layers=len(net.layers), index_bits=first.in_index_bits,
-                 value_bits=first.in_value.bits, result_bits=plan.result.bits,
-                 seed=-1 if seed is None else seed, max_cycles=4 * len(x) * per_sample + 1000)
-        result_file = self._build_dir / f"rtl_result_{self._runs}.npz"
-        log = self._build_dir / f"sim_{self._runs}.log"
-        self._runner.test(hdl_toplevel=TOPLEVEL, test_module="spikeshift.sim.tb_accelerator",
-                          build_dir=self._build_dir, test_dir=self._build_dir,
-                          extra_env={"SPIKESHIFT_TB_JOB": str(job),
-                                     "SPIKESHIFT_TB_RESULT": str(result_file)},
-                          log_file=log)
-        job.unlink(missing_ok=True)
-        if not result_file.exists():
-            tail = log.read_text()[-3000:] if log.exists() else ""
-            raise RuntimeError(f"the RTL simulation did not finish; see {log}\n{tail}")
-        with np.load(result_file) as data:
-            result = RtlResult(outputs=data["outputs"], step_cycles=data["step_cycles"],
-                               first_input=data["first_input"],
-                               last_output=data["last_output"], cycles=int(data["cycles"]))
-        result_file.unlink()
-        return result
+        data = self._bench.run(
+            inputs=np.asarray(x, np.int64), n_out=net.n_out, n_layers=len(net.layers),
+            index_bits=first.in_index_bits, value_bits=first.in_value.bits,
+            result_bits=plan.result.bits, seed=-1 if seed is None else seed,
+            max_cycles=4 * len(x) * per_sample + 1000)
+        return RtlResult(outputs=data["outputs"], step_cycles=data["step_cycles"],
+                         first_input=data["first_input"], last_output=data["last_output"],
+                         cycles=int(data["cycles"]))

@@ -8,21 +8,15 @@ from spikeshift import predict
 from spikeshift.gen.plan import plan_network
 from spikeshift.gen.synthetic import random_inputs, random_network
 from spikeshift.gen.verilog import AXI_TOPLEVEL, UART_TOPLEVEL, accelerator_verilog
+from spikeshift.sim.rtl_run import CocotbBench
 
 pytestmark = pytest.mark.cocotb
 
 
 def run_cocotb(tmp_path, verilog: str, toplevel: str, module: str, **job):
-    from cocotb_tools.runner import get_runner
     (tmp_path / f"{toplevel}.v").write_text(verilog)
-    np.savez(tmp_path / "job.npz", **job)
-    runner = get_runner("icarus")
-    runner.build(sources=[tmp_path / f"{toplevel}.v"], hdl_toplevel=toplevel,
-                 build_dir=tmp_path, timescale=("1ns", "1ps"))
-    runner.test(hdl_toplevel=toplevel, test_module=module, build_dir=tmp_path,
-                test_dir=tmp_path, extra_env={"SPIKESHIFT_TB_JOB": str(tmp_path / "job.npz"),
-                                              "SPIKESHIFT_TB_RESULT": str(tmp_path / "out.npz")})
-    return np.load(tmp_path / "out.npz")["outputs"]
+    bench = CocotbBench(tmp_path / f"{toplevel}.v", toplevel, module, tmp_path)
+    return bench.run(**job)["outputs"]
 
 
 @pytest.mark.parametrize("seed, per_packet", [(0, 1), (1, 3)])
