@@ -86,8 +86,7 @@ def verify(net: Network, x, *, lanes=None, simulator: str = "icarus", build_dir=
                                ("sample", "timestep", "layer"))
     if seed is None:
         mismatches += _differences("latency", latency, model_latency, ("sample",))
-    report = dict(generated.report)
     return Verification(outputs=outputs, classes=np.argmax(outputs, axis=1), step_cycles=rtl_steps,
                         latency=latency, expected_outputs=golden.outputs,
                         expected_step_cycles=model_steps, expected_latency=model_latency,
-                        report=report, mismatches=mismatches)
+                        report=generated.report, mismatches=mismatches)
