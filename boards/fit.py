@@ -7,9 +7,9 @@ fewer, so the estimate errs on the safe side there. It catches designs that cann
 demo with 16 lanes on an iCE40UP5K) before synthesis; the flows report the real numbers.
 """
 
-from ..gen.network import Network
-from ..gen.plan import NetworkPlan
-from ..gen.report import build_report
+from ..gen.ir.network import Network
+from ..gen.ir.design import NetworkPlan
+from ..gen.flow.report import build_report
 from .registry import Board
 
 __all__ = ["estimate_resources", "check_fit", "DoesNotFit"]

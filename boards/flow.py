@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..gen.generator import generate
-from ..gen.network import Network
-from ..gen.plan import plan_network
-from ..gen.verilog import TOPLEVEL
+from ..gen.flow.generator import generate
+from ..gen.ir.network import Network
+from ..gen.ir.design import plan_network
+from ..gen.flow.verilog import TOPLEVEL
 from .fit import check_fit
 from .registry import Board, board_named
 
@@ -30,7 +30,7 @@ class ToolMissing(RuntimeError):
 def _sample_inputs(net: Network, inputs) -> np.ndarray:
     if inputs is not None:
         return np.load(inputs)[:16]
-    from ..gen.synthetic import random_inputs
+    from ..gen.ir.synthetic import random_inputs
     return random_inputs(np.random.default_rng(0), net, 8, activity=0.3)
 
 
@@ -44,7 +44,7 @@ def _verilog(net, plan, board: Board, out: Path, inputs) -> dict:
 
 
 def _sim(net, plan, board, out: Path, inputs) -> dict:
-    from ..gen.verify import verify
+    from ..gen.flow.verify import verify
     x = _sample_inputs(net, inputs)
     result = verify(net, x, lanes=plan.lanes, build_dir=out / "sim")
     if not result.ok:

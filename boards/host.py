@@ -4,8 +4,8 @@ model (``spikeshift run --board ulx3s --port /dev/ttyUSB0``)."""
 import numpy as np
 from tqdm import tqdm
 
-from ..gen.link import RESULT_VALUE_BYTES, decode_results, encode_inputs
-from ..gen.network import Network
+from ..gen.ir.link import RESULT_VALUE_BYTES, decode_results, encode_inputs
+from ..gen.ir.network import Network
 from ..sim.golden import check_inputs, predict
 
 __all__ = ["run_on_board"]

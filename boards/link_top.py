@@ -4,8 +4,8 @@ from amaranth import Elaboratable, Module
 from amaranth.build import ResourceError
 from amaranth.lib import io
 
-from ..gen.network import Network
-from ..gen.plan import NetworkPlan
+from ..gen.ir.network import Network
+from ..gen.ir.design import NetworkPlan
 from ..hdl.host_link import UartAccelerator
 
 __all__ = ["LinkBoardTop", "DEFAULT_BAUD"]
@@ -14,7 +14,7 @@ DEFAULT_BAUD = 115_200
 
 
 class LinkBoardTop(Elaboratable):
-    """UART frames in and out (spikeshift.gen.link); LED 0: a layer is busy, LED 1: a bad
+    """UART frames in and out (spikeshift.gen.ir.link); LED 0: a layer is busy, LED 1: a bad
     frame or a lost byte was seen."""
 
     def __init__(self, net: Network, plan: NetworkPlan, *, baud: int = DEFAULT_BAUD):

@@ -5,8 +5,8 @@ import os
 import sys
 from pathlib import Path
 
-from ..gen.network import Network
-from ..gen.plan import NetworkPlan
+from ..gen.ir.network import Network
+from ..gen.ir.design import NetworkPlan
 from .link_top import DEFAULT_BAUD, LinkBoardTop
 from .registry import Board
 

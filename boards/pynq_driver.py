@@ -2,7 +2,7 @@
 
 Runs on the board's Python with PYNQ; needs only NumPy besides, and reads the network's sizes
 from ``network.json`` beside the bitstream. Input words and result values follow
-``spikeshift.gen.link`` (``spikeshift_link.py`` in the same folder).
+``spikeshift.gen.ir.link`` (``spikeshift_link.py`` in the same folder).
 
     from spikeshift_pynq import Accelerator
     acc = Accelerator("spikeshift.bit")

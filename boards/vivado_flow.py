@@ -10,10 +10,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..gen.description import network_to_dict
-from ..gen.network import Network
-from ..gen.plan import NetworkPlan
-from ..gen.verilog import AXI_TOPLEVEL, accelerator_verilog
+from ..gen.ir.codec import network_to_dict
+from ..gen.ir.network import Network
+from ..gen.ir.design import NetworkPlan
+from ..gen.flow.verilog import AXI_TOPLEVEL, accelerator_verilog
 from .registry import Board
 
 __all__ = ["IP_TOPLEVEL", "write_axi_verilog", "ip_wrapper_verilog", "project_tcl",
@@ -153,7 +153,7 @@ def _write_deploy(net: Network, deploy: Path) -> None:
     deploy.mkdir(parents=True, exist_ok=True)
     here = Path(__file__).parent
     shutil.copyfile(here / "pynq_driver.py", deploy / "spikeshift_pynq.py")
-    shutil.copyfile(here.parent / "gen" / "link.py", deploy / "spikeshift_link.py")
+    shutil.copyfile(here.parent / "gen" / "ir" / "link.py", deploy / "spikeshift_link.py")
     (deploy / "network.json").write_text(json.dumps(network_to_dict(net)) + "\n")
     (deploy / "README.md").write_text(
         "# spikeshift on a ZCU104 with PYNQ\n\n"

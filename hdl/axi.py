@@ -1,14 +1,14 @@
 """AXI wrappers for a Zynq processing system: AXI4-Stream data, AXI4-Lite control/status.
 
 Ports use Vivado's naming (``s_axis_tdata``, ``m_axis_tlast``, ``s_axil_awaddr``, ...) so that
-a block design infers the interfaces. Input beats (32 bits, spikeshift.gen.link): ``index`` in
+a block design infers the interfaces. Input beats (32 bits, spikeshift.gen.ir.link): ``index`` in
 bits 15:0, ``value`` in 30:16, ``last`` (end of timestep) in bit 31; the AXI ``tlast`` of the
 input is ignored.
 Result beats: the value sign-extended to 32 bits; ``tlast`` closes every
 ``SAMPLES_PER_PACKET`` samples, so one DMA receive transfer holds exactly that many samples
 (the host programs the register before each transfer of a different size).
 
-Registers (byte addresses, ``spikeshift.gen.link.AXI_REGISTERS``)::
+Registers (byte addresses, ``spikeshift.gen.ir.link.AXI_REGISTERS``)::
 
     0x00 ID                 "SPK1" (0x53504B31)
     0x04 STATUS             bit l: layer l busy
@@ -22,9 +22,9 @@ from amaranth import Array, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..gen.link import AXI_ID, AXI_INDEX_BITS, AXI_REGISTERS, AXI_VALUE_BITS
-from ..gen.network import Network
-from ..gen.plan import NetworkPlan
+from ..gen.ir.link import AXI_ID, AXI_INDEX_BITS, AXI_REGISTERS, AXI_VALUE_BITS
+from ..gen.ir.network import Network
+from ..gen.ir.design import NetworkPlan
 from .top import Accelerator
 
 __all__ = ["AxiAccelerator"]

@@ -1,14 +1,14 @@
-"""Frames of the host link protocol (spikeshift.gen.link) to and from the accelerator streams."""
+"""Frames of the host link protocol (spikeshift.gen.ir.link) to and from the accelerator streams."""
 
 from amaranth import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
-from ..gen.formats import IntFormat
-from ..gen.link import INPUT_FRAME_BYTES, INPUT_SYNC, RESULT_SYNC, RESULT_VALUE_BYTES
-from ..gen.network import Network
-from ..gen.plan import NetworkPlan
+from ..gen.ir.formats import IntFormat
+from ..gen.ir.link import INPUT_FRAME_BYTES, INPUT_SYNC, RESULT_SYNC, RESULT_VALUE_BYTES
+from ..gen.ir.network import Network
+from ..gen.ir.design import NetworkPlan
 from .layouts import input_event_layout, result_layout
 from .top import Accelerator
 from .uart import UartRx, UartTx

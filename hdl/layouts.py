@@ -3,8 +3,8 @@
 from amaranth import signed, unsigned
 from amaranth.lib import data
 
-from ..gen.formats import IntFormat
-from ..gen.network import IntWeights, PotWeights
+from ..gen.ir.formats import IntFormat
+from ..gen.ir.network import IntWeights, PotWeights
 
 __all__ = ["input_event_layout", "spike_entry_layout", "result_layout", "weight_code_shape",
            "weight_code"]

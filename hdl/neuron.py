@@ -4,8 +4,8 @@ from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..gen.formats import IntFormat
-from ..gen.network import Neuron, ShiftLeak, SubtractLeak
+from ..gen.ir.formats import IntFormat
+from ..gen.ir.network import Neuron, ShiftLeak, SubtractLeak
 
 __all__ = ["NeuronUpdate"]
 

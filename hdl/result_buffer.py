@@ -4,7 +4,7 @@ from amaranth import Array, Module, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..gen.formats import IntFormat
+from ..gen.ir.formats import IntFormat
 from .layouts import result_layout
 
 __all__ = ["result_write_signature", "ResultBuffer"]

@@ -4,8 +4,8 @@ from amaranth import Module, Mux, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..gen.formats import IntFormat, UIntFormat
-from ..gen.network import IntWeights, PotWeights
+from ..gen.ir.formats import IntFormat, UIntFormat
+from ..gen.ir.network import IntWeights, PotWeights
 from .layouts import weight_code_shape
 
 __all__ = ["PotShifter", "IntProduct", "synapse_for"]

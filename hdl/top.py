@@ -4,9 +4,9 @@ from amaranth import Cat, Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..gen.network import Network
-from ..gen.plan import NetworkPlan
-from .dense_core import DenseCore
+from ..gen.ir.network import Network
+from ..gen.ir.design import NetworkPlan
+from .cores.dense import DenseCore
 from .input_stage import InputStage
 from .layouts import input_event_layout, result_layout, spike_entry_layout
 from .result_buffer import ResultBuffer

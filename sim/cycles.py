@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..gen.network import Network
-from ..gen.plan import NetworkPlan
+from ..gen.ir.network import Network
+from ..gen.ir.design import NetworkPlan
 from .golden import Trace
 
 __all__ = ["input_spike_counts", "input_beats", "step_cycles", "Schedule", "schedule"]

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..gen.network import Network, Neuron, ShiftLeak, SubtractLeak
-from ..gen.plan import current_range
+from ..gen.ir.network import Network, Neuron, ShiftLeak, SubtractLeak
+from ..gen.ir.design import current_range
 
 __all__ = ["Trace", "check_inputs", "ref_leak", "ref_fire", "ref_reset", "predict", "trace"]
 

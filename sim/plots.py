@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..gen.network import Network, PotWeights
+from ..gen.ir.network import Network, PotWeights
 from .golden import Trace
 
 __all__ = ["spike_raster", "membrane_traces", "weight_histograms", "accuracy_vs_timesteps"]

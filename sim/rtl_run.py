@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..gen.network import Network
-from ..gen.plan import NetworkPlan
+from ..gen.ir.network import Network
+from ..gen.ir.design import NetworkPlan
 
 __all__ = ["RtlResult", "CocotbBench", "RtlSimulation", "SIMULATORS"]
 
-from ..gen.verilog import TOPLEVEL
+from ..gen.flow.verilog import TOPLEVEL
 
 SIMULATORS = ("icarus", "verilator")
 

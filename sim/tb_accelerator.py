@@ -15,7 +15,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
-from spikeshift.gen.link import input_events
+from spikeshift.gen.ir.link import input_events
 
 __all__ = ["run_accelerator"]
 

@@ -22,8 +22,8 @@ from cocotbext.axi import (
     AxiStreamSource,
 )
 
-from spikeshift.gen.link import AXI_ID, axi_input_words
-from spikeshift.gen.link import AXI_REGISTERS as REG
+from spikeshift.gen.ir.link import AXI_ID, axi_input_words
+from spikeshift.gen.ir.link import AXI_REGISTERS as REG
 
 
 @cocotb.test()

@@ -1,6 +1,6 @@
 """cocotb testbench of the UART host link (``spikeshift_uart``): host frames in on ``rx``,
 result frames out on ``tx``, both bit-banged at the design's divisor and encoded/decoded by the
-host's own protocol code (spikeshift.gen.link)."""
+host's own protocol code (spikeshift.gen.ir.link)."""
 
 import os
 
@@ -9,7 +9,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge, with_timeout
 
-from spikeshift.gen.link import RESULT_VALUE_BYTES, decode_results, encode_inputs
+from spikeshift.gen.ir.link import RESULT_VALUE_BYTES, decode_results, encode_inputs
 
 
 async def _send(dut, data: bytes, divisor: int):

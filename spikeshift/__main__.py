@@ -1,5 +1,5 @@
 import sys
 
-from .gen.cli import main
+from .gen.cli.main import main
 
 sys.exit(main())

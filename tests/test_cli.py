@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from spikeshift import predict, trace
-from spikeshift.gen.cli import main
-from spikeshift.gen.synthetic import random_inputs, random_network
+from spikeshift.gen.cli.main import main
+from spikeshift.gen.ir.synthetic import random_inputs, random_network
 
 
 @pytest.fixture

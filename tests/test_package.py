@@ -27,9 +27,9 @@ def test_subpackages_import_as_spikeshift_modules_only():
 def test_core_never_imports_the_training_stack(tmp_path):
     code = f"""
 import sys, numpy as np, spikeshift
-from spikeshift.gen.synthetic import random_network, random_inputs
-from spikeshift.gen.plan import plan_network
-from spikeshift.gen.verilog import accelerator_verilog
+from spikeshift.gen.ir.synthetic import random_network, random_inputs
+from spikeshift.gen.ir.design import plan_network
+from spikeshift.gen.flow.verilog import accelerator_verilog
 rng = np.random.default_rng(0)
 net = random_network(rng)
 spikeshift.predict(net, random_inputs(rng, net, 2))

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "digits"))
 
 import spikeshift  # noqa: E402
 from spikeshift.boards.estimate import synthesize  # noqa: E402
-from spikeshift.gen.synthetic import dense_pot_network  # noqa: E402
-from spikeshift.gen.verilog import TOPLEVEL  # noqa: E402
+from spikeshift.gen.ir.synthetic import dense_pot_network  # noqa: E402
+from spikeshift.gen.flow.verilog import TOPLEVEL  # noqa: E402
 from spikeshift.sim.cycles import input_beats, input_spike_counts, schedule  # noqa: E402
 
 
@@ -29,7 +29,7 @@ def measure(name: str, net, x, out: Path, *, synth: bool) -> dict:
     result = spikeshift.verify(net, x, build_dir=out / name)
     if not result.ok:
         raise SystemExit(f"{name}: RTL differs from the models: {result.first_difference}")
-    plan = spikeshift.gen.plan.plan_network(net)
+    plan = spikeshift.gen.ir.design.plan_network(net)
     rows = []
     for index, lp in enumerate(plan.layers):
         n = counts[..., index]

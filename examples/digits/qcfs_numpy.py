@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from spikeshift.gen.convert import pot_fake_quantize
+from spikeshift.gen.frontends.convert import pot_fake_quantize
 
 
 def qcfs(z: np.ndarray, clip: float, levels: int) -> np.ndarray:

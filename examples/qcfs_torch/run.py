@@ -22,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
 import spikeshift
-from spikeshift.gen.torch_qcfs import QCFS, enable_pot_qat, sequential_to_network
+from spikeshift.gen.frontends.torch_qcfs import QCFS, enable_pot_qat, sequential_to_network
 from spikeshift.sim import plots
 
 INPUT_BITS = 4

@@ -9,8 +9,8 @@ import pytest
 from spikeshift.boards.fit import DoesNotFit
 from spikeshift.boards.flow import run_step
 from spikeshift.boards.host import run_on_board
-from spikeshift.gen.link import INPUT_FRAME_BYTES, INPUT_SYNC
-from spikeshift.gen.synthetic import dense_pot_network, random_inputs, random_network
+from spikeshift.gen.ir.link import INPUT_FRAME_BYTES, INPUT_SYNC
+from spikeshift.gen.ir.synthetic import dense_pot_network, random_inputs, random_network
 from spikeshift.sim.golden import predict
 
 ROOT = Path(__file__).parents[2]
@@ -40,7 +40,7 @@ class FakeBoard:
         self.answer = bytearray()
 
     def write(self, data):
-        from spikeshift.gen.link import RESULT_SYNC, checksum
+        from spikeshift.gen.ir.link import RESULT_SYNC, checksum
         self.pending += data
         while len(self.pending) >= INPUT_FRAME_BYTES:
             frame, self.pending = self.pending[:INPUT_FRAME_BYTES], \

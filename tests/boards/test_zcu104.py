@@ -9,8 +9,8 @@ from amaranth.lib import io
 
 from spikeshift.boards.flow import ToolMissing, run_step
 from spikeshift.boards.zcu104 import ZCU104Platform
-from spikeshift.gen.link import axi_input_words
-from spikeshift.gen.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.link import axi_input_words
+from spikeshift.gen.ir.synthetic import random_inputs, random_network
 
 # The vendor's names and pins (ZCU104 user guide UG1267 and its master XDC).
 VENDOR_XDC = {

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from spikeshift import Network, predict
-from spikeshift.gen.description import network_from_dict
-from spikeshift.gen.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.codec import network_from_dict
+from spikeshift.gen.ir.synthetic import random_inputs, random_network
 
 
 def valid():

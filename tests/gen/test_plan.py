@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from spikeshift.gen.description import network_from_dict
-from spikeshift.gen.plan import current_range, default_lanes, plan_network
+from spikeshift.gen.ir.codec import network_from_dict
+from spikeshift.gen.ir.design import current_range, default_lanes, plan_network
 
 from .test_description import valid
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from spikeshift import predict
-from spikeshift.gen.cli import main
-from spikeshift.gen.formats import IntFormat
-from spikeshift.gen.network import DenseLayer, InputSpec, IntWeights, Network, Neuron, OutputSpec
-from spikeshift.gen.quantize import (
+from spikeshift.gen.cli.main import main
+from spikeshift.gen.ir.formats import IntFormat
+from spikeshift.gen.ir.network import DenseLayer, InputSpec, IntWeights, Network, Neuron, OutputSpec
+from spikeshift.gen.frontends.quantize import (
     FloatLayer,
     FloatNetwork,
     load_float_network,

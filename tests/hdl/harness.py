@@ -3,7 +3,7 @@
 import numpy as np
 from amaranth.sim import Simulator
 
-from spikeshift.gen.link import input_events
+from spikeshift.gen.ir.link import input_events
 
 __all__ = ["stream_put", "stream_get", "rtl_accelerator"]
 

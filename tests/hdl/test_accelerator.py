@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from spikeshift import trace
-from spikeshift.gen.plan import plan_network
-from spikeshift.gen.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.design import plan_network
+from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.hdl.top import Accelerator
 from spikeshift.sim.cycles import input_spike_counts, step_cycles
 

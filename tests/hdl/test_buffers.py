@@ -2,8 +2,8 @@
 import numpy as np
 from amaranth.sim import Simulator
 
-from spikeshift.gen.formats import IntFormat
-from spikeshift.gen.link import input_events
+from spikeshift.gen.ir.formats import IntFormat
+from spikeshift.gen.ir.link import input_events
 from spikeshift.hdl.input_stage import InputStage
 from spikeshift.hdl.layouts import spike_entry_layout
 from spikeshift.hdl.result_buffer import ResultBuffer

@@ -4,9 +4,9 @@ import pytest
 from amaranth.sim import Simulator
 
 from spikeshift import predict
-from spikeshift.gen.link import decode_results, encode_inputs
-from spikeshift.gen.plan import plan_network
-from spikeshift.gen.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.link import decode_results, encode_inputs
+from spikeshift.gen.ir.design import plan_network
+from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.hdl.host_link import UartAccelerator
 from spikeshift.hdl.uart import UartRx, UartTx
 

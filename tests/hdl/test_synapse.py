@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from spikeshift.gen.formats import IntFormat, UIntFormat
-from spikeshift.gen.network import IntWeights, PotWeights
+from spikeshift.gen.ir.formats import IntFormat, UIntFormat
+from spikeshift.gen.ir.network import IntWeights, PotWeights
 from spikeshift.hdl.layouts import weight_code
 from spikeshift.hdl.synapse import IntProduct, PotShifter
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from spikeshift import predict
-from spikeshift.gen.plan import plan_network
-from spikeshift.gen.synthetic import random_inputs, random_network
-from spikeshift.gen.verilog import AXI_TOPLEVEL, UART_TOPLEVEL, accelerator_verilog
+from spikeshift.gen.ir.design import plan_network
+from spikeshift.gen.ir.synthetic import random_inputs, random_network
+from spikeshift.gen.flow.verilog import AXI_TOPLEVEL, UART_TOPLEVEL, accelerator_verilog
 from spikeshift.sim.rtl_run import CocotbBench
 
 pytestmark = pytest.mark.cocotb

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import spikeshift
-from spikeshift.gen.formats import IntFormat
-from spikeshift.gen.network import DenseLayer, InputSpec, Network, Neuron, OutputSpec, PotWeights
-from spikeshift.gen.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.formats import IntFormat
+from spikeshift.gen.ir.network import DenseLayer, InputSpec, Network, Neuron, OutputSpec, PotWeights
+from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.sim import golden
 
 pytestmark = pytest.mark.cocotb

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from spikeshift import predict, trace
-from spikeshift.gen.formats import IntFormat
-from spikeshift.gen.network import (
+from spikeshift.gen.ir.formats import IntFormat
+from spikeshift.gen.ir.network import (
     DenseLayer,
     InputSpec,
     IntWeights,
@@ -14,7 +14,7 @@ from spikeshift.gen.network import (
     ShiftLeak,
     SubtractLeak,
 )
-from spikeshift.gen.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.sim.golden import ref_leak
 
 from .reference import loop_reference

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
-from spikeshift.gen.cli import main  # noqa: E402
+from spikeshift.gen.cli.main import main  # noqa: E402
 
 ROOT = Path(__file__).parents[2]
 
@@ -30,7 +30,7 @@ def test_digits_example_converts_with_snn_close_to_the_ann_and_rtl_equal(tmp_pat
 
 
 def test_plot_command_writes_every_figure(tmp_path):
-    from spikeshift.gen.synthetic import random_inputs, random_network
+    from spikeshift.gen.ir.synthetic import random_inputs, random_network
     rng = np.random.default_rng(4)
     net = random_network(rng)
     net.save(tmp_path / "net.json")

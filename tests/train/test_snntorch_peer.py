@@ -8,8 +8,8 @@ snn = pytest.importorskip("snntorch")
 export_nir = pytest.importorskip("snntorch.export_nir")
 
 import spikeshift  # noqa: E402
-from spikeshift.gen.cli import main  # noqa: E402
-from spikeshift.gen.nir_import import PRESETS, Conventions, ImportError_, import_nir  # noqa: E402
+from spikeshift.gen.cli.main import main  # noqa: E402
+from spikeshift.gen.frontends.nir import PRESETS, Conventions, ImportError_, import_nir  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

@@ -4,7 +4,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import spikeshift  # noqa: E402
-from spikeshift.gen.torch_qcfs import QCFS, enable_pot_qat, sequential_to_network  # noqa: E402
+from spikeshift.gen.frontends.torch_qcfs import QCFS, enable_pot_qat, sequential_to_network  # noqa: E402
 
 
 def test_qcfs_quantizes_clips_and_passes_gradients_straight_through():

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .convert import MIN_THRESHOLD, pot_round, pot_scale
-from .network import (
+from ..ir.network import (
     DenseLayer,
     InputSpec,
     IntWeights,
@@ -28,7 +28,7 @@ from .network import (
     check_choice,
     check_int,
 )
-from .plan import membrane_format_for
+from ..ir.design import membrane_format_for
 
 __all__ = ["FloatLayer", "FloatNetwork", "load_float_network", "simulate_float",
            "quantize_network", "QuantizationReport"]
@@ -193,7 +193,7 @@ def quantize_network(net: FloatNetwork, *, weights: str = "pot", bits: int = 4,
     out = Network(name=name or net.name, timesteps=net.timesteps, input=net.input,
                   layers=tuple(layers), output=net.output)
     if x is not None:
-        from ..sim.golden import trace
+        from ...sim.golden import trace
         result = trace(out, x)
         for entry, layer, membranes in zip(report.layers, out.layers, result.membranes):
             entry["membrane_headroom"] = f"{np.abs(membranes).max() / layer.neuron.v.max:.1%}"

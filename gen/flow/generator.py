@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .network import Network
-from .plan import NetworkPlan, plan_network
+from ..ir.network import Network
+from ..ir.design import NetworkPlan, plan_network
 from .report import build_report, format_report
 from .verilog import TOPLEVEL, accelerator_verilog
 
@@ -29,8 +29,8 @@ def memory_images(net: Network, plan: NetworkPlan) -> dict[str, list[int]]:
     """Weight memory contents per layer as packed integer words (lane 0 in the low bits)."""
     from amaranth.lib import data
 
-    from ..hdl.dense_core import weight_init
-    from ..hdl.layouts import weight_code_shape
+    from ...hdl.cores.dense import weight_init
+    from ...hdl.layouts import weight_code_shape
     images = {}
     for index, (layer, lp) in enumerate(zip(net.layers, plan.layers)):
         shape = data.ArrayLayout(weight_code_shape(layer.weights), lp.lanes)

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..sim.cycles import input_beats, input_spike_counts, schedule, step_cycles
-from ..sim.golden import check_inputs, trace
-from ..sim.rtl_run import RtlSimulation
+from ...sim.cycles import input_beats, input_spike_counts, schedule, step_cycles
+from ...sim.golden import check_inputs, trace
+from ...sim.rtl_run import RtlSimulation
 from .generator import generate
-from .network import Network
+from ..ir.network import Network
 
 __all__ = ["Verification", "verify"]
 

@@ -9,8 +9,8 @@ worst case (every input non-zero at every timestep).
 
 import numpy as np
 
-from .network import Network
-from .plan import STEP_OVERHEAD, NetworkPlan
+from ..ir.network import Network
+from ..ir.design import STEP_OVERHEAD, NetworkPlan
 
 __all__ = ["build_report", "add_flow_results", "format_report", "ENERGY_PJ"]
 

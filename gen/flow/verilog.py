@@ -4,8 +4,8 @@ import re
 
 from amaranth.back import verilog as amaranth_verilog
 
-from .network import Network
-from .plan import NetworkPlan
+from ..ir.network import Network
+from ..ir.design import NetworkPlan
 
 __all__ = ["TOPLEVEL", "AXI_TOPLEVEL", "UART_TOPLEVEL", "accelerator_verilog",
            "component_verilog"]
@@ -42,12 +42,12 @@ def accelerator_verilog(net: Network, plan: NetworkPlan, *, wrapper: str = "stre
     wrapper (`AXI_TOPLEVEL`) or the UART host link with `divisor` cycles per bit
     (`UART_TOPLEVEL`)."""
     if wrapper == "stream":
-        from ..hdl.top import Accelerator
+        from ...hdl.top import Accelerator
         return component_verilog(Accelerator(net, plan), TOPLEVEL)
     if wrapper == "axi":
-        from ..hdl.axi import AxiAccelerator
+        from ...hdl.axi import AxiAccelerator
         return component_verilog(AxiAccelerator(net, plan), AXI_TOPLEVEL)
     if wrapper == "uart":
-        from ..hdl.host_link import UartAccelerator
+        from ...hdl.host_link import UartAccelerator
         return component_verilog(UartAccelerator(net, plan, divisor=divisor), UART_TOPLEVEL)
     raise ValueError(f"wrapper must be 'stream', 'axi' or 'uart', not {wrapper!r}")

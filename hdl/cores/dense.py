@@ -5,14 +5,14 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import Out
 
-from ..gen.formats import IntFormat, signed_bits_for
-from ..gen.network import DenseLayer
-from ..gen.plan import LayerPlan
-from .layouts import spike_entry_layout, weight_code, weight_code_shape
-from .neuron import NeuronUpdate
-from .result_buffer import result_write_signature
-from .spike_buffer import spike_read_signature, spike_write_signature
-from .synapse import synapse_for
+from ...gen.ir.formats import IntFormat, signed_bits_for
+from ...gen.ir.network import DenseLayer
+from ...gen.ir.design import LayerPlan
+from ..layouts import spike_entry_layout, weight_code, weight_code_shape
+from ..neuron import NeuronUpdate
+from ..result_buffer import result_write_signature
+from ..spike_buffer import spike_read_signature, spike_write_signature
+from ..synapse import synapse_for
 
 __all__ = ["DenseCore", "per_lane", "weight_init"]
 

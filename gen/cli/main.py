@@ -47,15 +47,15 @@ def _measured_counts(net, inputs):
     """Input spikes per layer and timestep of the golden model on `inputs` (None: no data)."""
     if not inputs:
         return None
-    from ..sim.cycles import input_spike_counts
-    from ..sim.golden import trace
+    from ...sim.cycles import input_spike_counts
+    from ...sim.golden import trace
     x = _load_inputs(inputs)
     return input_spike_counts(x, trace(net, x))
 
 
 def _cmd_generate(args):
-    from .generator import generate
-    from .network import Network
+    from ..flow.generator import generate
+    from ..ir.network import Network
     net = Network.load(args.net)
     counts = _measured_counts(net, args.inputs)
     out = generate(net, args.output, lanes=args.lanes, counts=counts)
@@ -65,8 +65,8 @@ def _cmd_generate(args):
 
 
 def _cmd_predict(args):
-    from ..sim.golden import trace
-    from .network import Network
+    from ...sim.golden import trace
+    from ..ir.network import Network
     net = Network.load(args.net)
     x = _load_inputs(args.inputs)
     result = trace(net, x)
@@ -81,8 +81,8 @@ def _cmd_predict(args):
 
 
 def _cmd_verify(args):
-    from .network import Network
-    from .verify import verify
+    from ..ir.network import Network
+    from ..flow.verify import verify
     net = Network.load(args.net)
     x = _load_inputs(args.inputs)
     result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
@@ -106,21 +106,21 @@ def _cmd_verify(args):
 
 
 def _cmd_report(args):
-    from .network import Network
-    from .plan import plan_network
-    from .report import build_report, format_report
+    from ..ir.network import Network
+    from ..ir.design import plan_network
+    from ..flow.report import build_report, format_report
     net = Network.load(args.net)
     counts = _measured_counts(net, args.inputs)
     report = build_report(net, plan_network(net, args.lanes), counts=counts)
     if args.flow:
-        from .report import add_flow_results
+        from ..flow.report import add_flow_results
         report = add_flow_results(report, args.flow)
     print(json.dumps(report, indent=1) if args.json else format_report(report), end="")
     return 0
 
 
 def _cmd_import(args):
-    from .nir_import import PRESETS, Conventions, import_nir
+    from ..frontends.nir import PRESETS, Conventions, import_nir
     base = PRESETS[args.preset]
     fields = {"dt": base.dt, "reset": base.reset, "reset_delay": base.reset_delay,
               "fire": base.fire, "infinite_tau_gain": base.infinite_tau_gain}
@@ -146,7 +146,7 @@ def _cmd_quantize(args):
     if source.suffix in (".pt", ".pth"):
         import torch
 
-        from .torch_qcfs import sequential_to_network
+        from ..frontends.torch_qcfs import sequential_to_network
         if args.timesteps is None:
             raise ValueError("--timesteps is required for a PyTorch checkpoint")
         model = torch.load(source, weights_only=False)
@@ -159,11 +159,11 @@ def _cmd_quantize(args):
         lines = [f"layer {i}: weight RMS error {e.weight_rms_error:.3f}, zeroed {e.zeroed:.1%}, "
                  f"threshold rounding {e.threshold_error:.3%}" for i, e in enumerate(errors)]
         if x is not None and labels is not None:
-            from ..sim.golden import predict
+            from ...sim.golden import predict
             lines.append(f"quantized accuracy: {(predict(net, x)[1] == labels).mean():.2%}")
         text = "\n".join(lines)
     else:
-        from .quantize import load_float_network, quantize_network
+        from ..frontends.quantize import load_float_network, quantize_network
         float_net = load_float_network(source)
         if args.timesteps is not None:
             float_net = type(float_net)(**{**float_net.__dict__, "timesteps": args.timesteps})
@@ -179,9 +179,9 @@ def _cmd_quantize(args):
 
 
 def _cmd_plot(args):
-    from ..sim import plots
-    from ..sim.golden import trace
-    from .network import Network
+    from ...sim import plots
+    from ...sim.golden import trace
+    from ..ir.network import Network
     net = Network.load(args.net)
     x = _load_inputs(args.inputs)
     if not 0 <= args.sample < len(x):
@@ -200,8 +200,8 @@ def _cmd_plot(args):
 
 
 def _cmd_build(args):
-    from ..boards.flow import ToolMissing, run_step
-    from .network import Network
+    from ...boards.flow import ToolMissing, run_step
+    from ..ir.network import Network
     net = Network.load(args.net)
     try:
         report = run_step(args.step, net, args.board, args.output, lanes=args.lanes,
@@ -217,9 +217,9 @@ def _cmd_build(args):
 def _cmd_run(args):
     import serial
 
-    from ..boards.host import run_on_board
-    from ..boards.link_top import DEFAULT_BAUD
-    from .network import Network
+    from ...boards.host import run_on_board
+    from ...boards.link_top import DEFAULT_BAUD
+    from ..ir.network import Network
     net = Network.load(args.net)
     x = _load_inputs(args.inputs)
     with serial.serial_for_url(args.port, baudrate=args.baud or DEFAULT_BAUD,

@@ -2,7 +2,7 @@
 the converter from a trained ``nn.Sequential`` to the network description.
 
 Needs the ``train`` extra (torch); nothing in the core imports this module. The converter uses
-`spikeshift.gen.convert`, so the integers it writes are exactly the PoT weights that
+`spikeshift.gen.frontends.convert`, so the integers it writes are exactly the PoT weights that
 quantization-aware training used in its forward pass.
 """
 
@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from .convert import qcfs_mlp_to_network
-from .network import Network
+from ..ir.network import Network
 
 __all__ = ["QCFS", "PotWeight", "enable_pot_qat", "disable_pot_qat", "sequential_to_network"]
 
@@ -102,7 +102,7 @@ def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: i
 
     The model's input must be the integer input times `input_scale` (default
     ``1 / (2**input_bits - 1)``). ``spike_bits`` > 1 converts to multi-bit (hybrid) spikes:
-    see `spikeshift.gen.convert.qcfs_mlp_to_network`.
+    see `spikeshift.gen.frontends.convert.qcfs_mlp_to_network`.
     """
     modules = [m for m in model if not isinstance(m, (nn.Flatten, nn.Identity, nn.Dropout))]
     weights, biases, clips = [], [], []

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import DenseLayer, InputSpec, Network, Neuron, OutputSpec, PotWeights
-from .plan import membrane_format_for
+from ..ir.network import DenseLayer, InputSpec, Network, Neuron, OutputSpec, PotWeights
+from ..ir.design import membrane_format_for
 
 __all__ = ["pot_scale", "pot_round", "pot_fake_quantize", "LayerError", "qcfs_mlp_to_network",
            "MIN_THRESHOLD"]

@@ -355,9 +355,9 @@ class Network:
 
     @classmethod
     def load(cls, path) -> "Network":
-        from .description import load_network
+        from .codec import load_network
         return load_network(path)
 
     def save(self, path, *, arrays: Literal["inline", "npz"] = "inline") -> None:
-        from .description import save_network
+        from .codec import save_network
         save_network(self, path, arrays=arrays)

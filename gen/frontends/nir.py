@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .formats import signed_bits_for
-from .network import (
+from ..ir.formats import signed_bits_for
+from ..ir.network import (
     DenseLayer,
     InputSpec,
     IntWeights,
@@ -30,7 +30,7 @@ from .network import (
     ShiftLeak,
     check_choice,
 )
-from .plan import membrane_format_for
+from ..ir.design import membrane_format_for
 
 __all__ = ["Conventions", "PRESETS", "ImportError_", "import_nir", "NirImport"]
 

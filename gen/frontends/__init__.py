@@ -1,0 +1,1 @@
+"""Front ends: NIR graphs, PyTorch QCFS models and float descriptions to the IR."""

@@ -1,0 +1,1 @@
+"""Layer cores, one module per layer kind."""

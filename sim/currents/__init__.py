@@ -1,0 +1,1 @@
+"""Golden currents, one module per layer kind."""
