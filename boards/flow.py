@@ -11,20 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..gen.flow.generator import generate
+from ..gen.flow.generator import write_design
+from ..gen.ir.design import Design, plan
+from ..gen.ir.link import TOPLEVEL
 from ..gen.ir.network import Network
-from ..gen.ir.design import plan_network
-from ..gen.flow.verilog import TOPLEVEL
+from .errors import ToolMissing
 from .fit import check_fit
 from .registry import Board, board_named
 
 __all__ = ["STEPS", "run_step", "ToolMissing"]
 
 STEPS = ("verilog", "sim", "estimate", "bitstream")
-
-
-class ToolMissing(RuntimeError):
-    """A tool the step needs is not installed; the build folder is left complete."""
 
 
 def _sample_inputs(net: Network, inputs) -> np.ndarray:
@@ -34,42 +31,42 @@ def _sample_inputs(net: Network, inputs) -> np.ndarray:
     return random_inputs(np.random.default_rng(0), net, 8, activity=0.3)
 
 
-def _verilog(net, plan, board: Board, out: Path, inputs) -> dict:
-    generated = generate(net, out / "rtl", lanes=plan.lanes)
+def _verilog(design: Design, board: Board, out: Path, inputs) -> dict:
+    generated = write_design(design, out / "rtl")
     files = [str(generated.verilog)]
     if board.flow == "vivado":
         from .vivado_flow import write_axi_verilog
-        files.append(str(write_axi_verilog(net, plan, out / "rtl")))
-    return {"files": files, "lanes": list(plan.lanes)}
+        files.append(str(write_axi_verilog(design, out / "rtl")))
+    return {"files": files, "lanes": list(design.lanes)}
 
 
-def _sim(net, plan, board, out: Path, inputs) -> dict:
-    from ..gen.flow.verify import verify
-    x = _sample_inputs(net, inputs)
-    result = verify(net, x, lanes=plan.lanes, build_dir=out / "sim")
+def _sim(design: Design, board, out: Path, inputs) -> dict:
+    from ..gen.flow.verify import verify_design
+    x = _sample_inputs(design.network, inputs)
+    result = verify_design(design, x, build_dir=out / "sim")
     if not result.ok:
         raise RuntimeError(f"RTL differs from the models: {result.first_difference}")
     return {"samples": len(x), "equal_to_golden": True,
             "mean_latency_cycles": float(result.latency.mean())}
 
 
-def _estimate(net, plan, board, out: Path, inputs) -> dict:
-    from .estimate import SYNTH_COMMANDS, synthesize
+def _estimate(design: Design, board, out: Path, inputs) -> dict:
+    from .estimate import synthesize
     verilog = out / "rtl" / f"{TOPLEVEL}.v"
-    return {"command": SYNTH_COMMANDS[board.name], "top": TOPLEVEL,
+    return {"command": board.synth_command, "top": TOPLEVEL,
             "cells": synthesize(verilog, TOPLEVEL, board.name)}
 
 
-def _bitstream(net, plan, board, out: Path, inputs) -> dict:
+def _bitstream(design: Design, board, out: Path, inputs) -> dict:
     if board.flow == "open":
         from .open_flow import build_open_bitstream
-        result = build_open_bitstream(net, plan, board, out / "bitstream")
+        result = build_open_bitstream(design, board, out / "bitstream")
         if not result["meets_clock"]:
             raise RuntimeError(f"the design reaches {result['fmax_mhz']} MHz, below the "
                                f"{result['clock_mhz']} MHz board clock")
         return result
     from .vivado_flow import build_vivado_project
-    return build_vivado_project(net, plan, board, out)
+    return build_vivado_project(design, board, out)
 
 
 _RUN = {"verilog": _verilog, "sim": _sim, "estimate": _estimate, "bitstream": _bitstream}
@@ -81,8 +78,8 @@ def run_step(step: str, net: Network, board_name: str, out_dir, *, lanes=None,
     if step not in _RUN:
         raise ValueError(f"step must be one of {', '.join(map(repr, STEPS))}, not {step!r}")
     board = board_named(board_name)
-    plan = plan_network(net, lanes)
-    estimate = check_fit(net, plan, board)
+    design = plan(net, lanes)
+    estimate = check_fit(design, board)
     if step == "bitstream" and board.flow == "open":
         from .open_flow import missing_tools
         if missing := missing_tools(board):
@@ -91,7 +88,7 @@ def run_step(step: str, net: Network, board_name: str, out_dir, *, lanes=None,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    result = _RUN[step](net, plan, board, out, inputs)
+    result = _RUN[step](design, board, out, inputs)
     report = {"step": step, "board": board.name, "device": board.device,
               "network": network_path or net.name, "fit_estimate": estimate,
               "seconds": round(time.time() - started, 2), **result}

@@ -4,8 +4,7 @@ from amaranth import Elaboratable, Module
 from amaranth.build import ResourceError
 from amaranth.lib import io
 
-from ..gen.ir.network import Network
-from ..gen.ir.design import NetworkPlan
+from ..gen.ir.design import Design
 from ..hdl.host_link import UartAccelerator
 
 __all__ = ["LinkBoardTop", "DEFAULT_BAUD"]
@@ -17,13 +16,13 @@ class LinkBoardTop(Elaboratable):
     """UART frames in and out (spikeshift.gen.ir.link); LED 0: a layer is busy, LED 1: a bad
     frame or a lost byte was seen."""
 
-    def __init__(self, net: Network, plan: NetworkPlan, *, baud: int = DEFAULT_BAUD):
-        self.net, self.plan, self.baud = net, plan, baud
+    def __init__(self, design: Design, *, baud: int = DEFAULT_BAUD):
+        self.design, self.baud = design, baud
 
     def elaborate(self, platform):
         m = Module()
         divisor = round(platform.default_clk_frequency / self.baud)
-        m.submodules.link = link = UartAccelerator(self.net, self.plan, divisor=divisor)
+        m.submodules.link = link = UartAccelerator(self.design, divisor=divisor)
         uart = platform.request("uart", 0, dir="-")
         m.submodules.rx = rx = io.Buffer("i", uart.rx)
         m.submodules.tx = tx = io.Buffer("o", uart.tx)

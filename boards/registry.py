@@ -1,8 +1,15 @@
-"""The boards spikeshift builds for, their clocks and capacities (for checks before a build)."""
+"""The boards spikeshift builds for: one `Board` row each, everything a flow needs to know.
 
-from dataclasses import dataclass
+Adding a board is one entry of `BOARDS`: its Amaranth platform, FPGA family, flow, Yosys
+synthesis command, the cell names its resource counts come from, clock and capacity.
+"""
 
-__all__ = ["Board", "BOARDS", "board_named"]
+import importlib
+from dataclasses import dataclass, field
+
+__all__ = ["Board", "BOARDS", "board_named", "FLOWS"]
+
+FLOWS = ("open", "vivado")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -13,40 +20,59 @@ class Board:
     -------
     name : what ``BOARD=`` and ``--board`` take
     flow : ``"open"`` (Yosys + nextpnr from YoWASP) or ``"vivado"``
+    family : FPGA family (``ecp5``, ``ice40``, ``xcup``): the open flow's nextpnr and packer
+    platform_class : ``"module:Class"`` of the Amaranth platform
+    synth_command : the Yosys command of a resource estimate
+    cells : resource name -> regular expression of the Yosys cell types it counts
+    bitstream_suffix : file name suffix of the open flow's bitstream
     clock_hz : the clock the design runs at
     luts, ffs, ram_bits : device capacity used by the fit check
     """
 
     name: str
     flow: str
+    family: str
     device: str
+    platform_class: str
+    synth_command: str
+    cells: dict = field(hash=False)
     clock_hz: float
     luts: int
     ffs: int
     ram_bits: int
+    bitstream_suffix: str = ".bit"
 
     def platform(self):
         """The Amaranth platform of the board."""
-        if self.name == "ulx3s":
-            from amaranth_boards.ulx3s import ULX3S_85F_Platform
-            return ULX3S_85F_Platform()
-        if self.name == "icebreaker":
-            from amaranth_boards.icebreaker import ICEBreakerPlatform
-            return ICEBreakerPlatform()
-        from .zcu104 import ZCU104Platform
-        return ZCU104Platform()
+        module, name = self.platform_class.split(":")
+        return getattr(importlib.import_module(module), name)()
 
 
 BOARDS = {
     # ECP5-85F: 83,640 LUT4 and FFs, 208 DP16KD blocks of 18 Kbit
-    "ulx3s": Board(name="ulx3s", flow="open", device="LFE5U-85F-6BG381C", clock_hz=25e6,
-                   luts=83_640, ffs=83_640, ram_bits=208 * 18_432),
+    "ulx3s": Board(
+        name="ulx3s", flow="open", family="ecp5", device="LFE5U-85F-6BG381C",
+        platform_class="amaranth_boards.ulx3s:ULX3S_85F_Platform", synth_command="synth_ecp5",
+        cells={"LUT": r"LUT4$", "FF": r"TRELLIS_FF$", "CARRY": r"CCU2C$",
+               "LUTRAM": r"TRELLIS_DPR16X4$", "BRAM18": r"DP16KD$", "DSP": r"MULT18X18D$"},
+        clock_hz=25e6, luts=83_640, ffs=83_640, ram_bits=208 * 18_432),
     # iCE40UP5K: 5,280 LUT4 and FFs, 30 EBR blocks of 4 Kbit
-    "icebreaker": Board(name="icebreaker", flow="open", device="iCE40UP5K-SG48",
-                        clock_hz=12e6, luts=5_280, ffs=5_280, ram_bits=30 * 4_096),
+    "icebreaker": Board(
+        name="icebreaker", flow="open", family="ice40", device="iCE40UP5K-SG48",
+        platform_class="amaranth_boards.icebreaker:ICEBreakerPlatform",
+        synth_command="synth_ice40",
+        cells={"LUT": r"SB_LUT4$", "FF": r"SB_DFF\w*$", "CARRY": r"SB_CARRY$",
+               "BRAM4": r"SB_RAM40_4K$", "DSP": r"SB_MAC16$"},
+        clock_hz=12e6, luts=5_280, ffs=5_280, ram_bits=30 * 4_096, bitstream_suffix=".bin"),
     # XCZU7EV: 230,400 LUT6, 460,800 FFs, 312 RAMB36 (and 96 UltraRAM, not counted)
-    "zcu104": Board(name="zcu104", flow="vivado", device="xczu7ev-ffvc1156-2-e",
-                    clock_hz=100e6, luts=230_400, ffs=460_800, ram_bits=312 * 36_864),
+    "zcu104": Board(
+        name="zcu104", flow="vivado", family="xcup", device="xczu7ev-ffvc1156-2-e",
+        platform_class="spikeshift.boards.zcu104:ZCU104Platform",
+        synth_command="synth_xilinx -family xcup -flatten",
+        cells={"LUT": r"LUT[1-6]$", "LUTRAM": r"RAM(32|64|128|256)[MX]\d*|RAM\d+[SD]\d*",
+               "FF": r"FD[RSCP]E$", "CARRY": r"CARRY[48]$", "BRAM18": r"RAMB18E2$",
+               "BRAM36": r"RAMB36E2$", "DSP": r"DSP48E2$"},
+        clock_hz=100e6, luts=230_400, ffs=460_800, ram_bits=312 * 36_864),
 }
 
 

@@ -10,10 +10,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..gen.ir.codec import network_to_dict
-from ..gen.ir.network import Network
-from ..gen.ir.design import NetworkPlan
 from ..gen.flow.verilog import AXI_TOPLEVEL, accelerator_verilog
+from ..gen.ir.design import Design
+from ..gen.ir.network import Network, network_to_dict
+from .errors import ToolMissing
 from .registry import Board
 
 __all__ = ["IP_TOPLEVEL", "write_axi_verilog", "ip_wrapper_verilog", "project_tcl",
@@ -65,10 +65,10 @@ endmodule
 """
 
 
-def write_axi_verilog(net: Network, plan: NetworkPlan, out_dir: Path) -> Path:
+def write_axi_verilog(design: Design, out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f"{AXI_TOPLEVEL}.v").write_text(accelerator_verilog(net, plan, wrapper="axi"))
+    (out_dir / f"{AXI_TOPLEVEL}.v").write_text(accelerator_verilog(design, wrapper="axi"))
     path = out_dir / f"{IP_TOPLEVEL}.v"
     path.write_text(ip_wrapper_verilog())
     return path
@@ -163,17 +163,16 @@ def _write_deploy(net: Network, deploy: Path) -> None:
         "# x: (batch, T, n) integers\n```\n")
 
 
-def build_vivado_project(net: Network, plan: NetworkPlan, board: Board, out: Path) -> dict:
+def build_vivado_project(design: Design, board: Board, out: Path) -> dict:
     """Write the project and deploy folders; run Vivado when it is on PATH."""
-    from .flow import ToolMissing
     out = Path(out)
     vivado_dir, deploy = out / "vivado", out / "deploy"
-    write_axi_verilog(net, plan, vivado_dir)
+    write_axi_verilog(design, vivado_dir)
     (vivado_dir / "create_project.tcl").write_text(project_tcl(board, board.clock_hz / 1e6))
     (vivado_dir / "build.sh").write_text(
         "#!/bin/sh\ncd \"$(dirname \"$0\")\" && vivado -mode batch -source create_project.tcl\n")
     (vivado_dir / "build.sh").chmod(0o755)
-    _write_deploy(net, deploy)
+    _write_deploy(design.network, deploy)
     vivado = shutil.which("vivado")
     if vivado is None:
         raise ToolMissing(

@@ -22,9 +22,8 @@ from amaranth import Array, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..gen.ir.design import Design
 from ..gen.ir.link import AXI_ID, AXI_INDEX_BITS, AXI_REGISTERS, AXI_VALUE_BITS
-from ..gen.ir.network import Network
-from ..gen.ir.design import NetworkPlan
 from .top import Accelerator
 
 __all__ = ["AxiAccelerator"]
@@ -33,7 +32,8 @@ __all__ = ["AxiAccelerator"]
 class AxiAccelerator(wiring.Component):
     """The accelerator with AXI4-Stream slave/master data ports and an AXI4-Lite slave."""
 
-    def __init__(self, net: Network, plan: NetworkPlan):
+    def __init__(self, design: Design):
+        net, plan = design.network, design
         first = plan.layers[0]
         if first.in_index_bits > AXI_INDEX_BITS:
             raise ValueError(f"input.size must be at most {1 << AXI_INDEX_BITS} for the AXI "
@@ -43,7 +43,7 @@ class AxiAccelerator(wiring.Component):
                              f"wrapper, not {net.input.bits}")
         if plan.result.bits > 32:
             raise ValueError(f"result values must fit 32 bits, not {plan.result.bits}")
-        self._net, self._plan = net, plan
+        self._design = design
         super().__init__({
             "s_axis_tdata": In(32), "s_axis_tvalid": In(1), "s_axis_tready": Out(1),
             "s_axis_tlast": In(1),
@@ -60,8 +60,8 @@ class AxiAccelerator(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        net = self._net
-        m.submodules.accelerator = acc = Accelerator(net, self._plan)
+        net = self._design.network
+        m.submodules.accelerator = acc = Accelerator(self._design)
         samples_per_packet = Signal(32, init=1)
         in_packet = Signal(32)
         samples_done = Signal(32)

@@ -5,10 +5,9 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
+from ..gen.ir.design import Design
 from ..gen.ir.formats import IntFormat
 from ..gen.ir.link import INPUT_FRAME_BYTES, INPUT_SYNC, RESULT_SYNC, RESULT_VALUE_BYTES
-from ..gen.ir.network import Network
-from ..gen.ir.design import NetworkPlan
 from .layouts import input_event_layout, result_layout
 from .top import Accelerator
 from .uart import UartRx, UartTx
@@ -152,24 +151,24 @@ class UartAccelerator(wiring.Component):
     busy : ``Out(1)``, any layer core busy
     """
 
-    def __init__(self, net: Network, plan: NetworkPlan, *, divisor: int,
+    def __init__(self, design: Design, *, divisor: int,
                  fifo_depth: int = 2048):
-        self._net, self._plan = net, plan
+        self._design = design
         self._divisor, self._fifo_depth = divisor, fifo_depth
         super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1),
                           "bad_frames": Out(8), "overruns": Out(8), "busy": Out(1)})
 
     def elaborate(self, platform):
         m = Module()
-        first = self._plan.layers[0]
+        first = self._design.layers[0]
         m.submodules.uart_rx = rx = UartRx(divisor=self._divisor)
         m.submodules.uart_tx = tx = UartTx(divisor=self._divisor)
         m.submodules.rx_fifo = fifo = SyncFIFOBuffered(width=8, depth=self._fifo_depth)
         m.submodules.deframer = deframer = InputDeframer(index_bits=first.in_index_bits,
                                                          value_bits=first.in_value.bits)
-        m.submodules.accelerator = acc = Accelerator(self._net, self._plan)
-        m.submodules.framer = framer = ResultFramer(fmt=self._plan.result,
-                                                    count=self._net.n_out)
+        m.submodules.accelerator = acc = Accelerator(self._design)
+        m.submodules.framer = framer = ResultFramer(fmt=self._design.result,
+                                                    count=self._design.network.n_out)
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx), self.busy.eq(acc.busy.any())]
         wiring.connect(m, uart=rx.o_stream, fifo=fifo.w_stream)
         wiring.connect(m, fifo=fifo.r_stream, deframer=deframer.i_stream)

@@ -4,7 +4,7 @@ from amaranth import signed, unsigned
 from amaranth.lib import data
 
 from ..gen.ir.formats import IntFormat
-from ..gen.ir.network import IntWeights, PotWeights
+from ..gen.ir.weights import IntWeights, PotWeights
 
 __all__ = ["input_event_layout", "spike_entry_layout", "result_layout", "weight_code_shape",
            "weight_code"]

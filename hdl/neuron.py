@@ -5,7 +5,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..gen.ir.formats import IntFormat
-from ..gen.ir.network import Neuron, ShiftLeak, SubtractLeak
+from ..gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 
 __all__ = ["NeuronUpdate"]
 

@@ -5,7 +5,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..gen.ir.formats import IntFormat, UIntFormat
-from ..gen.ir.network import IntWeights, PotWeights
+from ..gen.ir.weights import IntWeights, PotWeights
 from .layouts import weight_code_shape
 
 __all__ = ["PotShifter", "IntProduct", "synapse_for"]

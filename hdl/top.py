@@ -4,18 +4,14 @@ from amaranth import Cat, Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..gen.ir.network import Network
-from ..gen.ir.design import NetworkPlan
-from .cores.dense import DenseCore
+from ..gen.ir.design import Design
+from .cores import CORES
 from .input_stage import InputStage
 from .layouts import input_event_layout, result_layout, spike_entry_layout
 from .result_buffer import ResultBuffer
 from .spike_buffer import SpikeBuffer
 
-__all__ = ["CORES", "Accelerator"]
-
-#: Layer core per layer kind: a new kind (conv2d, pooling) adds an entry, nothing else.
-CORES = {"dense": DenseCore}
+__all__ = ["Accelerator"]
 
 
 class Accelerator(wiring.Component):
@@ -28,17 +24,18 @@ class Accelerator(wiring.Component):
     -------
     i_stream : ``In(stream.Signature(input_event_layout(...)))``
         Input values per timestep, T timesteps per sample (see InputStage).
-    o_stream : ``Out(stream.Signature(result_layout(plan.result)))``
+    o_stream : ``Out(stream.Signature(result_layout(design.result)))``
         n_out results per sample, `last` on the final one; backpressure stalls the pipeline,
         never drops.
     busy, done : ``Out(len(layers))``
         Per layer core: busy during a timestep, done on its last cycle (for cycle checks).
     """
 
-    def __init__(self, net: Network, plan: NetworkPlan):
-        if not isinstance(net, Network):
-            raise TypeError(f"Accelerator net must be a Network, not {net!r}")
-        self._net, self._plan = net, plan
+    def __init__(self, design: Design):
+        if not isinstance(design, Design):
+            raise TypeError(f"Accelerator design must be a Design, not {design!r}")
+        self._design = design
+        net, plan = design.network, design
         first = plan.layers[0]
         super().__init__({
             "i_stream": In(stream.Signature(input_event_layout(first.in_index_bits,
@@ -50,24 +47,25 @@ class Accelerator(wiring.Component):
         # Built here so that the generator can read memory contents without elaborating.
         self.cores = []
         banks, depth = 1, net.input.size
-        for index, (layer, lp) in enumerate(zip(net.layers, plan.layers)):
+        for index, (layer, lp) in enumerate(design.pairs()):
             last = index == len(net.layers) - 1
             self.cores.append(CORES[layer.kind](
                 layer, lp, timesteps=net.timesteps, in_banks=banks, in_depth=depth,
                 result=plan.result if last else None, output_mode=net.output.mode))
-            banks, depth = lp.lanes, lp.chunks
+            banks, depth = lp.out_banks, lp.out_depth
 
     @property
-    def network(self) -> Network:
-        return self._net
+    def design(self) -> Design:
+        return self._design
 
     @property
-    def plan(self) -> NetworkPlan:
-        return self._plan
+    def network(self):
+        return self._design.network
 
     def elaborate(self, platform):
         m = Module()
-        net, plan = self._net, self._plan
+        plan = self._design
+        net = plan.network
         first = plan.layers[0]
         m.submodules.input_stage = stage = InputStage(
             index_bits=first.in_index_bits, value_bits=first.in_value.bits, depth=net.input.size)
@@ -83,10 +81,10 @@ class Accelerator(wiring.Component):
             wiring.connect(m, buffer=buffer.r, core=core.i_spikes)
             if index < len(self.cores) - 1:
                 producer = core.o_spikes
-                banks, depth = lp.lanes, lp.chunks
+                banks, depth = lp.out_banks, lp.out_depth
                 entry = spike_entry_layout(lp.out_index_bits, lp.spike.bits)
         last = plan.layers[-1]
-        m.submodules.results = results = ResultBuffer(size=last.size, lanes=last.lanes,
+        m.submodules.results = results = ResultBuffer(size=last.size, lanes=last.out_banks,
                                                       fmt=plan.result)
         wiring.connect(m, core=self.cores[-1].o_result, results=results.w)
         wiring.connect(m, results=results.o_stream, top=wiring.flipped(self.o_stream))

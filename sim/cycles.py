@@ -1,10 +1,8 @@
 """The cycle model: exact cycle counts of every layer and timestep, and of streamed inferences.
 
-Per layer core and timestep (formula from gen.plan, the one place it is defined)::
-
-    cycles = chunks * (n_spikes + 1) + STEP_OVERHEAD
-
-where `n_spikes` counts the non-zero inputs the layer receives that timestep. Whole inferences
+Per layer core and timestep, the cycles are its kind's formula (`LayerPlan.step_cycles`, the
+one place each is defined; dense: ``chunks * (n + 1) + 3``), where `n` counts the non-zero
+inputs the layer receives that timestep. Whole inferences
 follow from the hand-offs between the blocks (README "Cycle model"): core l may start timestep
 g once it finished g - 1, once its input buffer holds g (written by core l - 1 or the input
 stream), once core l + 1 released the buffer slot of g - 2, and, for the last core at the last
@@ -15,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..gen.ir.network import Network
-from ..gen.ir.design import NetworkPlan
+from ..gen.ir.design import Design
 from .golden import Trace
 
 __all__ = ["input_spike_counts", "input_beats", "step_cycles", "Schedule", "schedule"]
@@ -33,9 +30,9 @@ def input_beats(x: np.ndarray) -> np.ndarray:
     return np.maximum(np.count_nonzero(np.asarray(x), axis=2), 1)
 
 
-def step_cycles(plan: NetworkPlan, counts: np.ndarray) -> np.ndarray:
+def step_cycles(design: Design, counts: np.ndarray) -> np.ndarray:
     """(batch, T, layers) busy cycles of every layer core and timestep."""
-    return np.stack([layer.step_cycles(counts[..., i]) for i, layer in enumerate(plan.layers)],
+    return np.stack([lp.step_cycles(counts[..., i]) for i, lp in enumerate(design.layers)],
                     axis=2).astype(np.int64)
 
 
@@ -66,10 +63,11 @@ class Schedule:
         return int(self.last_output[-1] - self.first_input[0] + 1) if len(self.last_output) else 0
 
 
-def schedule(net: Network, plan: NetworkPlan, counts: np.ndarray, beats: np.ndarray) -> Schedule:
+def schedule(design: Design, counts: np.ndarray, beats: np.ndarray) -> Schedule:
     """Cycle-exact timeline of a batch streamed back to back (`counts`, `beats` as above)."""
+    n_out = design.network.n_out
     batch, steps, n_layers = counts.shape
-    cycles = step_cycles(plan, counts).reshape(batch * steps, n_layers)
+    cycles = step_cycles(design, counts).reshape(batch * steps, n_layers)
     beats = np.asarray(beats).reshape(batch * steps)
     total_steps = batch * steps
     starts = np.zeros((total_steps, n_layers), np.int64)
@@ -92,7 +90,7 @@ def schedule(net: Network, plan: NetworkPlan, counts: np.ndarray, beats: np.ndar
             starts[g, i] = start
             ends[g, i] = start + cycles[g, i] - 1
         if t == steps - 1:
-            last_output[sample] = ends[g, -1] + net.n_out
+            last_output[sample] = ends[g, -1] + n_out
     shape = (batch, steps, n_layers)
     return Schedule(first_input=first_beat.reshape(batch, steps)[:, 0], last_output=last_output,
                     starts=starts.reshape(shape), ends=ends.reshape(shape))

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..gen.ir.network import Network, Neuron, ShiftLeak, SubtractLeak
-from ..gen.ir.design import current_range
+from ..gen.ir.network import Network
+from ..gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
+from .currents import CURRENTS
 
 __all__ = ["Trace", "check_inputs", "ref_leak", "ref_fire", "ref_reset", "predict", "trace"]
-
-_FLOAT_EXACT = 1 << 52      # float64 matrix products are exact below this magnitude
 
 
 def check_inputs(net: Network, x) -> np.ndarray:
@@ -80,31 +79,26 @@ class Trace:
     membranes: tuple
 
 
-def _weighted_sum(s: np.ndarray, w: np.ndarray, exact_in_float: bool) -> np.ndarray:
-    if exact_in_float:
-        return np.rint(s.astype(np.float64) @ w.T.astype(np.float64)).astype(np.int64)
-    return s @ w.T
-
-
 def _run(net: Network, x, keep_trace: bool) -> Trace:
     x = check_inputs(net, x)
     batch = x.shape[0]
-    exact = []
-    for index in range(len(net.layers)):
-        lo, hi, _, _ = current_range(net, index)
-        exact.append(max(-lo, hi) < _FLOAT_EXACT)
-    v = [np.broadcast_to(layer.neuron.v_init_array(layer.size), (batch, layer.size)).copy()
+    in_max = [net.input_max(index) for index in range(len(net.layers))]
+    v = [np.zeros((batch, layer.size), np.int64) if layer.neuron is None else
+         np.broadcast_to(layer.neuron.v_init_array(layer.size), (batch, layer.size)).copy()
          for layer in net.layers]
     spikes = [np.zeros((batch, net.timesteps, layer.size), np.int64) for layer in net.layers]
     membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
     for t in range(net.timesteps):
         s_in = x[:, t]
         for index, layer in enumerate(net.layers):
+            current = CURRENTS[layer.kind](layer, s_in, in_max[index])
             neuron = layer.neuron
-            current = _weighted_sum(s_in, layer.weights.values, exact[index]) + layer.bias_array()
-            vl = neuron.v.clip(ref_leak(v[index], neuron) + current)
-            s = ref_fire(vl, neuron)
-            v[index] = ref_reset(vl, s, neuron)
+            if neuron is None:                       # no neuron: the values pass on
+                v[index] = s = current
+            else:
+                vl = neuron.v.clip(ref_leak(v[index], neuron) + current)
+                s = ref_fire(vl, neuron)
+                v[index] = ref_reset(vl, s, neuron)
             spikes[index][:, t] = s
             if keep_trace:
                 membranes[index][:, t] = v[index]

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..gen.ir.network import Network, PotWeights
+from ..gen.ir.network import Network
+from ..gen.ir.weights import PotWeights
 from .golden import Trace
 
 __all__ = ["spike_raster", "membrane_traces", "weight_histograms", "accuracy_vs_timesteps"]

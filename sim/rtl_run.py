@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..gen.ir.network import Network
-from ..gen.ir.design import NetworkPlan
+from ..gen.ir.design import Design
+from ..gen.ir.link import TOPLEVEL
 
 __all__ = ["RtlResult", "CocotbBench", "RtlSimulation", "SIMULATORS"]
 
-from ..gen.flow.verilog import TOPLEVEL
 
 SIMULATORS = ("icarus", "verilator")
 
@@ -103,16 +102,17 @@ class RtlSimulation:
     cycle model; with one, random input gaps and output backpressure are applied.
     """
 
-    def __init__(self, net: Network, plan: NetworkPlan, verilog: Path, build_dir: Path, *,
+    def __init__(self, design: Design, verilog: Path, build_dir: Path, *,
                  simulator: str = "icarus"):
-        self._net, self._plan = net, plan
+        self._design = design
         self._bench = CocotbBench(verilog, TOPLEVEL, "spikeshift.sim.tb_accelerator",
                                   build_dir, simulator=simulator)
 
     def run(self, x: np.ndarray, *, seed: int | None = None) -> RtlResult:
-        net, plan = self._net, self._plan
+        plan = self._design
+        net = plan.network
         first = plan.layers[0]
-        steps_cycles = sum(int(lp.step_cycles(lp.fan_in).max()) for lp in plan.layers)
+        steps_cycles = sum(int(lp.step_cycles(lp.in_size).max()) for lp in plan.layers)
         per_sample = net.timesteps * (steps_cycles + net.input.size) + net.n_out
         data = self._bench.run(
             inputs=np.asarray(x, np.int64), n_out=net.n_out, n_layers=len(net.layers),

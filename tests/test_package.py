@@ -28,13 +28,13 @@ def test_core_never_imports_the_training_stack(tmp_path):
     code = f"""
 import sys, numpy as np, spikeshift
 from spikeshift.gen.ir.synthetic import random_network, random_inputs
-from spikeshift.gen.ir.design import plan_network
+from spikeshift.gen.ir.design import plan
 from spikeshift.gen.flow.verilog import accelerator_verilog
 rng = np.random.default_rng(0)
 net = random_network(rng)
 spikeshift.predict(net, random_inputs(rng, net, 2))
 net.save({str(tmp_path / 'net.json')!r})
-accelerator_verilog(net, plan_network(net))
+accelerator_verilog(plan(net))
 print(sorted(m for m in ("torch", "snntorch", "nir", "matplotlib", "mlxtend", "sklearn")
              if m in sys.modules))
 """

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "digits"))
 
 import spikeshift  # noqa: E402
 from spikeshift.boards.estimate import synthesize  # noqa: E402
-from spikeshift.gen.ir.synthetic import dense_pot_network  # noqa: E402
 from spikeshift.gen.flow.verilog import TOPLEVEL  # noqa: E402
+from spikeshift.gen.ir.synthetic import dense_pot_network  # noqa: E402
 from spikeshift.sim.cycles import input_beats, input_spike_counts, schedule  # noqa: E402
 
 

@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from qcfs_numpy import QcfsMlp, accuracy, train  # noqa: E402
 
 import spikeshift  # noqa: E402
-from spikeshift.gen.frontends.convert import qcfs_mlp_to_network  # noqa: E402
 from spikeshift.gen.flow.report import format_report  # noqa: E402
+from spikeshift.gen.frontends.convert import qcfs_mlp_to_network  # noqa: E402
 
 INPUT_BITS = 4
 

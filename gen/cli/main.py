@@ -81,8 +81,8 @@ def _cmd_predict(args):
 
 
 def _cmd_verify(args):
-    from ..ir.network import Network
     from ..flow.verify import verify
+    from ..ir.network import Network
     net = Network.load(args.net)
     x = _load_inputs(args.inputs)
     result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
@@ -106,12 +106,12 @@ def _cmd_verify(args):
 
 
 def _cmd_report(args):
-    from ..ir.network import Network
-    from ..ir.design import plan_network
     from ..flow.report import build_report, format_report
+    from ..ir.design import plan
+    from ..ir.network import Network
     net = Network.load(args.net)
     counts = _measured_counts(net, args.inputs)
-    report = build_report(net, plan_network(net, args.lanes), counts=counts)
+    report = build_report(plan(net, args.lanes), counts=counts)
     if args.flow:
         from ..flow.report import add_flow_results
         report = add_flow_results(report, args.flow)
@@ -147,6 +147,7 @@ def _cmd_quantize(args):
         import torch
 
         from ..frontends.torch_qcfs import sequential_to_network
+        from ..ir.weights import PotWeights
         if args.timesteps is None:
             raise ValueError("--timesteps is required for a PyTorch checkpoint")
         model = torch.load(source, weights_only=False)
@@ -155,7 +156,8 @@ def _cmd_quantize(args):
                              "'pot', not 'int'")
         net, errors = sequential_to_network(model, input_bits=args.input_bits,
                                             timesteps=args.timesteps,
-                                            e_max=(1 << (args.bits - 1)) - 2, name=source.stem)
+                                            e_max=PotWeights.e_max_for_bits(args.bits),
+                                            name=source.stem)
         lines = [f"layer {i}: weight RMS error {e.weight_rms_error:.3f}, zeroed {e.zeroed:.1%}, "
                  f"threshold rounding {e.threshold_error:.3%}" for i, e in enumerate(errors)]
         if x is not None and labels is not None:
@@ -167,8 +169,10 @@ def _cmd_quantize(args):
         float_net = load_float_network(source)
         if args.timesteps is not None:
             float_net = type(float_net)(**{**float_net.__dict__, "timesteps": args.timesteps})
-        net, report = quantize_network(float_net, weights=args.weights, bits=args.bits, x=x,
-                                       labels=labels)
+        net, report = quantize_network(float_net, weights=args.weights, bits=args.bits)
+        if x is not None:
+            from ..flow.evaluate import evaluate_quantization
+            evaluate_quantization(float_net, net, report, x, labels)
         text = report.text()
     net.save(args.output)
     print(text)
@@ -235,10 +239,17 @@ def _cmd_run(args):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ...boards.flow import STEPS
+    from ...boards.registry import BOARDS
+    from ...sim.rtl_run import SIMULATORS
+    from ..frontends.nir import FIRE_RULES, PRESETS, RESET_RULES
+    from ..ir.design import LANES_HELP
+    from ..ir.network import OUTPUT_MODES
+    from ..ir.weights import WEIGHT_FORMATS
     parser = argparse.ArgumentParser(prog="spikeshift", description=(
         "Quantized spiking neural networks to verified FPGA accelerators."))
     sub = parser.add_subparsers(dest="command", required=True)
-    lanes_help = "parallel lanes: one integer for every layer, or one per layer (16,10)"
+    lanes_help = LANES_HELP
 
     p = sub.add_parser("generate", help="Verilog top, memory images and report")
     p.add_argument("net", metavar="NET.json")
@@ -260,7 +271,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("net", metavar="NET.json")
     p.add_argument("inputs", metavar="INPUTS.npy")
     p.add_argument("-o", "--output", metavar="OUT.npz")
-    p.add_argument("--simulator", default="icarus", choices=["icarus", "verilator"])
+    p.add_argument("--simulator", default="icarus", choices=SIMULATORS)
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
     p.add_argument("--seed", type=int, help="random input gaps and output backpressure")
     p.add_argument("--build-dir", type=Path, help="keep the Verilog and simulation files here")
@@ -269,27 +280,27 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="NIR graph -> network description (exact, or refused)")
     p.add_argument("model", metavar="MODEL.nir")
     p.add_argument("-o", "--output", required=True, metavar="NET.json")
-    p.add_argument("--preset", required=True, choices=["snntorch", "norse", "spikingjelly"],
+    p.add_argument("--preset", required=True, choices=list(PRESETS),
                    help="the exporting framework's conventions")
     p.add_argument("--timesteps", required=True, type=int)
     p.add_argument("--input-bits", type=int, default=1)
     p.add_argument("--dt", type=float, help="seconds per timestep (overrides the preset)")
-    p.add_argument("--reset", choices=["subtract", "zero", "nir"], help="reset rule")
+    p.add_argument("--reset", choices=RESET_RULES, help="reset rule")
     p.add_argument("--reset-delay", action=argparse.BooleanOptionalAction, default=None,
                    help="the reset takes effect one timestep late (snnTorch's default)")
-    p.add_argument("--fire", choices=[">", ">="], help="comparison with the threshold")
-    p.add_argument("--weights", choices=["int", "pot"], default="int")
+    p.add_argument("--fire", choices=FIRE_RULES, help="comparison with the threshold")
+    p.add_argument("--weights", choices=list(WEIGHT_FORMATS), default="int")
     p.add_argument("--weight-bits", type=int, default=8, help="with --lossy: int weight range")
     p.add_argument("--lossy", action="store_true",
                    help="quantize what cannot be exact (reported) instead of refusing")
-    p.add_argument("--output-mode", choices=["spike_count", "membrane"])
+    p.add_argument("--output-mode", choices=OUTPUT_MODES)
     p.set_defaults(run=_cmd_import)
 
     p = sub.add_parser("build", help="one named step of a board flow: verilog, sim, "
                                       "estimate, bitstream")
     p.add_argument("net", metavar="NET.json")
-    p.add_argument("--board", required=True, help="ulx3s, icebreaker or zcu104")
-    p.add_argument("--step", required=True, choices=["verilog", "sim", "estimate", "bitstream"])
+    p.add_argument("--board", required=True, choices=list(BOARDS))
+    p.add_argument("--step", required=True, choices=STEPS)
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
     p.add_argument("--inputs", metavar="INPUTS.npy", help="samples for the sim step")
@@ -299,7 +310,8 @@ def _parser() -> argparse.ArgumentParser:
                                     "compare with the golden model")
     p.add_argument("net", metavar="NET.json")
     p.add_argument("inputs", metavar="INPUTS.npy")
-    p.add_argument("--board", required=True, choices=["ulx3s", "icebreaker"])
+    p.add_argument("--board", required=True,
+                   choices=[name for name, board in BOARDS.items() if board.flow == "open"])
     p.add_argument("--port", required=True, help="serial port or pyserial URL")
     p.add_argument("--baud", type=int)
     p.add_argument("--timeout", type=float, default=10.0)
@@ -310,7 +322,7 @@ def _parser() -> argparse.ArgumentParser:
                                          "network description, with an error report")
     p.add_argument("source", metavar="FLOAT.json|MODEL.pt")
     p.add_argument("-o", "--output", required=True, metavar="NET.json")
-    p.add_argument("--weights", choices=["pot", "int"], default="pot")
+    p.add_argument("--weights", choices=list(WEIGHT_FORMATS), default="pot")
     p.add_argument("--bits", type=int, default=4,
                    help="weight code bits (PoT: sign + exponent field with a zero code)")
     p.add_argument("--timesteps", type=int)

@@ -1,4 +1,4 @@
-"""The generator: network -> plan -> Verilog, memory images and reports, written atomically."""
+"""The generator: a planned design -> Verilog, memory images and reports, written atomically."""
 
 import json
 import shutil
@@ -7,62 +7,56 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ir.design import Design, plan
+from ..ir.layer import MemoryImage
+from ..ir.link import TOPLEVEL
 from ..ir.network import Network
-from ..ir.design import NetworkPlan, plan_network
 from .report import build_report, format_report
-from .verilog import TOPLEVEL, accelerator_verilog
+from .verilog import component_verilog
 
-__all__ = ["Generated", "generate", "memory_images"]
+__all__ = ["Generated", "generate", "write_design", "memory_images"]
 
 
 class Generated:
-    """Paths of what `generate` wrote, and the plan it used."""
+    """Paths of what `generate` wrote, the design and its report."""
 
-    def __init__(self, out_dir: Path, plan: NetworkPlan, report: dict):
+    def __init__(self, out_dir: Path, design: Design, report: dict):
         self.out_dir = out_dir
-        self.plan = plan
+        self.design = design
         self.report = report
         self.verilog = out_dir / f"{TOPLEVEL}.v"
 
 
-def memory_images(net: Network, plan: NetworkPlan) -> dict[str, list[int]]:
-    """Weight memory contents per layer as packed integer words (lane 0 in the low bits)."""
-    from amaranth.lib import data
-
-    from ...hdl.cores.dense import weight_init
-    from ...hdl.layouts import weight_code_shape
-    images = {}
-    for index, (layer, lp) in enumerate(zip(net.layers, plan.layers)):
-        shape = data.ArrayLayout(weight_code_shape(layer.weights), lp.lanes)
-        images[f"layer{index}_weights"] = [shape.const(word).as_bits()
-                                            for word in weight_init(layer, lp)]
-    return images
-
-
-def _write_hex(path: Path, words: list[int], width: int) -> None:
-    digits = max(1, -(-width // 4))
-    path.write_text("".join(f"{w & ((1 << width) - 1):0{digits}x}\n" for w in words))
+def memory_images(accelerator) -> dict[str, MemoryImage]:
+    """Every layer core's memory images, by file stem (``layer0_weights``)."""
+    return {f"layer{index}_{image.geometry.name}": image
+            for index, core in enumerate(accelerator.cores)
+            for image in core.memory_images()}
 
 
 def generate(net: Network, out_dir, *, lanes=None, counts: np.ndarray | None = None) -> Generated:
+    """Plan `net` and write its design (`write_design`)."""
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, not {net!r}")
+    return write_design(plan(net, lanes), out_dir, counts=counts)
+
+
+def write_design(design: Design, out_dir, *, counts: np.ndarray | None = None) -> Generated:
     """Write ``spikeshift_top.v``, ``mem/*.hex``, ``report.json`` and ``report.txt``.
 
     Everything is produced in a temporary folder first, so an error leaves `out_dir` as it was.
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a Network, not {net!r}")
+    from ...hdl.top import Accelerator
     out_dir = Path(out_dir)
-    plan = plan_network(net, lanes)
-    report = build_report(net, plan, counts=counts)
+    report = build_report(design, counts=counts)
+    accelerator = Accelerator(design)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}.") as tmp:
         tmp = Path(tmp)
-        (tmp / f"{TOPLEVEL}.v").write_text(accelerator_verilog(net, plan))
+        (tmp / f"{TOPLEVEL}.v").write_text(component_verilog(accelerator, TOPLEVEL))
         (tmp / "mem").mkdir()
-        for name, words in memory_images(net, plan).items():
-            index = int(name[len("layer"):].split("_")[0])
-            width = report["layers"][index]["weight_memory"]["width"]
-            _write_hex(tmp / "mem" / f"{name}.hex", words, width)
+        for name, image in memory_images(accelerator).items():
+            (tmp / "mem" / f"{name}.hex").write_text(image.hex_lines())
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
         (tmp / "report.txt").write_text(format_report(report))
         out_dir.mkdir(exist_ok=True)
@@ -71,4 +65,4 @@ def generate(net: Network, out_dir, *, lanes=None, counts: np.ndarray | None = N
             if target.is_dir():
                 shutil.rmtree(target)
             shutil.move(str(item), target)
-    return Generated(out_dir, plan, report)
+    return Generated(out_dir, design, report)

@@ -9,8 +9,7 @@ worst case (every input non-zero at every timestep).
 
 import numpy as np
 
-from ..ir.network import Network
-from ..ir.design import STEP_OVERHEAD, NetworkPlan
+from ..ir.design import Design
 
 __all__ = ["build_report", "add_flow_results", "format_report", "ENERGY_PJ"]
 
@@ -20,36 +19,33 @@ ENERGY_PJ = {"add32": 0.1, "mul32": 3.1, "sram_bit": 10.0 / 64}
 ANN_WEIGHT_BITS = 8
 
 
-def build_report(net: Network, plan: NetworkPlan, *, counts: np.ndarray | None = None,
+def build_report(design: Design, *, counts: np.ndarray | None = None,
                  rtl_cycles: np.ndarray | None = None) -> dict:
-    """Report data; `counts` (batch, T, layers) of input spikes adds measured figures."""
+    """Report data; `counts` (batch, T, layers) of input spikes adds measured figures.
+
+    Each row holds the fields every kind has, then the kind's own (`LayerPlan.report_row`).
+    """
+    net = design.network
     layers = []
-    for index, (layer, lp) in enumerate(zip(net.layers, plan.layers)):
-        code_bits = layer.weights.code_bits
+    for index, (layer, lp) in enumerate(design.pairs()):
         entry = {
-            "index": index, "kind": layer.kind, "neurons": layer.size, "fan_in": lp.fan_in,
-            "synapses": lp.fan_in * layer.size,
-            "nonzero_synapses": int(np.count_nonzero(layer.weights.values)),
-            "weight_format": layer.weights.format, "weight_code_bits": code_bits,
-            "weight_memory": {"depth": lp.chunks * lp.fan_in, "width": lp.lanes * code_bits,
-                              "bits": lp.chunks * lp.fan_in * lp.lanes * code_bits},
-            "membrane_memory_bits": lp.chunks * lp.lanes * layer.neuron.v.bits,
-            "lanes": lp.lanes, "chunks": lp.chunks,
-            "accumulator_bits": lp.accumulator.bits, "v_bits": layer.neuron.v.bits,
-            "input_value_bits": lp.in_value.bits,
-            "cycle_formula": f"{lp.chunks} * (n_spikes + 1) + {STEP_OVERHEAD}",
-            "worst_case_cycles_per_timestep": int(lp.step_cycles(lp.fan_in)),
+            "index": index, "kind": layer.kind, "neurons": layer.size, "lanes": lp.lanes,
+            "accumulator_bits": lp.accumulator.bits, "input_value_bits": lp.in_value.bits,
+            **lp.report_row(layer),
+            "memories": [{"name": m.name, "depth": m.depth, "width": m.width, "bits": m.bits}
+                         for m in lp.memories],
+            "cycle_formula": lp.cycle_formula,
+            "worst_case_cycles_per_timestep": int(lp.step_cycles(lp.in_size)),
             "multipliers": lp.multipliers,
+            "worst_case_sops_per_inference": int(net.timesteps * lp.synaptic_events(lp.in_size)),
         }
-        worst_sops = net.timesteps * lp.fan_in * layer.size
-        entry["worst_case_sops_per_inference"] = worst_sops
         if counts is not None:
             n = counts[..., index]
+            events = lp.synaptic_events(n.sum(axis=1)).mean()
             entry["mean_input_spikes_per_timestep"] = float(n.mean())
-            entry["sops_per_inference"] = float(n.sum(axis=1).mean() * layer.size)
+            entry["sops_per_inference"] = float(events)
             entry["model_cycles_per_inference"] = float(lp.step_cycles(n).sum(axis=1).mean())
-            entry["ideal_cycles_per_inference"] = float(
-                n.sum(axis=1).mean() * layer.size / lp.lanes)
+            entry["ideal_cycles_per_inference"] = float(events / lp.lanes)
             if rtl_cycles is not None:
                 entry["rtl_cycles_per_inference"] = float(rtl_cycles[..., index].sum(axis=1)
                                                           .mean())
@@ -57,16 +53,19 @@ def build_report(net: Network, plan: NetworkPlan, *, counts: np.ndarray | None =
     measured = counts is not None
     key = "sops_per_inference" if measured else "worst_case_sops_per_inference"
     sops = sum(e[key] for e in layers)
-    snn_pj = sum(e[key] * (ENERGY_PJ["add32"] + e["weight_code_bits"] * ENERGY_PJ["sram_bit"])
+    snn_pj = sum(e[key] * (ENERGY_PJ["add32"]
+                           + e.get("weight_code_bits", 0) * ENERGY_PJ["sram_bit"])
                  for e in layers)
-    ann_pj = sum(e["synapses"] for e in layers) * (
+    ann_pj = sum(e.get("synapses", 0) for e in layers) * (
         ENERGY_PJ["mul32"] + ENERGY_PJ["add32"] + ANN_WEIGHT_BITS * ENERGY_PJ["sram_bit"])
     report = {
         "network": net.name, "timesteps": net.timesteps, "input_size": net.input.size,
         "input_bits": net.input.bits, "output_mode": net.output.mode,
-        "result_bits": plan.result.bits, "layers": layers,
+        "result_bits": design.result.bits, "layers": layers,
         "totals": {
-            "weight_memory_bits": sum(e["weight_memory"]["bits"] for e in layers),
+            "weight_memory_bits": sum(e["weight_memory"]["bits"] for e in layers
+                                      if "weight_memory" in e),
+            "memory_bits": sum(m["bits"] for e in layers for m in e["memories"]),
             "multipliers": sum(e["multipliers"] for e in layers),
             "sops_per_inference": sops,
             "activity": "measured" if measured else "worst case",
@@ -105,18 +104,22 @@ def format_report(report: dict) -> str:
              f"{report['input_size']} x {report['input_bits']} bit, output "
              f"{report['output_mode']})")
     lines = [title, ""]
-    head = (f"{'layer':>5} {'neurons':>7} {'synapses':>9} {'weights':>8} {'wmem bits':>10} "
-            f"{'lanes':>5} {'acc':>4} {'cycles per timestep':>24} {'SOPs/inf':>10} {'mult':>4}")
+    head = (f"{'layer':>5} {'kind':>6} {'neurons':>7} {'synapses':>9} {'weights':>8} "
+            f"{'mem bits':>10} {'lanes':>5} {'acc':>4} {'cycles per timestep':>24} "
+            f"{'SOPs/inf':>10} {'mult':>4}")
     lines += [head, "-" * len(head)]
     for e in report["layers"]:
         sops = e.get("sops_per_inference", e["worst_case_sops_per_inference"])
-        weights = f"{e['weight_format']}{e['weight_code_bits']}"
-        lines.append(f"{e['index']:>5} {e['neurons']:>7} {e['synapses']:>9} {weights:>8} "
-                     f"{e['weight_memory']['bits']:>10} {e['lanes']:>5} "
+        weights = (f"{e['weight_format']}{e['weight_code_bits']}" if "weight_format" in e
+                   else "-")
+        memory_bits = sum(m["bits"] for m in e["memories"])
+        lines.append(f"{e['index']:>5} {e['kind']:>6} {e['neurons']:>7} "
+                     f"{e.get('synapses', '-'):>9} {weights:>8} {memory_bits:>10} {e['lanes']:>5} "
                      f"{e['accumulator_bits']:>4} {e['cycle_formula']:>24} {sops:>10.0f} "
                      f"{e['multipliers']:>4}")
     t = report["totals"]
-    lines += ["", (f"weight memory: {t['weight_memory_bits']} bits; multipliers (DSP): "
+    lines += ["", (f"weight memory: {t['weight_memory_bits']} bits (all memories "
+                   f"{t['memory_bits']}); multipliers (DSP): "
                    f"{t['multipliers']}"),
               (f"estimated energy per inference ({t['activity']} activity): "
                f"{t['energy_pj_per_inference']} pJ; the equivalent ANN: "

@@ -15,10 +15,11 @@ from tqdm import tqdm
 from ...sim.cycles import input_beats, input_spike_counts, schedule, step_cycles
 from ...sim.golden import check_inputs, trace
 from ...sim.rtl_run import RtlSimulation
-from .generator import generate
+from ..ir.design import Design, plan
 from ..ir.network import Network
+from .generator import write_design
 
-__all__ = ["Verification", "verify"]
+__all__ = ["Verification", "verify", "verify_design"]
 
 
 @dataclass
@@ -53,13 +54,22 @@ def _differences(what: str, got: np.ndarray, want: np.ndarray, names: tuple) -> 
     return found
 
 
-def verify(net: Network, x, *, lanes=None, simulator: str = "icarus", build_dir=None,
-           seed: int | None = None, chunk: int = 64, progress: bool = True) -> Verification:
+def verify(net: Network, x, *, lanes=None, **options) -> Verification:
+    """Plan `net` with `lanes` and verify its design (`verify_design`)."""
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, not {net!r}")
+    return verify_design(plan(net, lanes), x, **options)
+
+
+def verify_design(design: Design, x, *, simulator: str = "icarus", build_dir=None,
+                  seed: int | None = None, chunk: int = 64,
+                  progress: bool = True) -> Verification:
     """Run the generated Verilog on every sample of `x` and compare it with the models.
 
     `seed` adds random input gaps and output backpressure (latency is then not compared).
     Samples run in chunks of `chunk`, each a fresh simulation, with a progress bar.
     """
+    net = design.network
     x = check_inputs(net, x)
     if not len(x):
         raise ValueError("inputs must hold at least one sample to verify, not 0")
@@ -67,9 +77,8 @@ def verify(net: Network, x, *, lanes=None, simulator: str = "icarus", build_dir=
     counts = input_spike_counts(x, golden)
     with tempfile.TemporaryDirectory(prefix="spikeshift-verify-") as tmp:
         work = Path(build_dir) if build_dir is not None else Path(tmp)
-        generated = generate(net, work / "rtl", lanes=lanes, counts=counts)
-        plan = generated.plan
-        sim = RtlSimulation(net, plan, generated.verilog, work / "sim", simulator=simulator)
+        generated = write_design(design, work / "rtl", counts=counts)
+        sim = RtlSimulation(design, generated.verilog, work / "sim", simulator=simulator)
         parts = []
         starts = range(0, len(x), chunk)
         for start in tqdm(starts, desc="RTL simulation", unit="chunk", disable=not progress):
@@ -77,9 +86,9 @@ def verify(net: Network, x, *, lanes=None, simulator: str = "icarus", build_dir=
     outputs = np.concatenate([p.outputs for p in parts])
     rtl_steps = np.concatenate([p.step_cycles for p in parts])
     latency = np.concatenate([p.latency for p in parts])
-    model_steps = step_cycles(plan, counts)
+    model_steps = step_cycles(design, counts)
     model_latency = np.concatenate([
-        schedule(net, plan, counts[s:s + chunk], input_beats(x[s:s + chunk])).latency
+        schedule(design, counts[s:s + chunk], input_beats(x[s:s + chunk])).latency
         for s in starts])
     mismatches = _differences("output", outputs, golden.outputs, ("sample", "neuron"))
     mismatches += _differences("cycles", rtl_steps, model_steps,

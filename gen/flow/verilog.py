@@ -4,15 +4,12 @@ import re
 
 from amaranth.back import verilog as amaranth_verilog
 
-from ..ir.network import Network
-from ..ir.design import NetworkPlan
+from ..ir.design import Design
+from ..ir.link import AXI_TOPLEVEL, TOPLEVEL, UART_TOPLEVEL
 
 __all__ = ["TOPLEVEL", "AXI_TOPLEVEL", "UART_TOPLEVEL", "accelerator_verilog",
            "component_verilog"]
 
-TOPLEVEL = "spikeshift_top"
-AXI_TOPLEVEL = "spikeshift_axi"
-UART_TOPLEVEL = "spikeshift_uart"
 
 _AUTO_TRIGGER = re.compile(r"^(\s*)reg (\\\$auto\$verilog_backend\S+)\s*=\s*0;$", re.MULTILINE)
 
@@ -36,18 +33,18 @@ def component_verilog(component, name: str) -> str:
     return _retrigger_at_time_zero(text)
 
 
-def accelerator_verilog(net: Network, plan: NetworkPlan, *, wrapper: str = "stream",
+def accelerator_verilog(design: Design, *, wrapper: str = "stream",
                         divisor: int = 4) -> str:
     """The Verilog of the whole accelerator: its streams (top module `TOPLEVEL`), the AXI
     wrapper (`AXI_TOPLEVEL`) or the UART host link with `divisor` cycles per bit
     (`UART_TOPLEVEL`)."""
     if wrapper == "stream":
         from ...hdl.top import Accelerator
-        return component_verilog(Accelerator(net, plan), TOPLEVEL)
+        return component_verilog(Accelerator(design), TOPLEVEL)
     if wrapper == "axi":
         from ...hdl.axi import AxiAccelerator
-        return component_verilog(AxiAccelerator(net, plan), AXI_TOPLEVEL)
+        return component_verilog(AxiAccelerator(design), AXI_TOPLEVEL)
     if wrapper == "uart":
         from ...hdl.host_link import UartAccelerator
-        return component_verilog(UartAccelerator(net, plan, divisor=divisor), UART_TOPLEVEL)
+        return component_verilog(UartAccelerator(design, divisor=divisor), UART_TOPLEVEL)
     raise ValueError(f"wrapper must be 'stream', 'axi' or 'uart', not {wrapper!r}")

@@ -16,13 +16,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir.network import DenseLayer, InputSpec, Network, Neuron, OutputSpec, PotWeights
-from ..ir.design import membrane_format_for
+from ..ir.formats import IntFormat, signed_bits_for
+from ..ir.kinds.dense import DenseLayer
+from ..ir.network import InputSpec, Network, OutputSpec
+from ..ir.neuron import Neuron
+from ..ir.weights import PotWeights
 
-__all__ = ["pot_scale", "pot_round", "pot_fake_quantize", "LayerError", "qcfs_mlp_to_network",
-           "MIN_THRESHOLD"]
+__all__ = ["membrane_format_for", "pot_scale", "pot_round", "pot_fake_quantize", "LayerError",
+           "qcfs_mlp_to_network", "MIN_THRESHOLD"]
 
 MIN_THRESHOLD = 256       # thresholds are scaled up to at least this, so rounding costs < 0.2 %
+
+
+def membrane_format_for(values: np.ndarray, bias: np.ndarray | None, in_max: int,
+                        timesteps: int, threshold: int | None = None,
+                        v_init: int = 0) -> IntFormat:
+    """A membrane format that never saturates: the worst-case current of every timestep, plus
+    the threshold and initial value (used by conversion, import and quantization)."""
+    bias = np.zeros(values.shape[0], np.int64) if bias is None else np.asarray(bias)
+    hi = np.where(values > 0, values, 0).sum(1) * in_max + np.maximum(bias, 0)
+    lo = np.where(values < 0, values, 0).sum(1) * in_max + np.minimum(bias, 0)
+    swing = timesteps * int(max(hi.max(), -lo.min(), 1)) + abs(v_init)
+    return IntFormat(bits=signed_bits_for(-swing - 1, swing + (threshold or 0)))
 
 
 def pot_scale(w: np.ndarray, e_max: int) -> float:

@@ -18,21 +18,20 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ir.checks import check_choice
 from ..ir.formats import signed_bits_for
-from ..ir.network import (
-    DenseLayer,
-    InputSpec,
-    IntWeights,
-    Network,
-    Neuron,
-    OutputSpec,
-    PotWeights,
-    ShiftLeak,
-    check_choice,
-)
-from ..ir.design import membrane_format_for
+from ..ir.kinds.dense import DenseLayer
+from ..ir.network import InputSpec, Network, OutputSpec
+from ..ir.neuron import Neuron, ShiftLeak
+from ..ir.weights import IntWeights, PotWeights
+from .convert import membrane_format_for
 
-__all__ = ["Conventions", "PRESETS", "ImportError_", "import_nir", "NirImport"]
+__all__ = ["Conventions", "PRESETS", "RESET_RULES", "FIRE_RULES", "ImportError_", "import_nir",
+           "NirImport"]
+
+
+RESET_RULES = ("subtract", "zero", "nir")
+FIRE_RULES = (">", ">=")
 
 
 class ImportError_(ValueError):
@@ -62,8 +61,8 @@ class Conventions:
     def __post_init__(self):
         if not (isinstance(self.dt, (int, float)) and self.dt > 0):
             raise ValueError(f"dt must be a positive number of seconds, not {self.dt!r}")
-        check_choice("reset", self.reset, ("subtract", "zero", "nir"))
-        check_choice("fire", self.fire, (">", ">="))
+        check_choice("reset", self.reset, RESET_RULES)
+        check_choice("fire", self.fire, FIRE_RULES)
 
 
 #: Each framework's documented defaults.
@@ -233,10 +232,6 @@ def _snap(values: np.ndarray) -> np.ndarray:
     return np.where(close, np.sign(values) * exact, values)
 
 
-def _shift_for_beta(beta: float) -> int:
-    return int(np.clip(np.round(-np.log2(max(1 - beta, 1e-18))), 0, 62))
-
-
 def import_nir(graph, *, conventions: Conventions, timesteps: int, input_bits: int = 1,
                weights: str = "int", lossy: bool = False, weight_bits: int = 8,
                output: str | None = None, name: str = "nir") -> NirImport:
@@ -319,20 +314,18 @@ def _layer(pending, neuron: _Neuron, conv, timesteps, in_max, weights, lossy, we
     note = {"layer": len(notes), "weights": w_name, "neuron": name}
     leak = None
     if neuron.kind in ("lif",) or (neuron.kind == "integrator" and neuron.beta != 1):
-        shift = _shift_for_beta(neuron.beta)
+        leak = ShiftLeak.nearest(neuron.beta)
         if not lossy:
             raise ImportError_(f"node {name!r} parameter tau: beta = {neuron.beta:g} leaks by "
                                f"a fraction of v each step, which integer hardware can only "
-                               f"approximate with v - (v >> {shift}) (beta = "
-                               f"{1 - 2.0 ** -shift:g}); use --lossy to accept that")
-        leak = ShiftLeak(shift=shift)
-        note["leak"] = f"beta {neuron.beta:g} -> shift {shift} (beta {1 - 2.0 ** -shift:g})"
+                               f"approximate with v - (v >> {leak.shift}) (beta = "
+                               f"{leak.beta:g}); use --lossy to accept that")
+        note["leak"] = leak.approximation(neuron.beta)
     k = _power_of_two_scale(w_name, "weight", [w_eff, b_eff] + ([] if theta is None else
                                                                 [np.array([theta])]),
                             lossy=lossy)
     if k < 0:     # lossy: a power-of-two scale that uses the weight range
-        peak = max(float(np.abs(w_eff).max()), 1e-30)
-        k = int(np.floor(np.log2(((1 << (weight_bits - 1)) - 1) / peak)))
+        k = IntWeights.scale_exponent(np.abs(w_eff).max(), weight_bits)
     scale = 2.0 ** k
     values = np.round(w_eff * scale).astype(np.int64)
     bias = np.round(b_eff * scale).astype(np.int64)

@@ -15,20 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .convert import MIN_THRESHOLD, pot_round, pot_scale
-from ..ir.network import (
-    DenseLayer,
-    InputSpec,
-    IntWeights,
-    Network,
-    Neuron,
-    OutputSpec,
-    PotWeights,
-    ShiftLeak,
-    check_choice,
-    check_int,
-)
-from ..ir.design import membrane_format_for
+from ..ir.checks import check_choice, check_int
+from ..ir.kinds.dense import DenseLayer
+from ..ir.network import InputSpec, Network, OutputSpec
+from ..ir.neuron import Neuron, ShiftLeak
+from ..ir.weights import IntWeights, PotWeights
+from .convert import MIN_THRESHOLD, membrane_format_for, pot_round, pot_scale
 
 __all__ = ["FloatLayer", "FloatNetwork", "load_float_network", "simulate_float",
            "quantize_network", "QuantizationReport"]
@@ -123,6 +115,9 @@ class QuantizationReport:
     layers: list = field(default_factory=list)
     accuracy: dict = field(default_factory=dict)
 
+    def to_json(self) -> dict:
+        return {"layers": self.layers, "accuracy": self.accuracy}
+
     def text(self) -> str:
         lines = []
         for e in self.layers:
@@ -133,7 +128,6 @@ class QuantizationReport:
 
 
 def quantize_network(net: FloatNetwork, *, weights: str = "pot", bits: int = 4,
-                     x: np.ndarray | None = None, labels: np.ndarray | None = None,
                      name: str | None = None) -> tuple[Network, QuantizationReport]:
     """Quantize `net`: PoT codes of `bits` bits (sign + exponent field with a zero code) or
     `bits`-bit int weights, one power-of-two scale per layer folded into its threshold."""
@@ -145,9 +139,7 @@ def quantize_network(net: FloatNetwork, *, weights: str = "pot", bits: int = 4,
         w = fl.weights
         entry = {"layer": index}
         if weights == "pot":
-            e_max = (1 << (bits - 1)) - 2
-            if e_max < 0:
-                raise ValueError(f"bits must be at least 2 for PoT weights, not {bits!r}")
+            e_max = PotWeights.e_max_for_bits(bits)
             sigma = pot_scale(w, e_max)
             values = pot_round(w / sigma, e_max)
             boost = 0
@@ -156,9 +148,7 @@ def quantize_network(net: FloatNetwork, *, weights: str = "pot", bits: int = 4,
             values, scale = values << boost, (1 << boost) / sigma
             weight_obj = PotWeights(e_min=boost, e_max=e_max + boost, values=values)
         else:
-            peak = max(float(np.abs(w).max()), 1e-30)
-            k = int(np.floor(np.log2(((1 << (bits - 1)) - 1) / peak)))
-            scale = 2.0 ** k
+            scale = 2.0 ** IntWeights.scale_exponent(np.abs(w).max(), bits)
             values = np.clip(np.round(w * scale), -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
             values = values.astype(np.int64)
             weight_obj = IntWeights(bits=bits, values=values)
@@ -170,9 +160,8 @@ def quantize_network(net: FloatNetwork, *, weights: str = "pot", bits: int = 4,
         v_init = int(round(fl.v_init * scale))
         leak = None
         if fl.beta < 1:
-            shift = int(np.clip(np.round(-np.log2(max(1 - fl.beta, 1e-18))), 0, 62))
-            leak = ShiftLeak(shift=shift)
-            entry["leak"] = f"beta {fl.beta:g} -> shift {shift} (beta {1 - 2.0 ** -shift:g})"
+            leak = ShiftLeak.nearest(fl.beta)
+            entry["leak"] = leak.approximation(fl.beta)
         theta = None
         if fl.threshold is not None:
             exact = fl.threshold * scale
@@ -192,15 +181,4 @@ def quantize_network(net: FloatNetwork, *, weights: str = "pot", bits: int = 4,
         in_max = neuron.spike_max
     out = Network(name=name or net.name, timesteps=net.timesteps, input=net.input,
                   layers=tuple(layers), output=net.output)
-    if x is not None:
-        from ...sim.golden import trace
-        result = trace(out, x)
-        for entry, layer, membranes in zip(report.layers, out.layers, result.membranes):
-            entry["membrane_headroom"] = f"{np.abs(membranes).max() / layer.neuron.v.max:.1%}"
-        float_classes = simulate_float(net, x)[1]
-        report.accuracy["agreement with the float network"] = float(
-            (float_classes == result.classes).mean())
-        if labels is not None:
-            report.accuracy["float accuracy"] = float((float_classes == labels).mean())
-            report.accuracy["quantized accuracy"] = float((result.classes == labels).mean())
     return out, report

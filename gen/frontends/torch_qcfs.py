@@ -11,8 +11,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from .convert import qcfs_mlp_to_network
 from ..ir.network import Network
+from .convert import qcfs_mlp_to_network
 
 __all__ = ["QCFS", "PotWeight", "enable_pot_qat", "disable_pot_qat", "sequential_to_network"]
 

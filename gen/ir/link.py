@@ -20,9 +20,15 @@ register names to byte addresses (see `spikeshift.hdl.axi`).
 
 import numpy as np
 
-__all__ = ["INPUT_SYNC", "RESULT_SYNC", "INPUT_FRAME_BYTES", "RESULT_VALUE_BYTES",
+__all__ = ["TOPLEVEL", "AXI_TOPLEVEL", "UART_TOPLEVEL", "INPUT_SYNC", "RESULT_SYNC",
+           "INPUT_FRAME_BYTES", "RESULT_VALUE_BYTES",
            "AXI_INDEX_BITS", "AXI_VALUE_BITS", "AXI_ID", "AXI_REGISTERS", "input_events",
            "checksum", "encode_inputs", "decode_results", "axi_input_words", "LinkError"]
+
+#: Verilog module names of the accelerator's stream top, its AXI wrapper and its UART link.
+TOPLEVEL = "spikeshift_top"
+AXI_TOPLEVEL = "spikeshift_axi"
+UART_TOPLEVEL = "spikeshift_uart"
 
 INPUT_SYNC = 0xA5
 RESULT_SYNC = 0x5A

@@ -6,25 +6,26 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import Out
 
 from ...gen.ir.formats import IntFormat, signed_bits_for
-from ...gen.ir.network import DenseLayer
-from ...gen.ir.design import LayerPlan
+from ...gen.ir.kinds.dense import DenseLayer, DensePlan
+from ...gen.ir.layer import MemoryImage
 from ..layouts import spike_entry_layout, weight_code, weight_code_shape
 from ..neuron import NeuronUpdate
 from ..result_buffer import result_write_signature
 from ..spike_buffer import spike_read_signature, spike_write_signature
 from ..synapse import synapse_for
+from .registry import core_for
 
 __all__ = ["DenseCore", "per_lane", "weight_init"]
 
 
-def per_lane(plan: LayerPlan, values) -> list[list[int]]:
+def per_lane(plan: DensePlan, values) -> list[list[int]]:
     """A per-neuron vector as `chunks` rows of `lanes` values (padding lanes: 0)."""
     p, c = plan.lanes, plan.chunks
     padded = [int(v) for v in values] + [0] * (p * c - len(values))
     return [padded[i * p:(i + 1) * p] for i in range(c)]
 
 
-def weight_init(layer: DenseLayer, plan: LayerPlan) -> list[list]:
+def weight_init(layer: DenseLayer, plan: DensePlan) -> list[list]:
     """Weight memory contents: word ``chunk * fan_in + i`` holds the codes of input i for the
     chunk's lanes, lane 0 first (padding lanes hold the code of 0)."""
     w = layer.weights
@@ -47,11 +48,13 @@ def _lowest_set(m: Module, mask, width: int, name: str):
     return index, found
 
 
+@core_for("dense")
 class DenseCore(wiring.Component):
     """One dense layer: for each chunk of `lanes` neurons, one cycle per input spike, then fire.
 
-    Schedule of a timestep (gen.plan): one start cycle, then for each chunk one operation per
-    entry of the input spike list and one *fire* operation, issued back to back, each passing a
+    Schedule of a timestep (`spikeshift.gen.ir.kinds.dense`): one start cycle, then for each
+    chunk one operation per entry of the input spike list and one *fire* operation, issued back
+    to back, each passing a
     two-stage pipeline (spike-list read, then weight/membrane read, then accumulate or update).
     Busy cycles: ``chunks * (n_spikes + 1) + 3``. A timestep starts once the input buffer holds
     it and the output buffer (or, at the last timestep of the last layer, the result buffer)
@@ -60,7 +63,7 @@ class DenseCore(wiring.Component):
     Parameters
     ----------
     layer : DenseLayer
-    plan : LayerPlan
+    plan : DensePlan
     timesteps : int
     in_banks, in_depth : int
         Organisation of the input spike buffer (the producer's lanes and chunks).
@@ -76,7 +79,7 @@ class DenseCore(wiring.Component):
         Busy during every cycle of a timestep; `done` on its last cycle.
     """
 
-    def __init__(self, layer: DenseLayer, plan: LayerPlan, *, timesteps: int, in_banks: int,
+    def __init__(self, layer: DenseLayer, plan: DensePlan, *, timesteps: int, in_banks: int,
                  in_depth: int, result: IntFormat | None = None, output_mode: str = "membrane"):
         if not isinstance(layer, DenseLayer):
             raise TypeError(f"DenseCore layer must be a DenseLayer, not {layer!r}")
@@ -103,8 +106,14 @@ class DenseCore(wiring.Component):
         return self._layer
 
     @property
-    def plan(self) -> LayerPlan:
+    def plan(self) -> DensePlan:
         return self._plan
+
+    def memory_images(self) -> tuple[MemoryImage, ...]:
+        """The weight memory's contents, packed as the hardware stores them."""
+        shape = data.ArrayLayout(weight_code_shape(self._layer.weights), self._plan.lanes)
+        words = [shape.const(word).as_bits() for word in weight_init(self._layer, self._plan)]
+        return (MemoryImage(geometry=self._plan.memory("weights"), words=words),)
 
     def elaborate(self, platform):
         m = Module()
@@ -118,11 +127,12 @@ class DenseCore(wiring.Component):
         # the spike counts of a spike-count read-out.
         code_shape = weight_code_shape(layer.weights)
         m.submodules.weights = weights = Memory(
-            shape=data.ArrayLayout(code_shape, lanes), depth=chunks * plan.fan_in,
+            shape=data.ArrayLayout(code_shape, lanes), depth=plan.memory("weights").depth,
             init=weight_init(layer, plan))
         w_rd = weights.read_port()
         m.submodules.membranes = membranes = Memory(
-            shape=data.ArrayLayout(signed(neuron.v.bits), lanes), depth=chunks, init=[])
+            shape=data.ArrayLayout(signed(neuron.v.bits), lanes),
+            depth=plan.memory("membranes").depth, init=[])
         v_rd, v_wr = membranes.read_port(), membranes.write_port()
         counting = is_last and self._output_mode == "spike_count"
         if counting:

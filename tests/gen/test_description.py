@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from spikeshift import Network, predict
-from spikeshift.gen.ir.codec import network_from_dict
+from spikeshift.gen.ir.network import network_from_dict
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
 
 

@@ -1,8 +1,12 @@
 import numpy as np
 import pytest
 
-from spikeshift.gen.ir.codec import network_from_dict
-from spikeshift.gen.ir.design import current_range, default_lanes, plan_network
+from spikeshift.gen.ir.design import plan
+from spikeshift.gen.ir.formats import IntFormat
+from spikeshift.gen.ir.kinds.dense import DenseLayer
+from spikeshift.gen.ir.network import network_from_dict
+from spikeshift.gen.ir.neuron import Neuron
+from spikeshift.gen.ir.weights import IntWeights
 
 from .test_description import valid
 
@@ -10,32 +14,52 @@ from .test_description import valid
 @pytest.mark.parametrize("size, lanes", [(10, 10), (16, 16), (17, 9), (128, 16), (100, 15),
                                          (1, 1)])
 def test_default_lanes_keep_the_fewest_chunks_with_the_fewest_idle_lanes(size, lanes):
-    assert default_lanes(size) == lanes
+    layer = DenseLayer(size=size, weights=IntWeights(bits=2, values=np.zeros((size, 1), int)),
+                       neuron=Neuron(model="integrator", v=IntFormat(bits=8)))
+    assert layer.default_lanes() == lanes
 
 
 def test_accumulator_holds_the_worst_case_current_and_no_more():
     net = network_from_dict(valid())
     # layer 0: inputs up to 15; rows [1, -2, 0] and [8, 4, -1] -> I in [-30, 180]
-    assert current_range(net, 0) == (-30, 180, -30, 180)
-    plan = plan_network(net)
-    assert plan.layers[0].accumulator.bits == 9          # [-256, 255] holds 180, not [-128, 127]
+    r = net.layers[0].current_range(net.input_max(0))
+    assert (r.partial_lo, r.partial_hi, r.lo, r.hi) == (-30, 180, -30, 180)
+    design = plan(net)
+    assert design.layers[0].accumulator.bits == 9        # [-256, 255] holds 180, not [-128, 127]
     # layer 1: binary spikes, rows [3, -4] and [-8, 7] -> I in [-8, 7]
-    assert plan.layers[1].accumulator.bits == 4
-    assert plan.result.bits == 16                         # membrane read-out
+    assert design.layers[1].accumulator.bits == 4
+    assert design.result.bits == 16                       # membrane read-out
 
 
-def test_lanes_option_accepts_one_value_or_one_per_layer_and_names_bad_ones():
+def test_lanes_above_a_layers_maximum_are_reduced_to_it_in_both_forms():
     net = network_from_dict(valid())
-    assert plan_network(net, 1).lanes == (1, 1)
-    assert plan_network(net, [2, 1]).lanes == (2, 1)
-    with pytest.raises(ValueError, match=r"^lanes\[0\] must be an integer in \[1, 2\], "
-                                         r"not 3$"):
-        plan_network(net, [3, 1])
-    with pytest.raises(ValueError, match=r"^lanes must give one value per layer \(2\), not 1$"):
-        plan_network(net, [1])
+    assert plan(net, 1).lanes == (1, 1)
+    assert plan(net, [2, 1]).lanes == (2, 1)
+    assert plan(net, 99).lanes == (2, 2)
+    assert plan(net, [99, 3]).lanes == (2, 2)
+
+
+@pytest.mark.parametrize("lanes, message", [
+    ([1], r"^lanes must give one value per layer \(2\), not 1$"),
+    ([0, 1], r"^lanes\[0\] must be a positive integer, not 0$"),
+    (-1, r"^lanes\[0\] must be a positive integer, not -1$"),
+    ([1, 2.5], r"^lanes\[1\] must be a positive integer, not 2.5$"),
+])
+def test_bad_lanes_are_named(lanes, message):
+    with pytest.raises(ValueError, match=message):
+        plan(network_from_dict(valid()), lanes)
 
 
 def test_step_cycles_formula():
-    plan = plan_network(network_from_dict(valid()), [1, 2])
-    np.testing.assert_array_equal(plan.layers[0].step_cycles([0, 3]), [2 * 1 + 3, 2 * 4 + 3])
-    assert plan.layers[1].step_cycles(2) == 1 * 3 + 3
+    design = plan(network_from_dict(valid()), [1, 2])
+    np.testing.assert_array_equal(design.layers[0].step_cycles([0, 3]), [2 * 1 + 3, 2 * 4 + 3])
+    assert design.layers[1].step_cycles(2) == 1 * 3 + 3
+    assert design.layers[0].cycle_formula == "2 * (n + 1) + 3"
+
+
+def test_memory_geometry_follows_lanes_and_chunks():
+    design = plan(network_from_dict(valid()), [1, 2])
+    weights = design.layers[0].memory("weights")
+    # 2 chunks of 1 lane, 3 inputs; PoT e in [0, 3]: 2 exponent bits + sign + zero
+    assert (weights.depth, weights.width, weights.bits) == (6, 4, 24)
+    assert design.layers[1].memory("membranes").bits == 1 * 2 * 16

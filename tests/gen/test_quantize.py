@@ -5,8 +5,7 @@ import pytest
 
 from spikeshift import predict
 from spikeshift.gen.cli.main import main
-from spikeshift.gen.ir.formats import IntFormat
-from spikeshift.gen.ir.network import DenseLayer, InputSpec, IntWeights, Network, Neuron, OutputSpec
+from spikeshift.gen.flow.evaluate import evaluate_quantization
 from spikeshift.gen.frontends.quantize import (
     FloatLayer,
     FloatNetwork,
@@ -14,6 +13,11 @@ from spikeshift.gen.frontends.quantize import (
     quantize_network,
     simulate_float,
 )
+from spikeshift.gen.ir.formats import IntFormat
+from spikeshift.gen.ir.kinds.dense import DenseLayer
+from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
+from spikeshift.gen.ir.neuron import Neuron
+from spikeshift.gen.ir.weights import IntWeights
 
 
 def float_description(rng, beta=1.0):
@@ -39,7 +43,8 @@ def test_quantized_network_agrees_with_the_float_network(tmp_path, weights, bits
     (tmp_path / "float.json").write_text(json.dumps(float_description(rng)))
     net = load_float_network(tmp_path / "float.json")
     x = rng.integers(0, 4, (300, 8, 12))
-    quantized, report = quantize_network(net, weights=weights, bits=bits, x=x)
+    quantized, report = quantize_network(net, weights=weights, bits=bits)
+    evaluate_quantization(net, quantized, report, x)
     assert report.accuracy["agreement with the float network"] > 0.85
     assert quantized.layers[0].neuron.threshold >= 256 or weights == "int"
     assert report.layers[0]["weight_rms_error"] < (0.02 if weights == "int" else 0.3)

@@ -4,8 +4,8 @@ import pytest
 from amaranth.sim import Simulator
 
 from spikeshift import predict
+from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.link import decode_results, encode_inputs
-from spikeshift.gen.ir.design import plan_network
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.hdl.host_link import UartAccelerator
 from spikeshift.hdl.uart import UartRx, UartTx
@@ -73,7 +73,7 @@ def test_uart_accelerator_answers_frames_with_golden_results(seed):
     rng = np.random.default_rng(seed)
     net = random_network(rng, max_layers=2, max_size=8, max_timesteps=3)
     x = random_inputs(rng, net, 2)
-    dut = UartAccelerator(net, plan_network(net), divisor=DIVISOR, fifo_depth=64)
+    dut = UartAccelerator(plan(net), divisor=DIVISOR, fifo_depth=64)
     frame = encode_inputs(x)
     # corrupt one extra frame: the board must drop it and count it
     bad = bytearray(encode_inputs(x[:1, :1])[:7])

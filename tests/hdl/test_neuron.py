@@ -6,7 +6,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from spikeshift.gen.ir.formats import IntFormat
-from spikeshift.gen.ir.network import Neuron, ShiftLeak, SubtractLeak
+from spikeshift.gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 from spikeshift.hdl.neuron import NeuronUpdate
 from spikeshift.sim.golden import ref_fire, ref_leak, ref_reset
 

@@ -4,7 +4,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from spikeshift.gen.ir.formats import IntFormat, UIntFormat
-from spikeshift.gen.ir.network import IntWeights, PotWeights
+from spikeshift.gen.ir.weights import IntWeights, PotWeights
 from spikeshift.hdl.layouts import weight_code
 from spikeshift.hdl.synapse import IntProduct, PotShifter
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from spikeshift import predict
-from spikeshift.gen.ir.design import plan_network
-from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.gen.flow.verilog import AXI_TOPLEVEL, UART_TOPLEVEL, accelerator_verilog
+from spikeshift.gen.ir.design import plan
+from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.sim.rtl_run import CocotbBench
 
 pytestmark = pytest.mark.cocotb
@@ -25,7 +25,7 @@ def test_axi_wrapper_returns_golden_results_in_packets(tmp_path, seed, per_packe
     net = random_network(rng)
     x = random_inputs(rng, net, 2 * per_packet)
     expected = predict(net, x)[0]
-    got = run_cocotb(tmp_path, accelerator_verilog(net, plan_network(net), wrapper="axi"),
+    got = run_cocotb(tmp_path, accelerator_verilog(plan(net), wrapper="axi"),
                      AXI_TOPLEVEL, "spikeshift.sim.tb_axi", inputs=x, expected=expected,
                      samples_per_packet=per_packet, seed=seed)
     np.testing.assert_array_equal(got, expected)
@@ -38,7 +38,7 @@ def test_uart_link_loops_host_frames_through_the_generated_design(tmp_path, seed
     x = random_inputs(rng, net, 3)
     expected = predict(net, x)[0]
     divisor = 4
-    got = run_cocotb(tmp_path, accelerator_verilog(net, plan_network(net), wrapper="uart",
+    got = run_cocotb(tmp_path, accelerator_verilog(plan(net), wrapper="uart",
                                                    divisor=divisor),
                      UART_TOPLEVEL, "spikeshift.sim.tb_uart", inputs=x, expected=expected,
                      divisor=divisor)

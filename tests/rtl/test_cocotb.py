@@ -5,8 +5,11 @@ import pytest
 
 import spikeshift
 from spikeshift.gen.ir.formats import IntFormat
-from spikeshift.gen.ir.network import DenseLayer, InputSpec, Network, Neuron, OutputSpec, PotWeights
+from spikeshift.gen.ir.kinds.dense import DenseLayer
+from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
+from spikeshift.gen.ir.neuron import Neuron
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.weights import PotWeights
 from spikeshift.sim import golden
 
 pytestmark = pytest.mark.cocotb

@@ -18,12 +18,31 @@ def _leak(v: int, leak) -> int:
     return 0
 
 
+def _dense_current(layer, s_in: list[int]) -> list[int]:
+    out = []
+    for j in range(layer.size):
+        current = 0
+        for i, s in enumerate(s_in):
+            current += s * int(layer.weights.values[j][i])
+        if layer.bias is not None:
+            current += int(layer.bias[j])
+        out.append(current)
+    return out
+
+
+#: One loop implementation of the current per layer kind, written from DESIGN.md §3.
+LOOP_CURRENTS = {"dense": _dense_current}
+
+
 def loop_reference(net, x):
     """(outputs, classes) as nested lists, from the DESIGN.md §3 equations."""
     outputs, classes = [], []
     for sample in x:
         v = []
         for layer in net.layers:
+            if layer.neuron is None:
+                v.append([0] * layer.size)
+                continue
             init = layer.neuron.v_init
             v.append([int(init[j]) if hasattr(init, "__len__") else int(init)
                       for j in range(layer.size)])
@@ -32,14 +51,14 @@ def loop_reference(net, x):
             s_in = [int(value) for value in sample[t]]
             for index, layer in enumerate(net.layers):
                 n = layer.neuron
+                currents = LOOP_CURRENTS[layer.kind](layer, s_in)
+                if n is None:                    # no neuron: the values pass on
+                    v[index] = s_in = currents
+                    continue
                 lo, hi = -(1 << (n.v.bits - 1)), (1 << (n.v.bits - 1)) - 1
                 s_out = []
                 for j in range(layer.size):
-                    current = 0
-                    for i, s in enumerate(s_in):
-                        current += s * int(layer.weights.values[j][i])
-                    if layer.bias is not None:
-                        current += int(layer.bias[j])
+                    current = currents[j]
                     vj = min(max(_leak(v[index][j], n.leak) + current, lo), hi)
                     s = 0
                     if n.model != "integrator" and vj >= n.threshold:

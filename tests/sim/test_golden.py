@@ -3,18 +3,11 @@ import pytest
 
 from spikeshift import predict, trace
 from spikeshift.gen.ir.formats import IntFormat
-from spikeshift.gen.ir.network import (
-    DenseLayer,
-    InputSpec,
-    IntWeights,
-    Network,
-    Neuron,
-    OutputSpec,
-    PotWeights,
-    ShiftLeak,
-    SubtractLeak,
-)
+from spikeshift.gen.ir.kinds.dense import DenseLayer
+from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
+from spikeshift.gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.weights import IntWeights, PotWeights
 from spikeshift.sim.golden import ref_leak
 
 from .reference import loop_reference

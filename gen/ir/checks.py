@@ -1,0 +1,53 @@
+"""Value checks shared by every IR class: each raises naming the field, the value and what is
+allowed (``threshold must be an integer in [1, 2047], not 5000``)."""
+
+import numpy as np
+
+__all__ = ["check_int", "check_choice", "int_array", "index_text"]
+
+
+def check_int(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
+    """Return `value` if it is an integer within [lo, hi]; else raise naming `name`."""
+    if isinstance(value, np.integer):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, not {value!r}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        lo_text = "-inf" if lo is None else str(lo)
+        hi_text = "inf" if hi is None else str(hi)
+        raise ValueError(f"{name} must be an integer in [{lo_text}, {hi_text}], not {value!r}")
+    return value
+
+
+def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
+    return value
+
+
+def int_array(name: str, value, ndim: int) -> np.ndarray:
+    """A read-only int64 copy of `value`, which must be an integer array of `ndim` dimensions."""
+    try:
+        arr = np.array(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a rectangular array of integers") from None
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-dimensional array of integers, "
+                         f"not one of shape {arr.shape}")
+    if arr.size and not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_):
+        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+            bad = next(x for x in arr.flat if not isinstance(x, (int, np.integer)))
+            raise TypeError(f"{name} must hold integers, not {bad!r}")
+        bad_index = np.argwhere(arr != np.round(arr))
+        if bad_index.size:
+            raise TypeError(f"{name}{index_text(bad_index[0])} must be an integer, "
+                            f"not {arr[tuple(bad_index[0])]!r}")
+    arr = arr.astype(np.int64)
+    arr.flags.writeable = False
+    return arr
+
+
+def index_text(idx) -> str:
+    """``[1][0]`` for the index (1, 0)."""
+    return "".join(f"[{int(i)}]" for i in idx)

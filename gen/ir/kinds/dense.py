@@ -1,0 +1,220 @@
+"""The dense (fully connected) layer kind: ``I_j = sum_i s_i * w_ij + b_j``.
+
+Core schedule of one timestep (DESIGN.md §4, README "Cycle model"): one cycle to decide to
+start, then, for each of ``chunks`` groups of ``lanes`` neurons, one operation per input spike
+followed by one *fire* operation, and ``PIPELINE_DEPTH`` cycles for the last operation to
+leave the pipeline::
+
+    cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 1 + PIPELINE_DEPTH
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..checks import check_int, int_array
+from ..fields import build, fields
+from ..formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
+from ..layer import (
+    CurrentRange,
+    Layer,
+    LayerPlan,
+    MemoryGeometry,
+    Resources,
+    register_kind,
+)
+from ..neuron import MAX_V_BITS, Neuron, neuron_from_dict, neuron_to_dict
+from ..weights import IntWeights, PotWeights, Weights, weights_from_dict, weights_to_dict
+
+__all__ = ["DenseLayer", "DensePlan", "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LANES",
+           "DEFAULT_MAX_LANES"]
+
+PIPELINE_DEPTH = 2          # spike-buffer read, then weight/membrane read, then update
+STEP_OVERHEAD = 1 + PIPELINE_DEPTH
+MAX_LANES = 256
+DEFAULT_MAX_LANES = 16
+MAX_SIZE = 1 << 20
+#: Fit estimate: the accumulator, the product and the neuron update take about 12 LUT4 per
+#: bit of the wider of accumulator and membrane, per lane (measured on the digits demo,
+#: 26 lanes of 19-20 bits, 6,936 LUT4 with the UART link on the ECP5), plus the issue logic.
+LUTS_PER_LANE_BIT = 12
+LUTS_PER_INDEX_BIT = 16
+
+
+@register_kind("dense")
+@dataclass(frozen=True, kw_only=True, eq=False)
+class DenseLayer(Layer):
+    """Fully connected layer: ``I_j = sum_i s_i * w_ij + b_j`` (weights[j][i], PyTorch order)."""
+
+    kind: ClassVar[str] = "dense"
+    size: int
+    weights: Weights
+    neuron: Neuron
+    bias: np.ndarray | None = None
+
+    def __post_init__(self):
+        check_int("size", self.size, 1, MAX_SIZE)
+        if not isinstance(self.weights, (PotWeights, IntWeights)):
+            raise TypeError(f"weights must be PotWeights or IntWeights, not {self.weights!r}")
+        if self.weights.values.shape[0] != self.size:
+            raise ValueError(f"weights.values must have one row per neuron ({self.size}), "
+                             f"not {self.weights.values.shape[0]}")
+        if not isinstance(self.neuron, Neuron):
+            raise TypeError(f"neuron must be a Neuron, not {self.neuron!r}")
+        self.neuron.check_size(self.size)
+        if self.bias is not None:
+            bias = int_array("bias", self.bias, 1)
+            if bias.shape[0] != self.size:
+                raise ValueError(f"bias must hold one value per neuron ({self.size}), "
+                                 f"not {bias.shape[0]}")
+            limit = 1 << (MAX_V_BITS - 1)
+            if bias.size and np.abs(bias).max() >= limit:
+                bad = int(np.argmax(np.abs(bias)))
+                raise ValueError(f"bias[{bad}] must be an integer in [{-limit + 1}, "
+                                 f"{limit - 1}], not {int(bias[bad])!r}")
+            object.__setattr__(self, "bias", bias)
+
+    @property
+    def fan_in(self) -> int:
+        return self.weights.values.shape[1]
+
+    def bias_array(self) -> np.ndarray:
+        """The bias as one int64 value per neuron (zeros when there is none)."""
+        return self.bias if self.bias is not None else np.zeros(self.size, dtype=np.int64)
+
+    def check_input(self, in_size: int, source: str) -> None:
+        if self.fan_in != in_size:
+            raise ValueError(f"weights.values must have {in_size} columns ({source}), "
+                             f"not {self.fan_in}")
+
+    @classmethod
+    def from_dict(cls, obj, path: str, arrays) -> "DenseLayer":
+        fields(obj, path, required=("kind", "size", "weights", "neuron"), optional=("bias",))
+        weights = weights_from_dict(obj["weights"], f"{path}.weights", arrays)
+        neuron = neuron_from_dict(obj["neuron"], f"{path}.neuron", arrays)
+        bias = obj.get("bias")
+        bias = None if bias is None else arrays(bias, f"{path}.bias")
+        return build(path, cls, size=obj["size"], weights=weights, neuron=neuron, bias=bias)
+
+    def to_dict(self, arrays, key: str) -> dict:
+        return {"kind": self.kind, "size": self.size,
+                "weights": weights_to_dict(self.weights, arrays, f"{key}.weights"),
+                "bias": None if self.bias is None else arrays.out(self.bias, f"{key}.bias"),
+                "neuron": neuron_to_dict(self.neuron, arrays, key)}
+
+    def current_range(self, in_max: int) -> CurrentRange:
+        w = self.weights.values
+        pos = np.where(w > 0, w, 0).sum(axis=1) * in_max
+        neg = np.where(w < 0, w, 0).sum(axis=1) * in_max
+        bias = self.bias_array()
+        return CurrentRange(partial_lo=int(min(neg.min(), 0)), partial_hi=int(max(pos.max(), 0)),
+                            lo=int(min((neg + bias).min(), 0)),
+                            hi=int(max((pos + bias).max(), 0)))
+
+    @property
+    def max_lanes(self) -> int:
+        return min(self.size, MAX_LANES)
+
+    def default_lanes(self) -> int:
+        """Fewest lanes that keep ceil(size / 16) chunks: no lane idles needlessly."""
+        chunks = -(-self.size // DEFAULT_MAX_LANES)
+        return -(-self.size // chunks)
+
+    def plan(self, *, index: int, lanes: int, in_bits: int, in_size: int) -> "DensePlan":
+        check_int(f"lanes[{index}]", lanes, 1, self.max_lanes)
+        acc = self.current_range((1 << in_bits) - 1).accumulator
+        v = self.neuron.v
+        chunks = -(-self.size // lanes)
+        code_bits = self.weights.code_bits
+        memories = (
+            MemoryGeometry(name="weights", depth=chunks * self.fan_in, width=lanes * code_bits),
+            MemoryGeometry(name="membranes", depth=chunks, width=lanes * v.bits),
+        )
+        multiplies = isinstance(self.weights, IntWeights) and in_bits > 1
+        return DensePlan(
+            index=index, kind=self.kind, size=self.size, in_size=in_size, lanes=lanes,
+            chunks=chunks, in_value=UIntFormat(bits=in_bits),
+            in_index_bits=unsigned_bits_for(in_size - 1), accumulator=acc,
+            update=IntFormat(bits=signed_bits_for(v.min + acc.min, v.max + acc.max)),
+            spike=UIntFormat(bits=self.neuron.spike_bits) if self.neuron.fires else None,
+            multipliers=lanes if multiplies else 0, memories=memories)
+
+    @classmethod
+    def random(cls, rng, *, in_size: int, in_max: int, max_size: int,
+               make_neuron) -> "DenseLayer":
+        """A random layer: PoT or int weights of random density, a neuron from
+        ``make_neuron(rng, size, typical_current)``, and sometimes a bias."""
+        size = int(rng.integers(1, max_size + 1))
+        density = float(rng.uniform(0.3, 1.0))
+        mask = rng.random((size, in_size)) < density
+        sign = np.where(rng.random((size, in_size)) < 0.4, -1, 1)
+        if rng.random() < 0.5:
+            e_min = int(rng.integers(0, 3))
+            e_max = e_min + int(rng.integers(0, 5))
+            exps = rng.integers(e_min, e_max + 1, (size, in_size))
+            weights = PotWeights(e_min=e_min, e_max=e_max, values=mask * sign * (1 << exps))
+        else:
+            bits = int(rng.integers(2, 7))
+            hi = (1 << (bits - 1)) - 1
+            values = rng.integers(-hi - 1, hi + 1, (size, in_size))
+            weights = IntWeights(bits=bits, values=mask * np.where(values < 0, values,
+                                                                   np.abs(values)))
+        typical = max(1.0, np.abs(weights.values).mean() * np.sqrt(in_size) * in_max * 1.5)
+        neuron = make_neuron(rng, size, typical)
+        bias = None
+        if rng.random() < 0.4:
+            half = (neuron.threshold or int(typical)) // 2
+            bias = rng.integers(-half - 1, half + 2, size)
+        return cls(size=size, weights=weights, neuron=neuron, bias=bias)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DensePlan(LayerPlan):
+    """A dense core: `chunks` = ceil(size / lanes) passes over the input spikes per timestep.
+
+    Word ``chunk * fan_in + i`` of the weight memory holds the codes of input i for the
+    chunk's lanes; the membrane memory holds one chunk per word.
+    """
+
+    chunks: int
+
+    @property
+    def fan_in(self) -> int:
+        return self.in_size
+
+    @property
+    def out_banks(self) -> int:
+        return self.lanes
+
+    @property
+    def out_depth(self) -> int:
+        return self.chunks
+
+    def step_cycles(self, n_inputs):
+        return self.chunks * (np.asarray(n_inputs) + 1) + STEP_OVERHEAD
+
+    @property
+    def cycle_formula(self) -> str:
+        return f"{self.chunks} * (n + 1) + {STEP_OVERHEAD}"
+
+    def synaptic_events(self, n_inputs):
+        return np.asarray(n_inputs) * self.size
+
+    def resources(self, layer: DenseLayer) -> Resources:
+        width = max(self.accumulator.bits, layer.neuron.v.bits)
+        return Resources(luts=self.lanes * LUTS_PER_LANE_BIT * width
+                         + LUTS_PER_INDEX_BIT * self.fan_in.bit_length(),
+                         ram_bits=sum(m.bits for m in self.memories))
+
+    def report_row(self, layer: DenseLayer) -> dict:
+        weights = self.memory("weights")
+        return {
+            "fan_in": self.fan_in, "synapses": self.fan_in * self.size,
+            "nonzero_synapses": int(np.count_nonzero(layer.weights.values)),
+            "weight_format": layer.weights.format, "weight_code_bits": layer.weights.code_bits,
+            "weight_memory": {"depth": weights.depth, "width": weights.width,
+                              "bits": weights.bits},
+            "membrane_memory_bits": self.memory("membranes").bits,
+            "chunks": self.chunks, "v_bits": layer.neuron.v.bits,
+        }

@@ -1,0 +1,212 @@
+"""What every layer kind provides: the `Layer` IR class and the `LayerPlan` of its core.
+
+A kind (one module of `spikeshift.gen.ir.kinds`) subclasses both. The network, the codec,
+the planner, the report, the fit estimate and the random-network generator only use the
+members declared here, so they work for every registered kind.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
+from .neuron import Neuron
+from .registry import Registry
+
+__all__ = ["KINDS", "register_kind", "CurrentRange", "MemoryGeometry", "MemoryImage", "Resources",
+           "Layer", "LayerPlan", "MAX_ACCUMULATOR_BITS"]
+
+MAX_ACCUMULATOR_BITS = 62   # the golden model computes in int64
+
+#: Kind name -> `Layer` subclass, filled by the modules of `spikeshift.gen.ir.kinds`.
+KINDS = Registry("layer kind")
+register_kind = KINDS.register
+
+
+@dataclass(frozen=True, kw_only=True)
+class CurrentRange:
+    """Worst cases of a layer's current: of any partial weight sum, and of ``I = sum + b``."""
+
+    partial_lo: int
+    partial_hi: int
+    lo: int
+    hi: int
+
+    @property
+    def magnitude(self) -> int:
+        return max(-self.partial_lo, self.partial_hi, -self.lo, self.hi)
+
+    @property
+    def accumulator(self) -> IntFormat:
+        """The narrowest format that holds every partial sum and every current."""
+        return IntFormat(bits=max(2, signed_bits_for(min(self.partial_lo, self.lo),
+                                                     max(self.partial_hi, self.hi))))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemoryGeometry:
+    """One on-chip memory of a layer core: `depth` words of `width` bits."""
+
+    name: str
+    depth: int
+    width: int
+
+    @property
+    def bits(self) -> int:
+        return self.depth * self.width
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class MemoryImage:
+    """The initial contents of a memory: one packed integer per word (lane 0 in the low bits)."""
+
+    geometry: MemoryGeometry
+    words: tuple
+
+    def __post_init__(self):
+        words = tuple(int(w) for w in self.words)
+        if len(words) != self.geometry.depth:
+            raise ValueError(f"memory {self.geometry.name!r} must hold {self.geometry.depth} "
+                             f"words, not {len(words)}")
+        if words and (min(words) < 0 or max(words) >> self.geometry.width):
+            raise ValueError(f"memory {self.geometry.name!r} words must fit "
+                             f"{self.geometry.width} unsigned bits")
+        object.__setattr__(self, "words", words)
+
+    def hex_lines(self) -> str:
+        """The words as ``$readmemh`` text, one word per line."""
+        digits = max(1, -(-self.geometry.width // 4))
+        return "".join(f"{w:0{digits}x}\n" for w in self.words)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resources:
+    """A rough resource estimate of one layer core (see `spikeshift.boards.fit`)."""
+
+    luts: int
+    ram_bits: int
+
+
+class Layer(ABC):
+    """A layer of the network. Subclasses are frozen keyword-only dataclasses that validate
+    themselves; `size` is the number of output values, `neuron` None for a kind without one
+    (pooling)."""
+
+    kind: ClassVar[str]
+    size: int
+    neuron: Neuron | None
+
+    @abstractmethod
+    def check_input(self, in_size: int, source: str) -> None:
+        """Raise ValueError (message relative to the layer) unless the layer takes `in_size`
+        values; `source` names where they come from (``input.size``)."""
+
+    def out_bits(self, in_bits: int) -> int:
+        """Bits of the values the layer passes on, given `in_bits` bits of input values."""
+        return self.neuron.spike_bits
+
+    @classmethod
+    @abstractmethod
+    def from_dict(cls, obj, path: str, arrays) -> "Layer":
+        """The layer from its description object at field path `path`."""
+
+    @abstractmethod
+    def to_dict(self, arrays, key: str) -> dict:
+        """The description object; large arrays go through ``arrays.out(array, key...)``."""
+
+    @abstractmethod
+    def current_range(self, in_max: int) -> CurrentRange:
+        """Worst-case currents when every input value lies in [0, `in_max`]."""
+
+    @property
+    @abstractmethod
+    def max_lanes(self) -> int:
+        """The most lanes the core can use."""
+
+    @abstractmethod
+    def default_lanes(self) -> int:
+        """Lanes when the user gives none."""
+
+    @abstractmethod
+    def plan(self, *, index: int, lanes: int, in_bits: int, in_size: int) -> "LayerPlan":
+        """The core's widths, memories and schedule with `lanes` lanes."""
+
+    @classmethod
+    @abstractmethod
+    def random(cls, rng: np.random.Generator, *, in_size: int, in_max: int, max_size: int,
+               make_neuron) -> "Layer":
+        """A random valid layer taking `in_size` values of at most `in_max` (tests and
+        benchmarks); ``make_neuron(rng, size, typical_current)`` draws its neuron."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerPlan(ABC):
+    """Widths and organisation of one layer core.
+
+    Members
+    -------
+    lanes : values updated in parallel
+    in_value : format of the input values (input.bits or the previous layer's output bits)
+    in_index_bits : bits of an input index
+    accumulator : format of a current; never overflows (worst case of the layer)
+    update : format of leak(v) + I before saturation to the membrane format (None: no neuron)
+    spike : format of the output values (None for an integrator read-out)
+    multipliers : hardware multipliers; 0 for PoT weights
+    memories : every on-chip memory of the core
+    """
+
+    index: int
+    kind: str
+    size: int
+    in_size: int
+    lanes: int
+    in_value: UIntFormat
+    in_index_bits: int
+    accumulator: IntFormat
+    update: IntFormat | None
+    spike: UIntFormat | None
+    multipliers: int
+    memories: tuple
+
+    @property
+    def out_index_bits(self) -> int:
+        return unsigned_bits_for(self.size - 1)
+
+    @property
+    @abstractmethod
+    def out_banks(self) -> int:
+        """Banks of the spike buffer this core writes (one per lane that appends)."""
+
+    @property
+    @abstractmethod
+    def out_depth(self) -> int:
+        """Entries per bank of that buffer."""
+
+    @abstractmethod
+    def step_cycles(self, n_inputs):
+        """Busy cycles of one timestep with `n_inputs` non-zero inputs (scalar or array)."""
+
+    @property
+    @abstractmethod
+    def cycle_formula(self) -> str:
+        """`step_cycles` as text, with ``n`` the non-zero inputs of the timestep."""
+
+    @abstractmethod
+    def synaptic_events(self, n_inputs):
+        """Synaptic operations caused by `n_inputs` non-zero inputs (scalar or array)."""
+
+    @abstractmethod
+    def resources(self, layer: Layer) -> Resources:
+        """Rough LUT and memory-bit estimate of the core."""
+
+    @abstractmethod
+    def report_row(self, layer: Layer) -> dict:
+        """The kind's own fields of the report row (DESIGN.md §8)."""
+
+    def memory(self, name: str) -> MemoryGeometry:
+        for geometry in self.memories:
+            if geometry.name == name:
+                return geometry
+        raise KeyError(f"layer {self.index} has no memory {name!r}")

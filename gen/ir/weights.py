@@ -1,0 +1,128 @@
+"""Weight formats (DESIGN.md §2 `weights`): power-of-two and integer, and their codec.
+
+Also the two format facts the quantizers share: how many exponents a PoT code of `bits` bits
+holds, and the power-of-two scale that maps float weights onto an int format.
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .checks import check_int, index_text, int_array
+from .fields import Arrays, build, choice_at, fields
+from .formats import IntFormat, unsigned_bits_for
+
+__all__ = ["PotWeights", "IntWeights", "Weights", "WEIGHT_FORMATS", "MAX_WEIGHT_BITS",
+           "MAX_POT_EXPONENT", "weights_from_dict", "weights_to_dict"]
+
+MAX_WEIGHT_BITS = 24
+MAX_POT_EXPONENT = 30
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class PotWeights:
+    """Power-of-two weights: every value is 0 or ±2**e with `e_min` <= e <= `e_max`.
+
+    `values` has any number of dimensions; the layer kind fixes its shape.
+    """
+
+    format: ClassVar[str] = "pot"
+    e_min: int
+    e_max: int
+    values: np.ndarray
+    ndim: int = 2
+
+    def __post_init__(self):
+        check_int("e_min", self.e_min, 0, MAX_POT_EXPONENT)
+        check_int("e_max", self.e_max, self.e_min, MAX_POT_EXPONENT)
+        values = int_array("values", self.values, self.ndim)
+        mag = np.abs(values)
+        is_pow2 = (mag > 0) & ((mag & (mag - 1)) == 0)
+        exponent = np.where(is_pow2, np.log2(np.maximum(mag, 1)).round().astype(np.int64), -1)
+        ok = (values == 0) | (is_pow2 & (exponent >= self.e_min) & (exponent <= self.e_max))
+        if not ok.all():
+            bad = np.argwhere(~ok)[0]
+            raise ValueError(f"values{index_text(bad)} must be 0 or ±2^e with {self.e_min} <= "
+                             f"e <= {self.e_max}, not {int(values[tuple(bad)])!r}")
+        object.__setattr__(self, "values", values)
+
+    @property
+    def exponent_codes(self) -> int:
+        """How many exponents the format holds (e_max - e_min + 1)."""
+        return self.e_max - self.e_min + 1
+
+    @property
+    def exponent_bits(self) -> int:
+        """Bits of the stored exponent field (exponent - e_min)."""
+        return unsigned_bits_for(self.exponent_codes - 1)
+
+    @property
+    def code_bits(self) -> int:
+        """Bits of one stored weight code: exponent, sign and zero flag."""
+        return self.exponent_bits + 2
+
+    @staticmethod
+    def e_max_for_bits(bits: int) -> int:
+        """Largest exponent of a `bits`-bit PoT code (sign + exponent field with a zero code)
+        whose exponents start at 0: 2**(bits - 1) - 2."""
+        check_int("bits", bits, 2, 6)
+        return (1 << (bits - 1)) - 2
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class IntWeights:
+    """Two's-complement integer weights of `bits` bits."""
+
+    format: ClassVar[str] = "int"
+    bits: int
+    values: np.ndarray
+    ndim: int = 2
+
+    def __post_init__(self):
+        check_int("bits", self.bits, 2, MAX_WEIGHT_BITS)
+        values = int_array("values", self.values, self.ndim)
+        fmt = IntFormat(bits=self.bits)
+        if not fmt.contains(values):
+            bad = np.argwhere((values < fmt.min) | (values > fmt.max))[0]
+            raise ValueError(f"values{index_text(bad)} must be an integer in [{fmt.min}, "
+                             f"{fmt.max}] for bits={self.bits}, not {int(values[tuple(bad)])!r}")
+        object.__setattr__(self, "values", values)
+
+    @property
+    def code_bits(self) -> int:
+        """Bits of one stored weight: the two's-complement value itself."""
+        return self.bits
+
+    @staticmethod
+    def scale_exponent(peak: float, bits: int) -> int:
+        """The k for which ``w * 2**k`` maps the largest |w| (`peak`) into `bits` bits."""
+        peak = max(float(peak), 1e-30)
+        return int(np.floor(np.log2(((1 << (bits - 1)) - 1) / peak)))
+
+
+Weights = PotWeights | IntWeights
+WEIGHT_FORMATS = {"pot": PotWeights, "int": IntWeights}
+
+
+def weights_from_dict(obj, path: str, arrays: Arrays, *, ndim: int = 2) -> Weights:
+    if not isinstance(obj, dict):
+        raise TypeError(f"{path} must be an object, not {obj!r}")
+    fmt = choice_at(f"{path}.format", obj.get("format"), WEIGHT_FORMATS)
+    if fmt == "pot":
+        fields(obj, path, required=("format", "e_min", "e_max", "values"))
+        return build(path, PotWeights, e_min=obj["e_min"], e_max=obj["e_max"], ndim=ndim,
+                     values=arrays(obj["values"], f"{path}.values"))
+    fields(obj, path, required=("format", "bits", "values"))
+    return build(path, IntWeights, bits=obj["bits"], ndim=ndim,
+                 values=arrays(obj["values"], f"{path}.values"))
+
+
+def weights_to_dict(w: Weights, arrays: Arrays, key: str) -> dict:
+    obj = {"format": w.format}
+    if isinstance(w, PotWeights):
+        obj |= {"e_min": w.e_min, "e_max": w.e_max}
+    else:
+        obj |= {"bits": w.bits}
+    obj["values"] = arrays.out(w.values, key)
+    return obj
