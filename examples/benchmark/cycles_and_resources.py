@@ -18,7 +18,9 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "digits"))
 
 import spikeshift  # noqa: E402
 from spikeshift.boards.estimate import synthesize  # noqa: E402
+from spikeshift.gen.flow.verify import verify_design  # noqa: E402
 from spikeshift.gen.flow.verilog import TOPLEVEL  # noqa: E402
+from spikeshift.gen.ir.design import plan  # noqa: E402
 from spikeshift.gen.ir.synthetic import dense_pot_network  # noqa: E402
 from spikeshift.sim.cycles import input_beats, input_spike_counts, schedule  # noqa: E402
 
@@ -26,12 +28,12 @@ from spikeshift.sim.cycles import input_beats, input_spike_counts, schedule  # n
 def measure(name: str, net, x, out: Path, *, synth: bool) -> dict:
     golden = spikeshift.trace(net, x)
     counts = input_spike_counts(x, golden)
-    result = spikeshift.verify(net, x, build_dir=out / name)
+    design = plan(net)
+    result = verify_design(design, x, build_dir=out / name)
     if not result.ok:
         raise SystemExit(f"{name}: RTL differs from the models: {result.first_difference}")
-    plan = spikeshift.gen.ir.design.plan_network(net)
     rows = []
-    for index, lp in enumerate(plan.layers):
+    for index, lp in enumerate(design.layers):
         n = counts[..., index]
         ideal = float(n.sum() * lp.size / lp.lanes)
         model = float(lp.step_cycles(n).sum())
@@ -39,7 +41,7 @@ def measure(name: str, net, x, out: Path, *, synth: bool) -> dict:
         rows.append({"layer": index, "size": lp.size, "lanes": lp.lanes,
                      "spikes_per_step": float(n.mean()), "ideal": ideal, "model": model,
                      "rtl": rtl})
-    timeline = schedule(net, plan, counts, input_beats(x))
+    timeline = schedule(design, counts, input_beats(x))
     entry = {"network": name, "samples": len(x), "layers": rows,
              "cycles_per_sample_streamed": timeline.total / len(x),
              "latency_mean": float(result.latency.mean())}

@@ -71,7 +71,7 @@ def plan(net: Network, lanes=None) -> Design:
     layers = []
     for index, (layer, p) in enumerate(zip(net.layers, _lanes_per_layer(net, lanes))):
         lp = layer.plan(index=index, lanes=p, in_bits=net.input_bits(index),
-                        in_size=net.input_size(index))
+                        in_shape=net.input_shape(index))
         if lp.accumulator.bits > MAX_ACCUMULATOR_BITS:
             raise ValueError(f"layers[{index}] needs a {lp.accumulator.bits}-bit accumulator, "
                              f"more than the {MAX_ACCUMULATOR_BITS} bits allowed")

@@ -99,9 +99,14 @@ class Layer(ABC):
     neuron: Neuron | None
 
     @abstractmethod
-    def check_input(self, in_size: int, source: str) -> None:
-        """Raise ValueError (message relative to the layer) unless the layer takes `in_size`
-        values; `source` names where they come from (``input.size``)."""
+    def check_input(self, in_shape: tuple, source: str) -> None:
+        """Raise ValueError (message relative to the layer) unless the layer takes values of
+        shape `in_shape` (``(size,)`` or ``(C, H, W)``, flat index in PyTorch order);
+        `source` names where they come from (``input.size``)."""
+
+    def out_shape(self, in_shape: tuple) -> tuple:
+        """Shape of the values the layer passes on (flat: ``(size,)``)."""
+        return (self.size,)
 
     def out_bits(self, in_bits: int) -> int:
         """Bits of the values the layer passes on, given `in_bits` bits of input values."""
@@ -130,14 +135,14 @@ class Layer(ABC):
         """Lanes when the user gives none."""
 
     @abstractmethod
-    def plan(self, *, index: int, lanes: int, in_bits: int, in_size: int) -> "LayerPlan":
+    def plan(self, *, index: int, lanes: int, in_bits: int, in_shape: tuple) -> "LayerPlan":
         """The core's widths, memories and schedule with `lanes` lanes."""
 
     @classmethod
     @abstractmethod
-    def random(cls, rng: np.random.Generator, *, in_size: int, in_max: int, max_size: int,
+    def random(cls, rng: np.random.Generator, *, in_shape: tuple, in_max: int, max_size: int,
                make_neuron) -> "Layer":
-        """A random valid layer taking `in_size` values of at most `in_max` (tests and
+        """A random valid layer taking values of shape `in_shape`, at most `in_max` (tests and
         benchmarks); ``make_neuron(rng, size, typical_current)`` draws its neuron."""
 
 

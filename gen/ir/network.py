@@ -52,6 +52,10 @@ class InputSpec:
     def format(self) -> UIntFormat:
         return UIntFormat(bits=self.bits)
 
+    @property
+    def shape(self) -> tuple:
+        return (self.size,)
+
 
 @dataclass(frozen=True, kw_only=True)
 class OutputSpec:
@@ -88,28 +92,35 @@ class Network:
         if not layers:
             raise ValueError("layers must hold at least one layer, not []")
         object.__setattr__(self, "layers", layers)
-        in_size = self.input.size
+        shape = self.input.shape
+        shapes = []
         for index, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{index}] must be a layer, not {layer!r}")
             source = "input.size" if index == 0 else f"layers[{index - 1}].size"
             try:
-                layer.check_input(in_size, source)
+                layer.check_input(shape, source)
             except ValueError as error:
                 raise ValueError(f"layers[{index}].{error}") from None
             last = index == len(layers) - 1
             if layer.neuron is not None and not layer.neuron.fires and not last:
                 raise ValueError(f"layers[{index}].neuron.model 'integrator' is only allowed in "
                                  f"the last layer, not in layer {index} of {len(layers)}")
-            in_size = layer.size
+            shapes.append(shape)
+            shape = layer.out_shape(shape)
+        object.__setattr__(self, "_input_shapes", tuple(shapes))
 
     @property
     def n_out(self) -> int:
         return self.layers[-1].size
 
+    def input_shape(self, index: int) -> tuple:
+        """Shape of the values layer `index` receives."""
+        return self._input_shapes[index]
+
     def input_size(self, index: int) -> int:
         """How many values layer `index` receives."""
-        return self.input.size if index == 0 else self.layers[index - 1].size
+        return int(np.prod(self._input_shapes[index]))
 
     def input_bits(self, index: int) -> int:
         """Bits of the values layer `index` receives: input.bits or the previous layer's."""

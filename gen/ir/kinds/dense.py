@@ -83,7 +83,8 @@ class DenseLayer(Layer):
         """The bias as one int64 value per neuron (zeros when there is none)."""
         return self.bias if self.bias is not None else np.zeros(self.size, dtype=np.int64)
 
-    def check_input(self, in_size: int, source: str) -> None:
+    def check_input(self, in_shape: tuple, source: str) -> None:
+        in_size = int(np.prod(in_shape))          # flattened in PyTorch order
         if self.fan_in != in_size:
             raise ValueError(f"weights.values must have {in_size} columns ({source}), "
                              f"not {self.fan_in}")
@@ -121,7 +122,8 @@ class DenseLayer(Layer):
         chunks = -(-self.size // DEFAULT_MAX_LANES)
         return -(-self.size // chunks)
 
-    def plan(self, *, index: int, lanes: int, in_bits: int, in_size: int) -> "DensePlan":
+    def plan(self, *, index: int, lanes: int, in_bits: int, in_shape: tuple) -> "DensePlan":
+        in_size = int(np.prod(in_shape))
         check_int(f"lanes[{index}]", lanes, 1, self.max_lanes)
         acc = self.current_range((1 << in_bits) - 1).accumulator
         v = self.neuron.v
@@ -141,11 +143,12 @@ class DenseLayer(Layer):
             multipliers=lanes if multiplies else 0, memories=memories)
 
     @classmethod
-    def random(cls, rng, *, in_size: int, in_max: int, max_size: int,
+    def random(cls, rng, *, in_shape: tuple, in_max: int, max_size: int,
                make_neuron) -> "DenseLayer":
         """A random layer: PoT or int weights of random density, a neuron from
         ``make_neuron(rng, size, typical_current)``, and sometimes a bias."""
         size = int(rng.integers(1, max_size + 1))
+        in_size = int(np.prod(in_shape))
         density = float(rng.uniform(0.3, 1.0))
         mask = rng.random((size, in_size)) < density
         sign = np.where(rng.random((size, in_size)) < 0.4, -1, 1)
