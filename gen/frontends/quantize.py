@@ -9,77 +9,157 @@ the DESIGN §3 rules in floating point (no floor, no saturation), the reference 
 quantized network's accuracy is compared with.
 """
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ..ir.checks import check_choice, check_int
+from ..ir.checks import check_choice, check_int, index_text
+from ..ir.fields import build, choice_at, fields
 from ..ir.kinds.dense import DenseLayer
-from ..ir.network import InputSpec, Network, OutputSpec
-from ..ir.neuron import Neuron, ShiftLeak
+from ..ir.network import InputSpec, Network, OutputSpec, read_json
+from ..ir.neuron import MAX_SPIKE_BITS, NEURON_MODELS, RESET_MODES, Neuron, ShiftLeak
 from ..ir.weights import IntWeights, PotWeights
 from .convert import MIN_THRESHOLD, membrane_format_for, pot_round, pot_scale
 
-__all__ = ["FloatLayer", "FloatNetwork", "load_float_network", "simulate_float",
+__all__ = ["FloatLayer", "FloatNetwork", "float_network_from_dict", "load_float_network",
+           "simulate_float",
            "quantize_network", "QuantizationReport"]
 
 FLOAT_FORMAT = "spikeshift-float-network"
 
 
+def _float_array(name: str, value, ndim: int) -> np.ndarray:
+    """`value` as a float64 array of `ndim` dimensions with finite values, or a clear error."""
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a rectangular array of numbers") from None
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-dimensional array of numbers, "
+                         f"not one of shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{name}{index_text(bad)} must be a finite number, "
+                         f"not {float(arr[tuple(bad)])!r}")
+    return arr
+
+
+def _finite(name: str, value, lo: float | None = None, hi: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise TypeError(f"{name} must be a finite number, not {value!r}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ValueError(f"{name} must be in [{lo}, {hi}], not {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class FloatLayer:
+    """A dense layer of the float description; validates itself like the integer one."""
+
     weights: np.ndarray
     bias: np.ndarray | None
     model: str
     threshold: float | None
-    beta: float
-    reset: str
-    v_init: float
-    spike_bits: int
+    beta: float = 1.0
+    reset: str = "subtract"
+    v_init: float = 0.0
+    spike_bits: int = 1
+
+    def __post_init__(self):
+        weights = _float_array("weights", self.weights, 2)
+        object.__setattr__(self, "weights", weights)
+        if self.bias is not None:
+            bias = _float_array("bias", self.bias, 1)
+            if bias.shape[0] != weights.shape[0]:
+                raise ValueError(f"bias must hold one value per neuron ({weights.shape[0]}), "
+                                 f"not {bias.shape[0]}")
+            object.__setattr__(self, "bias", bias)
+        check_choice("neuron.model", self.model, NEURON_MODELS)
+        object.__setattr__(self, "beta", _finite("neuron.beta", self.beta, 0, 1))
+        if self.model == "integrator":
+            object.__setattr__(self, "threshold", None)
+        else:
+            if self.threshold is None:
+                raise ValueError(f"neuron.threshold is required for model {self.model!r}")
+            threshold = _finite("neuron.threshold", self.threshold)
+            if threshold <= 0:
+                raise ValueError(f"neuron.threshold must be positive, not {self.threshold!r}")
+            object.__setattr__(self, "threshold", threshold)
+        check_choice("neuron.reset", self.reset, RESET_MODES)
+        object.__setattr__(self, "v_init", _finite("neuron.v_init", self.v_init))
+        check_int("neuron.spike_bits", self.spike_bits, 1, MAX_SPIKE_BITS)
+
+    @property
+    def size(self) -> int:
+        return self.weights.shape[0]
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class FloatNetwork:
+    """The float description: the integer description's shape with floats allowed."""
+
     name: str
     timesteps: int
     input: InputSpec
     layers: tuple
     output: OutputSpec
 
+    def __post_init__(self):
+        check_int("timesteps", self.timesteps, 1, 1 << 16)
+        if not self.layers:
+            raise ValueError("layers must hold at least one layer, not []")
+        fan_in = self.input.size
+        for index, layer in enumerate(self.layers):
+            if layer.weights.shape[1] != fan_in:
+                source = "input.size" if index == 0 else f"layers[{index - 1}].size"
+                raise ValueError(f"layers[{index}].weights must have {fan_in} columns "
+                                 f"({source}), not {layer.weights.shape[1]}")
+            if layer.model == "integrator" and index != len(self.layers) - 1:
+                raise ValueError(f"layers[{index}].neuron.model 'integrator' is only allowed "
+                                 f"in the last layer, not in layer {index} of "
+                                 f"{len(self.layers)}")
+            fan_in = layer.size
+
+
+_NEURON_FIELDS = ("beta", "reset", "v_init", "spike_bits")
+
+
+def _float_layer(obj, path: str) -> FloatLayer:
+    fields(obj, path, required=("kind", "size", "weights", "neuron"), optional=("bias",))
+    choice_at(f"{path}.kind", obj["kind"], ("dense",))
+    size = obj["size"]
+    neuron = fields(obj["neuron"], f"{path}.neuron", required=("model",),
+                    optional=("threshold", *_NEURON_FIELDS))
+    kwargs = {key: neuron[key] for key in _NEURON_FIELDS
+              if key in neuron and neuron[key] is not None}
+    layer = build(path, FloatLayer, weights=obj["weights"], bias=obj.get("bias"),
+                  model=neuron["model"], threshold=neuron.get("threshold"), **kwargs)
+    if layer.size != size:
+        raise ValueError(f"{path}.weights must have one row per neuron ({size!r}), "
+                         f"not {layer.size}")
+    return layer
+
+
+def float_network_from_dict(obj) -> FloatNetwork:
+    """Validate a parsed float description; every message names the field path."""
+    fields(obj, "", required=("format", "name", "timesteps", "input", "layers", "output"),
+           optional=("version",))
+    if obj["format"] != FLOAT_FORMAT:
+        raise ValueError(f"format must be {FLOAT_FORMAT!r}, not {obj['format']!r}")
+    fields(obj["input"], "input", required=("size", "bits"))
+    inp = build("input", InputSpec, size=obj["input"]["size"], bits=obj["input"]["bits"])
+    if not isinstance(obj["layers"], list):
+        raise TypeError(f"layers must be a list, not {obj['layers']!r}")
+    layers = tuple(_float_layer(layer, f"layers[{i}]") for i, layer in enumerate(obj["layers"]))
+    fields(obj["output"], "output", required=("mode",))
+    out = build("output", OutputSpec, mode=obj["output"]["mode"])
+    return build("", FloatNetwork, name=obj["name"], timesteps=obj["timesteps"], input=inp,
+                 layers=layers, output=out)
+
 
 def load_float_network(path) -> FloatNetwork:
-    """Read a float description; errors name the field path."""
-    obj = json.loads(Path(path).read_text())
-    if obj.get("format") != FLOAT_FORMAT:
-        raise ValueError(f"format must be {FLOAT_FORMAT!r}, not {obj.get('format')!r}")
-    layers = []
-    fan_in = obj["input"]["size"]
-    for index, layer in enumerate(obj["layers"]):
-        where = f"layers[{index}]"
-        w = np.asarray(layer["weights"], np.float64)
-        if w.ndim != 2 or w.shape != (layer["size"], fan_in):
-            raise ValueError(f"{where}.weights must have shape ({layer['size']}, {fan_in}), "
-                             f"not {w.shape}")
-        n = layer["neuron"]
-        model = check_choice(f"{where}.neuron.model", n["model"], ("if", "lif", "integrator"))
-        beta = float(n.get("beta", 1.0) if n.get("beta") is not None else 1.0)
-        if not 0 <= beta <= 1:
-            raise ValueError(f"{where}.neuron.beta must be in [0, 1], not {beta!r}")
-        threshold = None if model == "integrator" else float(n["threshold"])
-        if threshold is not None and threshold <= 0:
-            raise ValueError(f"{where}.neuron.threshold must be positive, not {threshold!r}")
-        bias = layer.get("bias")
-        layers.append(FloatLayer(
-            weights=w, bias=None if bias is None else np.asarray(bias, np.float64), model=model,
-            threshold=threshold, beta=beta, reset=n.get("reset", "subtract"),
-            v_init=float(n.get("v_init", 0.0)),
-            spike_bits=check_int(f"{where}.neuron.spike_bits", n.get("spike_bits", 1), 1, 8)))
-        fan_in = layer["size"]
-    return FloatNetwork(name=obj["name"], timesteps=obj["timesteps"],
-                        input=InputSpec(size=obj["input"]["size"], bits=obj["input"]["bits"]),
-                        layers=tuple(layers), output=OutputSpec(mode=obj["output"]["mode"]))
+    """Read and validate a float description file; errors name the field path."""
+    return float_network_from_dict(read_json(path))
 
 
 def simulate_float(net: FloatNetwork, x: np.ndarray):
