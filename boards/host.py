@@ -4,7 +4,7 @@ model (``spikeshift run --board ulx3s --port /dev/ttyUSB0``)."""
 import numpy as np
 from tqdm import tqdm
 
-from ..gen.ir.link import RESULT_VALUE_BYTES, decode_results, encode_inputs
+from ..gen.ir.link import decode_results, encode_inputs, result_frame_bytes
 from ..gen.ir.network import Network
 from ..sim.golden import check_inputs, predict
 
@@ -15,7 +15,7 @@ def run_on_board(net: Network, x, port, *, chunk: int = 16) -> dict:
     """Send `x` through `port` (a pyserial port or anything with write/read) chunk by chunk,
     decode the result frames and compare every value with the golden model."""
     x = check_inputs(net, x)
-    frame_bytes = 3 + RESULT_VALUE_BYTES * net.n_out + 1
+    frame_bytes = result_frame_bytes(net.n_out)
     outputs = []
     for start in tqdm(range(0, len(x), chunk), desc="board", unit="chunk"):
         part = x[start:start + chunk]

@@ -9,7 +9,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge, with_timeout
 
-from spikeshift.gen.ir.link import RESULT_VALUE_BYTES, decode_results, encode_inputs
+from spikeshift.gen.ir.link import decode_results, encode_inputs, result_frame_bytes
 
 
 async def _send(dut, data: bytes, divisor: int):
@@ -48,7 +48,7 @@ async def run_uart(dut):
     corrupt = bytearray(data[:7])
     corrupt[-1] ^= 0x40
     cocotb.start_soon(_send(dut, bytes(corrupt) + data, divisor))
-    count = len(x) * (4 + RESULT_VALUE_BYTES * n_out)
+    count = len(x) * result_frame_bytes(n_out)
     budget = 12 * divisor * (len(data) + 7 + count) + 100_000
     received = await with_timeout(_receive(dut, count, divisor), budget * 10, "ns")
     got = decode_results(received, n_out)

@@ -21,7 +21,7 @@ register names to byte addresses (see `spikeshift.hdl.axi`).
 import numpy as np
 
 __all__ = ["TOPLEVEL", "AXI_TOPLEVEL", "UART_TOPLEVEL", "INPUT_SYNC", "RESULT_SYNC",
-           "INPUT_FRAME_BYTES", "RESULT_VALUE_BYTES",
+           "INPUT_FRAME_BYTES", "RESULT_VALUE_BYTES", "result_frame_bytes",
            "AXI_INDEX_BITS", "AXI_VALUE_BITS", "AXI_ID", "AXI_REGISTERS", "input_events",
            "checksum", "encode_inputs", "decode_results", "axi_input_words", "LinkError"]
 
@@ -45,6 +45,11 @@ AXI_REGISTERS = {"ID": 0x00, "STATUS": 0x04, "INPUT_SIZE": 0x08, "OUTPUT_SIZE": 
 
 class LinkError(ValueError):
     """A malformed frame from the board."""
+
+
+def result_frame_bytes(n_out: int) -> int:
+    """Bytes of one result frame: sync, two count bytes, the values, the check byte."""
+    return 3 + RESULT_VALUE_BYTES * n_out + 1
 
 
 def checksum(body: bytes) -> int:
@@ -87,7 +92,7 @@ def axi_input_words(x: np.ndarray) -> np.ndarray:
 
 def decode_results(data: bytes, n_out: int) -> np.ndarray:
     """(samples, n_out) values from result frames; raises `LinkError` on a bad frame."""
-    size = 3 + RESULT_VALUE_BYTES * n_out + 1
+    size = result_frame_bytes(n_out)
     if len(data) % size:
         raise LinkError(f"received {len(data)} bytes, not a whole number of {size}-byte frames")
     out = []
