@@ -23,7 +23,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..gen.ir.design import Design
-from ..gen.ir.link import AXI_ID, AXI_INDEX_BITS, AXI_REGISTERS, AXI_VALUE_BITS
+from ..gen.ir.link import AXI_ID, AXI_INDEX_BITS, AXI_PORTS, AXI_REGISTERS, AXI_VALUE_BITS
 from .top import Accelerator
 
 __all__ = ["AxiAccelerator"]
@@ -44,19 +44,8 @@ class AxiAccelerator(wiring.Component):
         if plan.result.bits > 32:
             raise ValueError(f"result values must fit 32 bits, not {plan.result.bits}")
         self._design = design
-        super().__init__({
-            "s_axis_tdata": In(32), "s_axis_tvalid": In(1), "s_axis_tready": Out(1),
-            "s_axis_tlast": In(1),
-            "m_axis_tdata": Out(32), "m_axis_tvalid": Out(1), "m_axis_tready": In(1),
-            "m_axis_tlast": Out(1),
-            "s_axil_awaddr": In(6), "s_axil_awvalid": In(1), "s_axil_awready": Out(1),
-            "s_axil_wdata": In(32), "s_axil_wstrb": In(4), "s_axil_wvalid": In(1),
-            "s_axil_wready": Out(1), "s_axil_bresp": Out(2), "s_axil_bvalid": Out(1),
-            "s_axil_bready": In(1),
-            "s_axil_araddr": In(6), "s_axil_arvalid": In(1), "s_axil_arready": Out(1),
-            "s_axil_rdata": Out(32), "s_axil_rresp": Out(2), "s_axil_rvalid": Out(1),
-            "s_axil_rready": In(1),
-        })
+        super().__init__({name: (In if direction == "input" else Out)(width)
+                          for name, direction, width in AXI_PORTS})
 
     def elaborate(self, platform):
         m = Module()

@@ -22,7 +22,8 @@ import numpy as np
 
 __all__ = ["TOPLEVEL", "AXI_TOPLEVEL", "UART_TOPLEVEL", "INPUT_SYNC", "RESULT_SYNC",
            "INPUT_FRAME_BYTES", "RESULT_VALUE_BYTES", "result_frame_bytes",
-           "AXI_INDEX_BITS", "AXI_VALUE_BITS", "AXI_ID", "AXI_REGISTERS", "input_events",
+           "AXI_INDEX_BITS", "AXI_VALUE_BITS", "AXI_ID", "AXI_REGISTERS", "AXI_PORTS",
+           "input_events",
            "checksum", "encode_inputs", "decode_results", "axi_input_words", "LinkError"]
 
 #: Verilog module names of the accelerator's stream top, its AXI wrapper and its UART link.
@@ -41,6 +42,24 @@ AXI_ID = 0x53504B31                       # "SPK1"
 AXI_REGISTERS = {"ID": 0x00, "STATUS": 0x04, "INPUT_SIZE": 0x08, "OUTPUT_SIZE": 0x0C,
                  "TIMESTEPS": 0x10, "SAMPLES_PER_PACKET": 0x14, "SAMPLES_DONE": 0x18,
                  "CYCLES": 0x1C}
+
+
+#: The AXI wrapper's ports besides clk and rst, Vivado-named: (name, "input"/"output", width).
+AXI_PORTS = (
+    ("s_axis_tdata", "input", 32), ("s_axis_tvalid", "input", 1),
+    ("s_axis_tready", "output", 1), ("s_axis_tlast", "input", 1),
+    ("m_axis_tdata", "output", 32), ("m_axis_tvalid", "output", 1),
+    ("m_axis_tready", "input", 1), ("m_axis_tlast", "output", 1),
+    ("s_axil_awaddr", "input", 6), ("s_axil_awvalid", "input", 1),
+    ("s_axil_awready", "output", 1), ("s_axil_wdata", "input", 32),
+    ("s_axil_wstrb", "input", 4), ("s_axil_wvalid", "input", 1),
+    ("s_axil_wready", "output", 1), ("s_axil_bresp", "output", 2),
+    ("s_axil_bvalid", "output", 1), ("s_axil_bready", "input", 1),
+    ("s_axil_araddr", "input", 6), ("s_axil_arvalid", "input", 1),
+    ("s_axil_arready", "output", 1), ("s_axil_rdata", "output", 32),
+    ("s_axil_rresp", "output", 2), ("s_axil_rvalid", "output", 1),
+    ("s_axil_rready", "input", 1),
+)
 
 
 class LinkError(ValueError):
