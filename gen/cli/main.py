@@ -132,8 +132,8 @@ def _cmd_import(args):
                         weight_bits=args.weight_bits, output=args.output_mode,
                         name=Path(args.model).stem)
     result.network.save(args.output)
-    for note in result.notes:
-        print("  " + ", ".join(f"{k}: {v}" for k, v in note.items()))
+    if result.notes:
+        print(result.text())
     print(f"wrote {args.output}: {len(result.network.layers)} layers, "
           f"{[layer.size for layer in result.network.layers]} neurons")
     return 0
@@ -158,12 +158,14 @@ def _cmd_quantize(args):
                                             timesteps=args.timesteps,
                                             e_max=PotWeights.e_max_for_bits(args.bits),
                                             name=source.stem)
-        lines = [f"layer {i}: weight RMS error {e.weight_rms_error:.3f}, zeroed {e.zeroed:.1%}, "
-                 f"threshold rounding {e.threshold_error:.3%}" for i, e in enumerate(errors)]
+        from ..frontends.quantize import QuantizationReport
+        report = QuantizationReport(layers=[
+            {"layer": i, "weight_rms_error": round(e.weight_rms_error, 4),
+             "zeroed": f"{e.zeroed:.1%}", "threshold_error": f"{e.threshold_error:.3%}"}
+            for i, e in enumerate(errors)])
         if x is not None and labels is not None:
             from ...sim.golden import predict
-            lines.append(f"quantized accuracy: {(predict(net, x)[1] == labels).mean():.2%}")
-        text = "\n".join(lines)
+            report.accuracy["quantized accuracy"] = float((predict(net, x)[1] == labels).mean())
     else:
         from ..frontends.quantize import load_float_network, quantize_network
         float_net = load_float_network(source)
@@ -173,11 +175,13 @@ def _cmd_quantize(args):
         if x is not None:
             from ..flow.evaluate import evaluate_quantization
             evaluate_quantization(float_net, net, report, x, labels)
-        text = report.text()
+    text = report.text()
     net.save(args.output)
     print(text)
     if args.report:
-        Path(args.report).write_text(text + "\n")
+        report_path = Path(args.report)
+        report_path.write_text(json.dumps(report.to_json(), indent=1) + "\n"
+                               if report_path.suffix == ".json" else text + "\n")
     print(f"wrote {args.output}")
     return 0
 
@@ -329,7 +333,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--input-bits", type=int, default=4, help="PyTorch checkpoints: input bits")
     p.add_argument("--data", metavar="INPUTS.npy", help="inputs for accuracy and headroom")
     p.add_argument("--labels", metavar="LABELS.npy")
-    p.add_argument("--report", metavar="FILE", help="also write the report here")
+    p.add_argument("--report", metavar="FILE", help="also write the report here (JSON when "
+                                                     "FILE ends in .json)")
     p.set_defaults(run=_cmd_quantize)
 
     p = sub.add_parser("plot", help="spike raster, membrane traces, weight histograms (PNG)")

@@ -85,6 +85,13 @@ class NirImport:
     network: Network
     notes: list = field(default_factory=list)
 
+    def to_json(self) -> dict:
+        return {"network": self.network.name, "layers": self.notes}
+
+    def text(self) -> str:
+        return "\n".join("  " + ", ".join(f"{k}: {v}" for k, v in note.items())
+                         for note in self.notes)
+
 
 @dataclass
 class _Neuron:

@@ -58,3 +58,15 @@ def test_quantize_command_refuses_a_bad_float_description_with_exit_2(tmp_path, 
     assert main(["quantize", str(tmp_path / "float.json"), "-o", str(tmp_path / "n.json")]) == 2
     assert capsys.readouterr().err == "spikeshift quantize: error: layers[0].size is required\n"
     assert not (tmp_path / "n.json").exists()
+
+
+def test_quantize_report_is_written_as_json_when_asked(tmp_path):
+    rng = np.random.default_rng(4)
+    (tmp_path / "float.json").write_text(json.dumps(float_description(rng)))
+    np.save(tmp_path / "x.npy", rng.integers(0, 4, (40, 8, 12)))
+    assert main(["quantize", str(tmp_path / "float.json"), "-o", str(tmp_path / "net.json"),
+                 "--data", str(tmp_path / "x.npy"), "--report", str(tmp_path / "r.json")]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [entry["layer"] for entry in report["layers"]] == [0, 1]
+    assert 0 <= report["accuracy"]["agreement with the float network"] <= 1
+    assert report["layers"][0]["scale"].startswith("2^")
