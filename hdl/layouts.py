@@ -1,4 +1,4 @@
-"""Payload and code layouts shared by the hardware blocks (widths come from gen.plan)."""
+"""Payload and code layouts shared by the hardware blocks (widths come from the planned Design, gen.ir.design)."""
 
 from amaranth import signed, unsigned
 from amaranth.lib import data
