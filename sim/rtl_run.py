@@ -19,9 +19,11 @@ SIMULATORS = ("icarus", "verilator")
 
 @dataclass(frozen=True)
 class RtlResult:
-    """What the RTL did: results, per layer-timestep busy cycles, and stream timing."""
+    """What the RTL did: results, their `last` flags, per layer-timestep busy cycles, and
+    stream timing."""
 
     outputs: np.ndarray
+    last_flags: np.ndarray
     step_cycles: np.ndarray
     first_input: np.ndarray
     last_output: np.ndarray
@@ -153,6 +155,7 @@ class RtlSimulation:
             index_bits=first.in_index_bits, value_bits=first.in_value.bits,
             result_bits=plan.result.bits, seed=-1 if seed is None else seed,
             max_cycles=4 * len(x) * per_sample + 1000)
-        return RtlResult(outputs=data["outputs"], step_cycles=data["step_cycles"],
+        return RtlResult(outputs=data["outputs"], last_flags=data["last_flags"],
+                         step_cycles=data["step_cycles"],
                          first_input=data["first_input"], last_output=data["last_output"],
                          cycles=int(data["cycles"]))

@@ -61,6 +61,7 @@ def test_generate_and_verify_commands(files, capsys):
     out = np.load(tmp / "v.npz")
     np.testing.assert_array_equal(out["outputs"], predict(net, x)[0])
     assert out["step_cycles"].shape == (len(x), net.timesteps, len(net.layers))
+    np.testing.assert_array_equal(out["last_flags"], out["expected_last_flags"])
     assert bool(out["ok"])
 
 
