@@ -81,12 +81,18 @@ def _cmd_predict(args):
 
 
 def _cmd_verify(args):
+    from ...sim.rtl_run import TestbenchFailed
     from ..flow.verify import verify
     from ..ir.network import Network
     net = Network.load(args.net)
     x = _load_inputs(args.inputs)
-    result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
-                    build_dir=args.build_dir, seed=args.seed)
+    try:
+        result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
+                        build_dir=args.build_dir, seed=args.seed)
+    except TestbenchFailed as error:
+        # A failed check is a verification failure (exit 1), not a usage error (exit 2).
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
     if args.output:
         _save_npz(args.output, outputs=result.outputs, classes=result.classes,
                   last_flags=result.last_flags, step_cycles=result.step_cycles,
