@@ -7,6 +7,8 @@ from amaranth import Signal
 
 from spikeshift import predict
 from spikeshift.gen.cli.main import main
+from spikeshift.gen.flow.verilog import AXI_TOPLEVEL, accelerator_verilog
+from spikeshift.gen.ir.design import plan_network
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.hdl.result_buffer import ResultBuffer
 from spikeshift.sim import rtl_run  # the module: pytest would collect a bare Test* class
@@ -81,3 +83,14 @@ def test_a_failed_check_makes_the_bench_raise_and_drops_its_results(tmp_path, sa
     assert str(tmp_path / "sim_1.log") in str(failed.value)
     assert not stale.exists()
 
+
+def test_a_wrong_value_fails_the_axi_bench_after_it_saved_its_results(tmp_path):
+    rng = np.random.default_rng(6000)
+    net = random_network(rng)
+    x = random_inputs(rng, net, 2)
+    expected = predict(net, x)[0]
+    expected[1, 0] += 1
+    (tmp_path / "axi.v").write_text(accelerator_verilog(net, plan_network(net), wrapper="axi"))
+    bench = CocotbBench(tmp_path / "axi.v", AXI_TOPLEVEL, "spikeshift.sim.tb_axi", tmp_path)
+    with pytest.raises(rtl_run.TestbenchFailed, match="AXI results differ from the expected"):
+        bench.run(inputs=x, expected=expected, samples_per_packet=1, seed=0)
