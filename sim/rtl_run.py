@@ -3,13 +3,14 @@
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 
 from ..gen.ir.design import Design
 from ..gen.ir.link import TOPLEVEL
 
-__all__ = ["RtlResult", "CocotbBench", "RtlSimulation", "SIMULATORS"]
+__all__ = ["RtlResult", "CocotbBench", "RtlSimulation", "SIMULATORS", "TestbenchFailed"]
 
 
 SIMULATORS = ("icarus", "verilator")
@@ -17,9 +18,11 @@ SIMULATORS = ("icarus", "verilator")
 
 @dataclass(frozen=True)
 class RtlResult:
-    """What the RTL did: results, per layer-timestep busy cycles, and stream timing."""
+    """What the RTL did: results, their `last` flags, per layer-timestep busy cycles, and
+    stream timing."""
 
     outputs: np.ndarray
+    last_flags: np.ndarray
     step_cycles: np.ndarray
     first_input: np.ndarray
     last_output: np.ndarray
@@ -32,6 +35,21 @@ class RtlResult:
     @property
     def total(self) -> int:
         return int(self.last_output[-1] - self.first_input[0] + 1)
+
+
+class TestbenchFailed(RuntimeError):
+    """A cocotb test of the bench failed, errored or never reported: its results are void."""
+
+
+def _failures(results_xml: Path) -> tuple[int, list[str]]:
+    """How many cocotb tests ran, and ``name: message`` for each that failed or errored."""
+    ran, failed = 0, []
+    for case in ElementTree.parse(results_xml).getroot().iter("testcase"):
+        ran += 1
+        for problem in (*case.iter("failure"), *case.iter("error")):
+            message = (problem.get("message") or problem.text or problem.tag).strip()
+            failed.append(f"{case.get('name')}: {message[:2000]}")
+    return ran, failed
 
 
 def _simulator_env(simulator: str) -> None:
@@ -73,25 +91,43 @@ class CocotbBench:
         self._runs = 0
 
     def run(self, **job) -> dict:
-        """The testbench's result arrays for `job`; a run that wrote none raises with its log."""
+        """The testbench's result arrays for `job`.
+
+        Raises `TestbenchFailed` naming the failed checks and the log when any cocotb test
+        failed or errored (even after writing results) or the simulation wrote no results.
+        """
         self._runs += 1
         job_file = self._build_dir / f"job_{self._runs}.npz"
         result_file = self._build_dir / f"result_{self._runs}.npz"
+        results_xml = self._build_dir / f"results_{self._runs}.xml"
         log = self._build_dir / f"sim_{self._runs}.log"
+        result_file.unlink(missing_ok=True)     # a kept build dir may hold an earlier run's
         np.savez(job_file, **job)
-        self._runner.test(hdl_toplevel=self._toplevel, test_module=self._module,
-                          build_dir=self._build_dir, test_dir=self._build_dir,
-                          extra_env={"SPIKESHIFT_TB_JOB": str(job_file),
-                                     "SPIKESHIFT_TB_RESULT": str(result_file)},
-                          log_file=log)
-        job_file.unlink(missing_ok=True)
-        if not result_file.exists():
-            tail = log.read_text()[-3000:] if log.exists() else ""
-            raise RuntimeError(f"the RTL simulation did not finish; see {log}\n{tail}")
-        with np.load(result_file) as data:
-            result = {key: data[key] for key in data.files}
-        result_file.unlink()
-        return result
+        try:
+            self._runner.test(hdl_toplevel=self._toplevel, test_module=self._module,
+                              build_dir=self._build_dir, test_dir=self._build_dir,
+                              extra_env={"SPIKESHIFT_TB_JOB": str(job_file),
+                                         "SPIKESHIFT_TB_RESULT": str(result_file)},
+                              results_xml=str(results_xml), log_file=log)
+        except SystemExit:
+            # The runner exits on a simulator error, and under pytest on a failed test;
+            # the results file below says what happened either way.
+            pass
+        finally:
+            job_file.unlink(missing_ok=True)
+        try:
+            ran, failed = _failures(results_xml) if results_xml.exists() else (0, [])
+            if failed:
+                raise TestbenchFailed(f"{len(failed)} of {ran} cocotb tests of {self._module} "
+                                      f"failed; see {log}\n" + "\n".join(failed))
+            if not ran or not result_file.exists():
+                tail = log.read_text()[-3000:] if log.exists() else ""
+                raise TestbenchFailed(f"the RTL simulation of {self._module} did not finish; "
+                                      f"see {log}\n{tail}")
+            with np.load(result_file) as data:
+                return {key: data[key] for key in data.files}
+        finally:
+            result_file.unlink(missing_ok=True)
 
 
 class RtlSimulation:
@@ -119,6 +155,7 @@ class RtlSimulation:
             index_bits=first.in_index_bits, value_bits=first.in_value.bits,
             result_bits=plan.result.bits, seed=-1 if seed is None else seed,
             max_cycles=4 * len(x) * per_sample + 1000)
-        return RtlResult(outputs=data["outputs"], step_cycles=data["step_cycles"],
+        return RtlResult(outputs=data["outputs"], last_flags=data["last_flags"],
+                         step_cycles=data["step_cycles"],
                          first_input=data["first_input"], last_output=data["last_output"],
                          cycles=int(data["cycles"]))

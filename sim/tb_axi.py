@@ -3,7 +3,8 @@
 Reads the job from ``SPIKESHIFT_TB_JOB`` (inputs, expected outputs, sizes), programs
 SAMPLES_PER_PACKET over AXI4-Lite, streams the inputs with an AXI4-Stream source (random
 pauses), receives the results with a sink under random backpressure, and checks every value,
-every packet boundary and the registers.
+every packet boundary and the registers. Any failed check fails the cocotb test, and with it
+the caller's run (`spikeshift.sim.rtl_run.CocotbBench`), even after the results were written.
 """
 
 import os
@@ -24,6 +25,11 @@ from cocotbext.axi import (
 
 from spikeshift.gen.ir.link import AXI_ID, axi_input_words
 from spikeshift.gen.ir.link import AXI_REGISTERS as REG
+
+
+async def _check_register(lite: AxiLiteMaster, name: str, want: int) -> None:
+    got = await lite.read_dword(REG[name])
+    assert got == want, f"register {name} reads {got}, not {want}"
 
 
 @cocotb.test()
@@ -47,10 +53,10 @@ async def run_axi(dut):
     dut.rst.value = 0
     await RisingEdge(dut.clk)
 
-    assert (await lite.read_dword(REG["ID"])) == AXI_ID
-    assert (await lite.read_dword(REG["INPUT_SIZE"])) == x.shape[2]
-    assert (await lite.read_dword(REG["OUTPUT_SIZE"])) == expected.shape[1]
-    assert (await lite.read_dword(REG["TIMESTEPS"])) == x.shape[1]
+    await _check_register(lite, "ID", AXI_ID)
+    await _check_register(lite, "INPUT_SIZE", x.shape[2])
+    await _check_register(lite, "OUTPUT_SIZE", expected.shape[1])
+    await _check_register(lite, "TIMESTEPS", x.shape[1])
     await lite.write_dword(REG["SAMPLES_PER_PACKET"], per_packet)
 
     words = axi_input_words(x)
@@ -65,8 +71,9 @@ async def run_axi(dut):
         received.append(np.frombuffer(data, dtype="<i4").astype(np.int64))
     sizes = [len(p) for p in received]
     n_out = expected.shape[1]
-    assert sizes == [n_out * per_packet] * packets
+    assert sizes == [n_out * per_packet] * packets, (
+        f"packets of {sizes} values, not {packets} of {n_out * per_packet}")
     got = np.concatenate(received).reshape(-1, n_out)
     np.savez(os.environ["SPIKESHIFT_TB_RESULT"], outputs=got)
-    np.testing.assert_array_equal(got, expected)
-    assert (await lite.read_dword(REG["SAMPLES_DONE"])) == len(x)
+    np.testing.assert_array_equal(got, expected, err_msg="AXI results differ from the expected")
+    await _check_register(lite, "SAMPLES_DONE", len(x))

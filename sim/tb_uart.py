@@ -1,6 +1,8 @@
 """cocotb testbench of the UART host link (``spikeshift_uart``): host frames in on ``rx``,
 result frames out on ``tx``, both bit-banged at the design's divisor and encoded/decoded by the
-host's own protocol code (spikeshift.gen.ir.link)."""
+host's own protocol code (spikeshift.gen.ir.link). Any failed check fails the cocotb test, and
+with it the caller's run (`spikeshift.sim.rtl_run.CocotbBench`), even after the results were
+written."""
 
 import os
 
@@ -28,7 +30,7 @@ async def _receive(dut, count: int, divisor: int) -> bytes:
         for i in range(8):
             byte |= int(dut.tx.value) << i
             await ClockCycles(dut.clk, divisor)
-        assert int(dut.tx.value) == 1, "stop bit"
+        assert int(dut.tx.value) == 1, f"stop bit of result byte {len(out)} is 0"
         out.append(byte)
     return bytes(out)
 
@@ -53,5 +55,6 @@ async def run_uart(dut):
     received = await with_timeout(_receive(dut, count, divisor), budget * 10, "ns")
     got = decode_results(received, n_out)
     np.savez(os.environ["SPIKESHIFT_TB_RESULT"], outputs=got)
-    np.testing.assert_array_equal(got, expected)
-    assert int(dut.bad_frames.value) == 1
+    np.testing.assert_array_equal(got, expected, err_msg="UART results differ from the expected")
+    bad = int(dut.bad_frames.value)
+    assert bad == 1, f"bad_frames counts {bad}, not the 1 corrupted frame sent"

@@ -61,7 +61,21 @@ def test_generate_and_verify_commands(files, capsys):
     out = np.load(tmp / "v.npz")
     np.testing.assert_array_equal(out["outputs"], predict(net, x)[0])
     assert out["step_cycles"].shape == (len(x), net.timesteps, len(net.layers))
+    np.testing.assert_array_equal(out["last_flags"], out["expected_last_flags"])
     assert bool(out["ok"])
+
+
+def test_verify_exits_1_when_a_testbench_check_fails(files, monkeypatch, capsys):
+    from spikeshift.sim import rtl_run
+
+    def failing(*args, **kwargs):
+        raise rtl_run.TestbenchFailed("1 of 1 cocotb tests failed; see sim_1.log\nrun: no progress")
+    monkeypatch.setattr("spikeshift.gen.flow.verify.verify", failing)
+    net, x, tmp = files
+    assert main(["verify", str(tmp / "net.json"), str(tmp / "x.npy"), "-o",
+                 str(tmp / "v.npz")]) == 1
+    assert capsys.readouterr().err.startswith("FAILED: 1 of 1 cocotb tests failed; see sim_1.log")
+    assert not (tmp / "v.npz").exists()
 
 
 def test_report_adds_the_resources_and_fmax_a_flow_wrote(files, capsys):

@@ -18,6 +18,7 @@ from qcfs_numpy import QcfsMlp, accuracy, train  # noqa: E402
 import spikeshift  # noqa: E402
 from spikeshift.gen.flow.report import format_report  # noqa: E402
 from spikeshift.gen.frontends.convert import qcfs_mlp_to_network  # noqa: E402
+from spikeshift.sim.rtl_run import TestbenchFailed  # noqa: E402
 
 INPUT_BITS = 4
 
@@ -85,9 +86,13 @@ def main(argv=None) -> int:
 
     n = args.rtl_samples
     print(f"\nverifying the generated Verilog (Icarus, cocotb) on {n} test images ...")
-    result = spikeshift.verify(net, x[:n], build_dir=args.out / "verify")
+    try:
+        result = spikeshift.verify(net, x[:n], build_dir=args.out / "verify")
+    except TestbenchFailed as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
     if not result.ok:
-        print(f"MISMATCH: {result.first_difference}")
+        print(f"MISMATCH: {result.first_difference}", file=sys.stderr)
         return 1
     rtl_acc = float((result.classes == y_test[:n]).mean())
     golden_acc = float((classes[:n] == y_test[:n]).mean())

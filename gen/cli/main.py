@@ -81,24 +81,31 @@ def _cmd_predict(args):
 
 
 def _cmd_verify(args):
+    from ...sim.rtl_run import TestbenchFailed
     from ..flow.verify import verify
     from ..ir.network import Network
     net = Network.load(args.net)
     x = _load_inputs(args.inputs)
-    result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
-                    build_dir=args.build_dir, seed=args.seed)
+    try:
+        result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
+                        build_dir=args.build_dir, seed=args.seed)
+    except TestbenchFailed as error:
+        # A failed check is a verification failure (exit 1), not a usage error (exit 2).
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
     if args.output:
         _save_npz(args.output, outputs=result.outputs, classes=result.classes,
-                  step_cycles=result.step_cycles, latency=result.latency,
-                  expected_outputs=result.expected_outputs,
+                  last_flags=result.last_flags, step_cycles=result.step_cycles,
+                  latency=result.latency, expected_outputs=result.expected_outputs,
+                  expected_last_flags=result.expected_last_flags,
                   expected_step_cycles=result.expected_step_cycles,
                   expected_latency=result.expected_latency, ok=result.ok)
     if not result.ok:
         print(f"MISMATCH: {result.first_difference}", file=sys.stderr)
         print(f"{len(result.mismatches)} differences shown of the first found", file=sys.stderr)
         return 1
-    print(f"OK: {len(x)} samples, every output ({result.outputs.size} values), every "
-          f"layer-timestep cycle count ({result.step_cycles.size}) "
+    print(f"OK: {len(x)} samples, every output ({result.outputs.size} values) and its `last` "
+          f"flag, every layer-timestep cycle count ({result.step_cycles.size}) "
           + ("" if args.seed is not None else f"and every latency ({result.latency.size}) ")
           + "equal the golden and cycle models")
     print(f"mean latency {result.latency.mean():.1f} cycles per sample")

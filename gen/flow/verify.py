@@ -1,8 +1,9 @@
 """Verification: generate the Verilog, simulate it under cocotb, compare with the models.
 
-Every output value, every layer-timestep cycle count and, for gap-free runs, every sample's
-stream latency must equal the golden model (`spikeshift.sim.golden`) and the cycle model
-(`spikeshift.sim.cycles`) exactly.
+Every output value, every result's `last` flag (set on a sample's final result only), every
+layer-timestep cycle count and, for gap-free runs, every sample's stream latency must equal
+the golden model (`spikeshift.sim.golden`) and the cycle model (`spikeshift.sim.cycles`)
+exactly. A failed check inside the testbench raises `spikeshift.sim.rtl_run.TestbenchFailed`.
 """
 
 import tempfile
@@ -34,6 +35,8 @@ class Verification:
     expected_step_cycles: np.ndarray
     expected_latency: np.ndarray
     report: dict
+    last_flags: np.ndarray
+    expected_last_flags: np.ndarray
     mismatches: list = field(default_factory=list)
 
     @property
@@ -84,6 +87,9 @@ def verify_design(design: Design, x, *, simulator: str = "icarus", build_dir=Non
         for start in tqdm(starts, desc="RTL simulation", unit="chunk", disable=not progress):
             parts.append(sim.run(x[start:start + chunk], seed=seed))
     outputs = np.concatenate([p.outputs for p in parts])
+    last_flags = np.concatenate([p.last_flags for p in parts])
+    expected_last = np.zeros_like(last_flags)
+    expected_last[:, -1] = 1
     rtl_steps = np.concatenate([p.step_cycles for p in parts])
     latency = np.concatenate([p.latency for p in parts])
     model_steps = step_cycles(design, counts)
@@ -91,6 +97,7 @@ def verify_design(design: Design, x, *, simulator: str = "icarus", build_dir=Non
         schedule(design, counts[s:s + chunk], input_beats(x[s:s + chunk])).latency
         for s in starts])
     mismatches = _differences("output", outputs, golden.outputs, ("sample", "neuron"))
+    mismatches += _differences("last flag", last_flags, expected_last, ("sample", "neuron"))
     mismatches += _differences("cycles", rtl_steps, model_steps,
                                ("sample", "timestep", "layer"))
     if seed is None:
@@ -98,4 +105,5 @@ def verify_design(design: Design, x, *, simulator: str = "icarus", build_dir=Non
     return Verification(outputs=outputs, classes=np.argmax(outputs, axis=1), step_cycles=rtl_steps,
                         latency=latency, expected_outputs=golden.outputs,
                         expected_step_cycles=model_steps, expected_latency=model_latency,
-                        report=generated.report, mismatches=mismatches)
+                        report=generated.report, last_flags=last_flags,
+                        expected_last_flags=expected_last, mismatches=mismatches)
