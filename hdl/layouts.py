@@ -1,4 +1,4 @@
-"""Payload and code layouts shared by the hardware blocks (widths come from the planned Design, gen.ir.design)."""
+"""Payload and code layouts shared by the hardware blocks (widths come from the Design)."""
 
 from amaranth import signed, unsigned
 from amaranth.lib import data
