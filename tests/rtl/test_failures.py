@@ -8,7 +8,7 @@ from amaranth import Signal
 from spikeshift import predict
 from spikeshift.gen.cli.main import main
 from spikeshift.gen.flow.verilog import AXI_TOPLEVEL, accelerator_verilog
-from spikeshift.gen.ir.design import plan_network
+from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.hdl.result_buffer import ResultBuffer
 from spikeshift.sim import rtl_run  # the module: pytest would collect a bare Test* class
@@ -90,7 +90,7 @@ def test_a_wrong_value_fails_the_axi_bench_after_it_saved_its_results(tmp_path):
     x = random_inputs(rng, net, 2)
     expected = predict(net, x)[0]
     expected[1, 0] += 1
-    (tmp_path / "axi.v").write_text(accelerator_verilog(net, plan_network(net), wrapper="axi"))
+    (tmp_path / "axi.v").write_text(accelerator_verilog(plan(net), wrapper="axi"))
     bench = CocotbBench(tmp_path / "axi.v", AXI_TOPLEVEL, "spikeshift.sim.tb_axi", tmp_path)
     with pytest.raises(rtl_run.TestbenchFailed, match="AXI results differ from the expected"):
         bench.run(inputs=x, expected=expected, samples_per_packet=1, seed=0)
