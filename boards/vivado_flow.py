@@ -8,6 +8,7 @@ build folder is written and `ToolMissing` says how to finish it elsewhere.
 import json
 import shutil
 import subprocess
+from importlib import resources
 from pathlib import Path
 
 from ..gen.flow.verilog import accelerator_verilog
@@ -137,8 +138,10 @@ puts "spikeshift: bitstream and hardware handoff in $deploy"
 
 def _write_deploy(net: Network, deploy: Path) -> None:
     deploy.mkdir(parents=True, exist_ok=True)
+    # The driver is a template run on the board, not a module of this package.
+    driver = resources.files(__package__) / "deploy" / "spikeshift_pynq.py"
+    (deploy / "spikeshift_pynq.py").write_bytes(driver.read_bytes())
     here = Path(__file__).parent
-    shutil.copyfile(here / "pynq_driver.py", deploy / "spikeshift_pynq.py")
     shutil.copyfile(here.parent / "gen" / "ir" / "link.py", deploy / "spikeshift_link.py")
     (deploy / "network.json").write_text(json.dumps(network_to_dict(net)) + "\n")
     (deploy / "README.md").write_text(

@@ -2,17 +2,44 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
 
-def test_wheel_holds_only_the_spikeshift_package(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path),
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out),
                     "."], check=True, capture_output=True)
-    wheel, = tmp_path.glob("spikeshift-*.whl")
+    wheel, = out.glob("spikeshift-*.whl")
+    return wheel
+
+
+def test_wheel_holds_only_the_spikeshift_package(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names if not name.startswith("spikeshift-")}
     assert top == {"spikeshift"}
     for sub in ("hdl", "gen", "sim", "boards"):
         assert f"spikeshift/{sub}/__init__.py" in names
     assert "spikeshift/sim/tb_accelerator.py" in names
+    assert "spikeshift/boards/deploy/spikeshift_pynq.py" in names     # the deploy template
+
+
+def test_deploy_folder_is_written_from_the_unpacked_wheel(wheel, tmp_path):
+    """The PYNQ driver template is package data, found without the source tree."""
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    code = f"""
+import numpy as np, spikeshift
+from pathlib import Path
+from spikeshift.boards.vivado_flow import _write_deploy
+from spikeshift.gen.ir.synthetic import random_network
+_write_deploy(random_network(np.random.default_rng(0)), Path({str(tmp_path / 'deploy')!r}))
+print(Path(spikeshift.__file__).parent)
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, cwd="/", env={"PYTHONPATH": str(tmp_path / "site")}).stdout
+    assert out.strip() == str(tmp_path / "site" / "spikeshift")
+    template = zipfile.ZipFile(wheel).read("spikeshift/boards/deploy/spikeshift_pynq.py")
+    assert (tmp_path / "deploy" / "spikeshift_pynq.py").read_bytes() == template
 
 
 def test_subpackages_import_as_spikeshift_modules_only():

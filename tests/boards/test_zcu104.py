@@ -1,16 +1,20 @@
 # amaranth: UnusedElaboratable=no
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from amaranth import Elaboratable, Module
 from amaranth.lib import io
 
+from spikeshift import predict
 from spikeshift.boards.flow import ToolMissing, run_step
 from spikeshift.boards.zcu104 import ZCU104Platform
-from spikeshift.gen.ir.link import axi_input_words
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
+
+FAKE_PYNQ = Path(__file__).parent / "pynq_sim"      # a simulated pynq and its device testbench
 
 # The vendor's names and pins (ZCU104 user guide UG1267 and its master XDC).
 VENDOR_XDC = {
@@ -108,13 +112,52 @@ puts [lsort -unique $calls]
         assert needle in script
 
 
-def test_pynq_driver_packs_inputs_like_the_verified_axi_testbench(zcu104_build):
-    net, out = zcu104_build
-    x = random_inputs(np.random.default_rng(0), net, 3)
-    code = ("import sys, numpy as np; sys.path.insert(0, sys.argv[1]); "
-            "import spikeshift_pynq, spikeshift_link; "
-            "x = np.load(sys.argv[2]); print(spikeshift_link.axi_input_words(x).tolist())")
-    np.save(out / "x.npy", x)
-    result = subprocess.run([sys.executable, "-c", code, str(out / "deploy"),
-                             str(out / "x.npy")], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == str(axi_input_words(x).tolist())
+# Stands in for the user's session on the board: the README's lines, run in the deploy folder.
+BOARD_SESSION = """
+import sys
+import numpy as np
+from spikeshift_pynq import Accelerator
+acc = Accelerator("spikeshift.bit")
+outputs, classes = acc.run(np.load(sys.argv[1]), chunk=2)
+np.savez(sys.argv[2], outputs=outputs, classes=classes, cycles=acc.cycles,
+         replays=acc.overlay.device.replays,
+         modules=[sys.modules[m].__file__ for m in ("spikeshift_pynq", "spikeshift_link")])
+"""
+
+
+@pytest.mark.cocotb
+def test_pynq_driver_in_the_deploy_folder_returns_golden_results_from_the_simulated_board(
+        tmp_path):
+    """The deploy folder's driver, imported as on the board, against a simulated PYNQ whose DMA
+    and registers reach the generated AXI IP under cocotb; chunks of 2, 2 and 1 samples, so
+    that SAMPLES_PER_PACKET is reprogrammed, and negative membranes for the sign."""
+    rng = np.random.default_rng(11)
+    net = random_network(rng, max_size=12)
+    x = random_inputs(rng, net, 5)
+    expected, classes = predict(net, x)
+    assert net.output.mode == "membrane" and (expected < 0).any() and len(set(classes)) > 1
+    out = tmp_path / "build"
+    run_step("verilog", net, "zcu104", out)
+    with pytest.raises(ToolMissing):
+        run_step("bitstream", net, "zcu104", out)
+    device = tmp_path / "device.v"           # the two sources the Vivado project adds
+    device.write_text((out / "vivado" / "spikeshift_axi.v").read_text() +
+                      (out / "vivado" / "spikeshift_axi_ip.v").read_text())
+    script = out / "vivado" / "create_project.tcl"
+    assert "spikeshift_axi_ip spikeshift\n" in script.read_text()      # the cells pynq.py names
+    assert "xilinx.com:ip:axi_dma dma\n" in script.read_text()
+    np.save(tmp_path / "x.npy", x)
+    env = {**os.environ, "SPIKESHIFT_PYNQ_VERILOG": str(device),
+           "SPIKESHIFT_PYNQ_BUILD": str(tmp_path / "sim"),
+           "PYTHONPATH": os.pathsep.join([str(FAKE_PYNQ), *filter(None, [
+               os.environ.get("PYTHONPATH")])])}
+    result = subprocess.run([sys.executable, "-c", BOARD_SESSION, str(tmp_path / "x.npy"),
+                             str(tmp_path / "result.npz")], cwd=out / "deploy", env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = np.load(tmp_path / "result.npz")
+    assert got["modules"].tolist() == [str(out / "deploy" / "spikeshift_pynq.py"),
+                                       str(out / "deploy" / "spikeshift_link.py")]
+    np.testing.assert_array_equal(got["outputs"], expected)
+    np.testing.assert_array_equal(got["classes"], classes)
+    assert got["cycles"] > 0 and got["replays"] == 5      # ID, three chunks, CYCLES

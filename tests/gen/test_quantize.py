@@ -17,7 +17,7 @@ from spikeshift.gen.ir.formats import IntFormat
 from spikeshift.gen.ir.kinds.dense import DenseLayer
 from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
 from spikeshift.gen.ir.neuron import Neuron
-from spikeshift.gen.ir.weights import IntWeights
+from spikeshift.gen.ir.weights import IntWeights, PotWeights
 
 
 def float_description(rng, beta=1.0):
@@ -37,17 +37,44 @@ def float_description(rng, beta=1.0):
     }
 
 
-@pytest.mark.parametrize("weights, bits", [("int", 8), ("pot", 5)])
-def test_quantized_network_agrees_with_the_float_network(tmp_path, weights, bits):
+# The first layer's largest |w| is 0.719. Int weights of 8 bits: the largest power-of-two scale
+# that keeps it within 127 is 2^7 (0.719 * 128 = 92), so the threshold 1.0 becomes 128 and the
+# codes are round(w * 128). PoT weights of 5 bits (e_max 14): the scale 2^14 maps 0.719 to at
+# most 2^14, and the threshold 1.0 becomes 16384 (already at least MIN_THRESHOLD, no boost).
+@pytest.mark.parametrize("weights, bits, threshold, scale, codes", [
+    ("int", 8, 128, "2^7", IntWeights),
+    ("pot", 5, 16384, "2^14", PotWeights),
+])
+def test_quantized_network_agrees_with_the_float_network(tmp_path, weights, bits, threshold,
+                                                         scale, codes):
     rng = np.random.default_rng(0)
-    (tmp_path / "float.json").write_text(json.dumps(float_description(rng)))
+    description = float_description(rng)
+    (tmp_path / "float.json").write_text(json.dumps(description))
     net = load_float_network(tmp_path / "float.json")
     x = rng.integers(0, 4, (300, 8, 12))
     quantized, report = quantize_network(net, weights=weights, bits=bits)
     evaluate_quantization(net, quantized, report, x)
-    assert report.accuracy["agreement with the float network"] > 0.85
-    assert quantized.layers[0].neuron.threshold >= 256 or weights == "int"
-    assert report.layers[0]["weight_rms_error"] < (0.02 if weights == "int" else 0.3)
+    assert report.accuracy["agreement with the float network"] > 0.95
+    first = quantized.layers[0]
+    assert first.neuron.threshold == threshold
+    assert report.layers[0]["scale"] == scale
+    assert report.layers[0]["threshold_error"] == "0.000%"
+    assert type(first.weights) is codes
+    w = np.array(description["layers"][0]["weights"])
+    if weights == "int":
+        assert first.weights.bits == 8
+        expected = np.round(w * 128)
+    else:
+        assert (first.weights.e_min, first.weights.e_max) == (0, 14)
+        # each code is the nearest of 0, ±1, ±2, ..., ±2^14 to w * 2^14 (ties away from zero)
+        u = w * 16384
+        levels = np.array([2.0 ** e for e in range(14, -1, -1)] + [0.0])
+        nearest = levels[np.argmin(np.abs(np.abs(u)[..., None] - levels), axis=-1)]
+        expected = np.sign(u) * nearest
+    np.testing.assert_array_equal(first.weights.values, expected)
+    # the float threshold is 1.0, so the integer threshold is the scale
+    relative_rms = np.sqrt(np.mean((expected / threshold - w) ** 2) / np.mean(w ** 2))
+    assert report.layers[0]["weight_rms_error"] == round(float(relative_rms), 4)
     assert "membrane_headroom" in report.layers[1]
 
 

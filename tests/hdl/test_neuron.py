@@ -28,33 +28,46 @@ def rtl_neuron(dut, pairs):
 
 
 def ref_neuron(pairs, neuron):
+    """(v_next, spike) per pair, and the pre-reset total leak(v) + current before saturation."""
     v, current = np.array(pairs).T
-    vl = neuron.v.clip(ref_leak(v, neuron) + current)
+    total = ref_leak(v, neuron) + current
+    vl = neuron.v.clip(total)
     s = ref_fire(vl, neuron)
-    return np.stack([ref_reset(vl, s, neuron), s], axis=1)
+    return np.stack([ref_reset(vl, s, neuron), s], axis=1), total
 
 
+# Small formats so that every (v, current) pair is simulated; the current's range is wider than
+# the membrane's, so sums saturate at both ends, and every multi-bit threshold is small enough
+# that floor(v / threshold) exceeds the spike cap.
+V, CURRENT = IntFormat(bits=6), IntFormat(bits=7)
 NEURONS = [
-    Neuron(model="if", v=IntFormat(bits=6), threshold=7, reset="subtract"),
-    Neuron(model="if", v=IntFormat(bits=6), threshold=8, reset="zero", spike_bits=2),
-    Neuron(model="lif", v=IntFormat(bits=6), threshold=4, reset="none", spike_bits=3,
-           leak=ShiftLeak(shift=1)),
-    Neuron(model="lif", v=IntFormat(bits=6), threshold=16, reset="subtract", spike_bits=2,
+    Neuron(model="if", v=V, threshold=7, reset="subtract"),
+    Neuron(model="if", v=V, threshold=4, reset="zero", spike_bits=2),
+    Neuron(model="lif", v=V, threshold=2, reset="none", spike_bits=3, leak=ShiftLeak(shift=1)),
+    Neuron(model="lif", v=V, threshold=2, reset="subtract", spike_bits=2,
            leak=ShiftLeak(shift=3)),
-    Neuron(model="lif", v=IntFormat(bits=6), threshold=9, leak=SubtractLeak(amount=5)),
-    Neuron(model="integrator", v=IntFormat(bits=6), leak=SubtractLeak(amount=3)),
-    Neuron(model="integrator", v=IntFormat(bits=6)),
+    Neuron(model="lif", v=V, threshold=9, leak=SubtractLeak(amount=5)),
+    Neuron(model="integrator", v=V, leak=SubtractLeak(amount=3)),
+    Neuron(model="integrator", v=V),
 ]
 
 
 @pytest.mark.parametrize("neuron", NEURONS, ids=lambda n: f"{n.model}-{n.reset}-{n.leak}")
-def test_neuron_update_matches_golden_model_exhaustively(neuron):
-    current = IntFormat(bits=7)
+def test_neuron_update_matches_golden_model_on_every_membrane_and_current(neuron):
     pairs = list(itertools.product(range(neuron.v.min, neuron.v.max + 1),
-                                   range(current.min, current.max + 1, 3)))
-    expected = ref_neuron(pairs, neuron)
+                                   range(CURRENT.min, CURRENT.max + 1)))
+    assert len(pairs) == 1 << (neuron.v.bits + CURRENT.bits)
+    expected, total = ref_neuron(pairs, neuron)
+    saturated = neuron.v.clip(total)
+    # the stimulus drives sat(leak(v) + current) past both ends and onto both limits
+    assert (total > neuron.v.max).any() and (total < neuron.v.min).any()
+    assert (saturated == neuron.v.max).any() and (saturated == neuron.v.min).any()
+    spikes = expected[:, 1]
     if neuron.fires:
-        assert 0 < (expected[:, 1] > 0).mean() < 1
-    assert (expected[:, 0] == neuron.v.max).any() and (expected[:, 0] == neuron.v.min).any() \
-        or neuron.fires
-    np.testing.assert_array_equal(rtl_neuron(NeuronUpdate(neuron, current), pairs), expected)
+        assert set(spikes.tolist()) == set(range(neuron.spike_max + 1))
+        if neuron.spike_bits > 1:
+            assert (saturated // neuron.threshold > neuron.spike_max).any()
+    else:
+        assert not spikes.any()
+    got = rtl_neuron(NeuronUpdate(neuron, CURRENT), pairs)
+    np.testing.assert_array_equal(got, expected)

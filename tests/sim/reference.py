@@ -4,6 +4,8 @@ Plain Python integers, one neuron and one synapse at a time, written from the te
 contract; the golden model must agree with it exactly.
 """
 
+import numpy as np
+
 
 def _leak(v: int, leak) -> int:
     if leak is None:
@@ -81,3 +83,47 @@ def loop_reference(net, x):
                 best = j
         classes.append(best)
     return outputs, classes
+
+
+def numpy_reference(net, x):
+    """(outputs, classes, spikes, membranes) of the DESIGN.md §3 equations in plain int64 NumPy.
+
+    Vectorised over the batch so that a dataset-sized one is checked in full; spikes and
+    membranes are per layer, of shape (batch, T, size). Integer matrix products only (the golden
+    model takes a float path when that is exact), and the subtract leak written as a clamp of
+    the magnitude, so it shares no code and few formulas with the golden model.
+    """
+    x = np.asarray(x, np.int64)
+    batch = len(x)
+    v = [np.broadcast_to(np.asarray(layer.neuron.v_init, np.int64), (batch, layer.size)).copy()
+         for layer in net.layers]
+    spikes = [np.zeros((batch, net.timesteps, layer.size), np.int64) for layer in net.layers]
+    membranes = [np.zeros_like(s) for s in spikes]
+    for t in range(net.timesteps):
+        s_in = x[:, t]
+        for index, layer in enumerate(net.layers):
+            n = layer.neuron
+            current = s_in @ np.asarray(layer.weights.values, np.int64).T
+            if layer.bias is not None:
+                current = current + np.asarray(layer.bias, np.int64)
+            vj = v[index]
+            if n.leak is not None and hasattr(n.leak, "shift"):
+                vj = vj - (vj >> n.leak.shift)
+            elif n.leak is not None:
+                vj = np.sign(vj) * np.maximum(np.abs(vj) - n.leak.amount, 0)
+            half = 1 << (n.v.bits - 1)
+            vj = np.clip(vj + current, -half, half - 1)
+            s = np.zeros_like(vj)
+            if n.model != "integrator":
+                s = np.where(vj >= n.threshold,
+                             np.minimum(vj // n.threshold, (1 << n.spike_bits) - 1), 0)
+                if n.reset == "subtract":
+                    vj = vj - s * n.threshold
+                elif n.reset == "zero":
+                    vj = np.where(s > 0, 0, vj)
+            v[index] = vj
+            spikes[index][:, t] = s
+            membranes[index][:, t] = vj
+            s_in = s
+    outputs = spikes[-1].sum(axis=1) if net.output.mode == "spike_count" else v[-1]
+    return outputs, np.argmax(outputs, axis=1), spikes, membranes
