@@ -82,7 +82,8 @@ class Trace:
 def _run(net: Network, x, keep_trace: bool) -> Trace:
     x = check_inputs(net, x)
     batch = x.shape[0]
-    in_max = [net.input_max(index) for index in range(len(net.layers))]
+    currents = [CURRENTS[layer.kind](layer, net.input_max(index))
+                for index, layer in enumerate(net.layers)]
     v = [np.zeros((batch, layer.size), np.int64) if layer.neuron is None else
          np.broadcast_to(layer.neuron.v_init_array(layer.size), (batch, layer.size)).copy()
          for layer in net.layers]
@@ -91,7 +92,7 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
     for t in range(net.timesteps):
         s_in = x[:, t]
         for index, layer in enumerate(net.layers):
-            current = CURRENTS[layer.kind](layer, s_in, in_max[index])
+            current = currents[index](s_in)
             neuron = layer.neuron
             if neuron is None:                       # no neuron: the values pass on
                 v[index] = s = current

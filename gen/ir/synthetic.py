@@ -50,16 +50,15 @@ def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: i
     in_size = int(rng.integers(1, max_size + 1))
     in_bits = int(rng.choice([1, 1, 2, 3, 4]))
     inp = InputSpec(size=in_size, bits=in_bits)
-    in_shape, in_max, layers = inp.shape, inp.format.max, []
+    in_shape, layers = inp.shape, []
     for index in range(n_layers):
         last = index == n_layers - 1
         kind = KINDS[kinds[int(rng.integers(0, len(kinds)))]]
-        layer = kind.random(rng, in_shape=in_shape, in_max=in_max, max_size=max_size,
+        layer = kind.random(rng, in_shape=in_shape, in_max=(1 << in_bits) - 1, max_size=max_size,
                             make_neuron=lambda rng, size, typical, last=last:
                             random_neuron(rng, size, typical, last=last))
         layers.append(layer)
-        in_shape = layer.out_shape(in_shape)
-        in_max = (1 << layer.out_bits(in_max.bit_length())) - 1
+        in_shape, in_bits = layer.out_shape(in_shape), layer.out_bits(in_bits)
     final = layers[-1].neuron
     mode = "membrane" if final.model == "integrator" else str(
         rng.choice(["spike_count", "membrane"]))

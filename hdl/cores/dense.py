@@ -84,6 +84,7 @@ class DenseCore(wiring.Component):
         if not isinstance(layer, DenseLayer):
             raise TypeError(f"DenseCore layer must be a DenseLayer, not {layer!r}")
         self._layer, self._plan, self._timesteps = layer, plan, timesteps
+        self._weight_rows = weight_init(layer, plan)      # for the memory and its image
         self._in_banks, self._in_depth = in_banks, in_depth
         self._result, self._output_mode = result, output_mode
         members = {
@@ -112,7 +113,7 @@ class DenseCore(wiring.Component):
     def memory_images(self) -> tuple[MemoryImage, ...]:
         """The weight memory's contents, packed as the hardware stores them."""
         shape = data.ArrayLayout(weight_code_shape(self._layer.weights), self._plan.lanes)
-        words = [shape.const(word).as_bits() for word in weight_init(self._layer, self._plan)]
+        words = [shape.const(word).as_bits() for word in self._weight_rows]
         return (MemoryImage(geometry=self._plan.memory("weights"), words=words),)
 
     def elaborate(self, platform):
@@ -128,7 +129,7 @@ class DenseCore(wiring.Component):
         code_shape = weight_code_shape(layer.weights)
         m.submodules.weights = weights = Memory(
             shape=data.ArrayLayout(code_shape, lanes), depth=plan.memory("weights").depth,
-            init=weight_init(layer, plan))
+            init=self._weight_rows)
         w_rd = weights.read_port()
         m.submodules.membranes = membranes = Memory(
             shape=data.ArrayLayout(signed(neuron.v.bits), lanes),

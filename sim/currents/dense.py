@@ -11,11 +11,12 @@ _FLOAT_EXACT = 1 << 52      # float64 matrix products are exact below this magni
 
 
 @current_of("dense")
-def dense_current(layer: DenseLayer, s: np.ndarray, in_max: int) -> np.ndarray:
-    """Exact integer currents; through float64 BLAS when no sum can exceed 2**52."""
-    w = layer.weights.values
+def dense_current(layer: DenseLayer, in_max: int):
+    """Exact integer currents; through float64 BLAS when no sum can exceed 2**52 (decided,
+    and the weights converted, once per run)."""
+    bias = layer.bias_array()
     if layer.current_range(in_max).magnitude < _FLOAT_EXACT:
-        total = np.rint(s.astype(np.float64) @ w.T.astype(np.float64)).astype(np.int64)
-    else:
-        total = s @ w.T
-    return total + layer.bias_array()
+        w_t = layer.weights.values.T.astype(np.float64)
+        return lambda s: np.rint(s.astype(np.float64) @ w_t).astype(np.int64) + bias
+    w_t = layer.weights.values.T
+    return lambda s: s @ w_t + bias
