@@ -180,7 +180,7 @@ def network_to_dict(net: Network, *, store: dict | None = None) -> dict:
             "output": {"mode": net.output.mode}}
 
 
-def read_json(path, what: str = "the description"):
+def read_json(path):
     """Parsed JSON of `path`, or a ValueError naming the file and the syntax error."""
     path = Path(path)
     try:
