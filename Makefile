@@ -3,17 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-NET ?= build/demo/digits-mlp.json
+DEMO_NET := build/demo/digits-mlp.json
+NET ?= $(DEMO_NET)
 OUT ?= build/generated
 BOARD ?= ulx3s
 LANES ?=
-INPUTS ?= $(if $(filter build/demo/digits-mlp.json,$(NET)),build/demo/digits-test-inputs.npy)
+INPUTS ?= $(if $(filter $(DEMO_NET),$(NET)),build/demo/digits-test-inputs.npy)
+# The demo network is made on demand; any other NET must exist (spikeshift says so if not).
+NEEDS_NET := $(filter $(DEMO_NET),$(NET))
 BUILD_DIR ?= build/$(BOARD)
 STEP = $(VENV)/bin/spikeshift build $(NET) --board $(BOARD) -o $(BUILD_DIR) \
        $(if $(LANES),--lanes $(LANES)) $(if $(INPUTS),--inputs $(INPUTS)) --step
 
 .PHONY: setup demo test test-all bench generate examples example-digits example-mnist \
-        example-mnist-deep verilog sim estimate bitstream clean
+        example-mnist-deep clean
 
 $(STAMP): pyproject.toml
 	@command -v iverilog >/dev/null 2>&1 && command -v tclsh >/dev/null 2>&1 || { \
@@ -51,28 +54,18 @@ example-mnist: $(STAMP)
 example-mnist-deep: $(STAMP)
 	$(PY) examples/qcfs_torch/run.py --dataset mnist --arch 784-256-128-10
 
-# The board flow as named, resumable steps; each writes $(BUILD_DIR)/<step>.json.
-$(BUILD_DIR)/verilog.json: $(NET) $(STAMP)
-	$(STEP) verilog
+# The board flow's steps, named once in boards/steps.py (read with any Python, before the
+# environment exists). `spikeshift build` keeps $(BUILD_DIR)/<step>.json and reruns a step, and
+# the steps it needs, whenever the network, lanes, board, inputs or tools differ from its record.
+FLOW_STEPS := $(shell $(PYTHON) -c "import runpy; print(*runpy.run_path('boards/steps.py')['STEPS'])")
+.PHONY: $(FLOW_STEPS)
+$(FLOW_STEPS): $(STAMP) $(NEEDS_NET)
+	$(STEP) $@
 
-$(BUILD_DIR)/sim.json: $(BUILD_DIR)/verilog.json
-	$(STEP) sim
-
-$(BUILD_DIR)/estimate.json: $(BUILD_DIR)/verilog.json
-	$(STEP) estimate
-
-$(BUILD_DIR)/bitstream.json: $(BUILD_DIR)/verilog.json
-	$(STEP) bitstream
-
-verilog: $(BUILD_DIR)/verilog.json
-sim: $(BUILD_DIR)/sim.json
-estimate: $(BUILD_DIR)/estimate.json
-bitstream: $(BUILD_DIR)/bitstream.json
-
-$(NET):
+$(DEMO_NET):
 	$(MAKE) demo
 
-generate: $(STAMP) $(NET)
+generate: $(STAMP) $(NEEDS_NET)
 	$(VENV)/bin/spikeshift generate $(NET) -o $(OUT)
 
 clean:

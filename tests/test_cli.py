@@ -82,8 +82,10 @@ def test_report_adds_the_resources_and_fmax_a_flow_wrote(files, capsys):
     net, x, tmp = files
     flow = tmp / "flow"
     flow.mkdir()
+    from spikeshift.gen.ir.design import plan
     (flow / "bitstream.json").write_text(json.dumps({
-        "board": "ulx3s", "fmax_mhz": 59.4, "clock_mhz": 25.0, "meets_clock": True,
+        "made_from": {"design": plan(net).fingerprint}, "board": "ulx3s",
+        "fmax_mhz": 59.4, "clock_mhz": 25.0, "meets_clock": True,
         "utilisation": {"TRELLIS_COMB": {"used": 10, "available": 20}}, "seconds": 1}))
     assert main(["report", str(tmp / "net.json"), "--flow", str(flow)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (

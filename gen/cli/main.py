@@ -2,9 +2,7 @@
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +22,10 @@ def _lanes(text: str):
 
 def _save_npz(path: Path, **arrays) -> None:
     """Write an .npz atomically: a failed run leaves no half-written file."""
+    from ..ir.files import atomic_write
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: np.savez(open(tmp, "wb"), **arrays))
 
 
 def _load_inputs(path: str) -> np.ndarray:
@@ -118,10 +110,11 @@ def _cmd_report(args):
     from ..ir.network import Network
     net = Network.load(args.net)
     counts = _measured_counts(net, args.inputs)
-    report = build_report(plan(net, args.lanes), counts=counts)
+    design = plan(net, args.lanes)
+    report = build_report(design, counts=counts)
     if args.flow:
         from ..flow.report import add_flow_results
-        report = add_flow_results(report, args.flow)
+        report = add_flow_results(report, args.flow, design)
     print(json.dumps(report, indent=1) if args.json else format_report(report), end="")
     return 0
 
@@ -220,11 +213,14 @@ def _cmd_build(args):
     net = Network.load(args.net)
     try:
         report = run_step(args.step, net, args.board, args.output, lanes=args.lanes,
-                          inputs=args.inputs, network_path=str(args.net))
+                          inputs=args.inputs, network_path=str(args.net), force=args.force)
     except ToolMissing as error:
         print(f"spikeshift build: stopped: {error}", file=sys.stderr)
         return 3
-    shown = {k: v for k, v in report.items() if k not in ("fit_estimate",)}
+    if report["up_to_date"]:
+        print(f"spikeshift build: {args.step} is up to date (made from this network, lanes, "
+              f"board, inputs and tools); --force runs it again", file=sys.stderr)
+    shown = {k: v for k, v in report.items() if k not in ("fit_estimate", "made_from")}
     print(json.dumps(shown, indent=1))
     return 0
 
@@ -315,6 +311,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
     p.add_argument("--inputs", metavar="INPUTS.npy", help="samples for the sim step")
+    p.add_argument("--force", action="store_true",
+                   help="run the step even when its record shows it is up to date")
     p.set_defaults(run=_cmd_build)
 
     p = sub.add_parser("run", help="stream inputs through a board over its UART link and "

@@ -1,13 +1,13 @@
 """The generator: a planned design -> Verilog, memory images and reports, written atomically."""
 
 import json
-import shutil
-import tempfile
+import re
 from pathlib import Path
 
 import numpy as np
 
 from ..ir.design import Design, plan
+from ..ir.files import check_output_folder, replace_files
 from ..ir.layer import MemoryImage
 from ..ir.link import TOPLEVEL
 from ..ir.network import Network
@@ -15,6 +15,9 @@ from .report import build_report, format_report
 from .verilog import component_verilog
 
 __all__ = ["Generated", "generate", "write_design", "memory_images"]
+
+# The memory images spikeshift writes: others in mem/ (a user's notes) are never touched.
+_IMAGE_NAME = re.compile(r"layer\d+_\w+\.hex")
 
 
 class Generated:
@@ -44,25 +47,22 @@ def generate(net: Network, out_dir, *, lanes=None, counts: np.ndarray | None = N
 def write_design(design: Design, out_dir, *, counts: np.ndarray | None = None) -> Generated:
     """Write ``spikeshift_top.v``, ``mem/*.hex``, ``report.json`` and ``report.txt``.
 
-    Everything is produced in a temporary folder first, so an error leaves `out_dir` as it was.
+    The files replace those of an earlier design as one transaction (memory images the new
+    design does not have go too), so an error leaves `out_dir` as it was; any other file in
+    `out_dir` or `mem/` stays.
     """
     from ...hdl.top import Accelerator
-    out_dir = Path(out_dir)
+    out_dir = check_output_folder(out_dir, "output folder")
     report = build_report(design, counts=counts)
     accelerator = Accelerator(design)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}.") as tmp:
-        tmp = Path(tmp)
-        (tmp / f"{TOPLEVEL}.v").write_text(component_verilog(accelerator, TOPLEVEL))
-        (tmp / "mem").mkdir()
-        for name, image in memory_images(accelerator).items():
-            (tmp / "mem" / f"{name}.hex").write_text(image.hex_lines())
-        (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
-        (tmp / "report.txt").write_text(format_report(report))
-        out_dir.mkdir(exist_ok=True)
-        for item in tmp.iterdir():
-            target = out_dir / item.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            shutil.move(str(item), target)
+    files = {f"{TOPLEVEL}.v": component_verilog(accelerator, TOPLEVEL)}
+    files |= {f"mem/{name}.hex": image.hex_lines()
+              for name, image in memory_images(accelerator).items()}
+    files |= {"report.json": json.dumps(report, indent=1, allow_nan=False) + "\n",
+              "report.txt": format_report(report)}
+    mem = out_dir / "mem"
+    stale = [f"mem/{p.name}" for p in (mem.iterdir() if mem.is_dir() else ())
+             if _IMAGE_NAME.fullmatch(p.name) and f"mem/{p.name}" not in files]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    replace_files(out_dir, files, remove=stale)
     return Generated(out_dir, design, report)

@@ -81,15 +81,27 @@ def build_report(design: Design, *, counts: np.ndarray | None = None,
     return report
 
 
-def add_flow_results(report: dict, flow_dir) -> dict:
-    """Add the resource counts and Fmax that a board flow's steps wrote to `flow_dir`."""
+def add_flow_results(report: dict, flow_dir, design: Design) -> dict:
+    """Add the resource counts and Fmax that a board flow's steps wrote to `flow_dir`; results
+    made from another design (network or lanes) are refused, never attached."""
     import json
     from pathlib import Path
     flow = {}
     for step in ("estimate", "bitstream"):
         path = Path(flow_dir) / f"{step}.json"
         if path.exists():
-            data = json.loads(path.read_text())
+            try:
+                data = json.loads(path.read_text())
+                made = data["made_from"]["design"]
+            except (OSError, ValueError, KeyError, TypeError):
+                raise ValueError(f"--flow {str(flow_dir)!r}: {path.name} is not a step record "
+                                 f"of this version; build the step again") from None
+            if made != design.fingerprint:
+                raise ValueError(
+                    f"--flow {str(flow_dir)!r}: {path.name} was made from another design "
+                    f"(network {data['made_from'].get('network')!r}, lanes "
+                    f"{data['made_from'].get('lanes')}), not {design.network.name!r} with "
+                    f"lanes {list(design.lanes)}; build this design's flow first")
             keep = ("board", "device", "command", "cells", "fmax_mhz", "clock_mhz",
                     "meets_clock", "utilisation", "bitstream")
             flow[step] = {k: v for k, v in data.items() if k in keep}

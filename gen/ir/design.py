@@ -5,13 +5,16 @@ the report, the flows and verification read the same ones, so a width or a cycle
 never computed twice. Each layer's plan comes from its kind (`Layer.plan`).
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from .formats import IntFormat, signed_bits_for
 from .layer import MAX_ACCUMULATOR_BITS
-from .network import Network
+from .network import Network, network_to_dict
 
 __all__ = ["Design", "plan", "LANES_HELP"]
 
@@ -37,6 +40,13 @@ class Design:
     @property
     def lanes(self) -> tuple[int, ...]:
         return tuple(layer.lanes for layer in self.layers)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the whole description and the lanes: equal exactly when two designs are
+        the same hardware, whatever files or folders they were loaded from."""
+        content = {"network": network_to_dict(self.network), "lanes": list(self.lanes)}
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
     def pairs(self):
         """(layer, plan) for every layer, in order."""

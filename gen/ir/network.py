@@ -12,8 +12,6 @@ Loading never half-builds anything and saving never half-writes a file.
 """
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,6 +20,7 @@ import numpy as np
 
 from .checks import check_choice, check_int
 from .fields import Arrays, build, choice_at, fields
+from .files import atomic_write
 from .formats import UIntFormat
 from .kinds import KINDS
 from .layer import Layer
@@ -204,18 +203,6 @@ def _fill_npz_name(obj, name: str):
     elif isinstance(obj, list):
         for value in obj:
             _fill_npz_name(value, name)
-
-
-def atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, so nothing is ever half-written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_network(net: Network, path, *, arrays: str = "inline") -> None:
