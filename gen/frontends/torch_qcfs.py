@@ -14,7 +14,8 @@ from torch.nn.utils import parametrize
 from ..ir.network import Network
 from .convert import qcfs_mlp_to_network
 
-__all__ = ["QCFS", "PotWeight", "enable_pot_qat", "disable_pot_qat", "sequential_to_network"]
+__all__ = ["QCFS", "PotWeight", "enable_pot_qat", "disable_pot_qat", "sequential_to_network",
+           "load_checkpoint", "CHECKPOINT_CLASSES"]
 
 
 class QCFS(nn.Module):
@@ -92,6 +93,44 @@ def _float_weight(linear: nn.Linear) -> np.ndarray:
     if parametrize.is_parametrized(linear, "weight"):
         return linear.parametrizations.weight.original.detach().cpu().numpy()
     return linear.weight.detach().cpu().numpy()
+
+
+# What a QCFS checkpoint may hold. Loading allows these classes and torch's own tensors only
+# (``weights_only=True``), so a checkpoint can never run code of its own.
+CHECKPOINT_CLASSES = (nn.Sequential, nn.Linear, nn.Flatten, nn.Identity, nn.Dropout, QCFS)
+
+
+def load_checkpoint(path) -> nn.Sequential:
+    """The ``nn.Sequential`` saved in `path` (``torch.save(model, path)``), never unpickling
+    anything outside `CHECKPOINT_CLASSES`."""
+    import pickle
+    import zipfile
+
+    from torch import serialization
+    allowed = {f"{c.__module__}.{c.__qualname__}" for c in CHECKPOINT_CLASSES}
+    try:
+        unsafe = [name for name in serialization.get_unsafe_globals_in_checkpoint(path)
+                  if name not in allowed]
+    except (RuntimeError, ValueError, OSError, pickle.UnpicklingError, zipfile.BadZipFile,
+            EOFError):
+        raise ValueError(f"MODEL {str(path)!r} is not a PyTorch checkpoint "
+                         f"(torch.save of a model)") from None
+    if unsafe:
+        names = ", ".join(c.__name__ for c in CHECKPOINT_CLASSES)
+        raise ValueError(
+            f"MODEL {str(path)!r} needs {', '.join(unsafe)}, which spikeshift does not load: "
+            f"unpickling it could run any code. A QCFS checkpoint holds only {names} and "
+            f"tensors; remove PoT parametrizations (disable_pot_qat) before torch.save")
+    try:
+        with serialization.safe_globals(list(CHECKPOINT_CLASSES)):
+            model = torch.load(path, weights_only=True, map_location="cpu")
+    except (RuntimeError, ValueError, OSError, pickle.UnpicklingError, EOFError) as error:
+        raise ValueError(f"MODEL {str(path)!r} cannot be loaded: "
+                         f"{str(error).splitlines()[0]}") from None
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"MODEL {str(path)!r} holds a {type(model).__name__}, not the "
+                         f"nn.Sequential of a QCFS model (torch.save(model, path))")
+    return model
 
 
 def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: int,

@@ -65,13 +65,29 @@ class Arrays:
             if self._base is None:
                 raise ValueError(f"{path} refers to {value['npz']!r}, but the description was "
                                  f"not loaded from a file")
-            file = (self._base / value["npz"]).resolve()
+            name, key = value["npz"], value["key"]
+            if not isinstance(name, str) or not isinstance(key, str):
+                raise TypeError(f"{path} must be {{\"npz\": FILE, \"key\": NAME}} with two "
+                                f"strings, not {value!r}")
+            base = self._base.resolve()
+            file = (base / name).resolve()
+            # A description may only read files in its own folder or below it.
+            if Path(name).is_absolute() or not file.is_relative_to(base) or file == base:
+                raise ValueError(f"{path}.npz must name an .npz file inside the description's "
+                                 f"folder, not {name!r}")
             if file not in self._files:
-                if not file.exists():
-                    raise ValueError(f"{path} refers to {value['npz']!r}, which does not exist")
-                with np.load(file) as data:
-                    self._files[file] = {k: data[k] for k in data.files}
-            if value["key"] not in self._files[file]:
+                if not file.is_file():
+                    raise ValueError(f"{path} refers to {name!r}, which is not a file")
+                try:
+                    data = np.load(file, allow_pickle=False)
+                    if not hasattr(data, "files"):
+                        raise ValueError("a single .npy array")
+                    with data:
+                        self._files[file] = {k: data[k] for k in data.files}
+                except (OSError, ValueError, EOFError) as error:
+                    raise ValueError(f"{path} refers to {name!r}, which is not an .npz archive "
+                                     f"of numeric arrays ({str(error).splitlines()[0]})") from None
+            if key not in self._files[file]:
                 raise ValueError(f"{path} refers to key {value['key']!r}, which "
                                  f"{value['npz']!r} does not hold")
             return self._files[file][value["key"]]

@@ -74,6 +74,18 @@ def replace_files(folder, files: dict, remove=()) -> None:
         backup.unlink(missing_ok=True)
 
 
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can really be made in `folder` (os.access says yes to root even on a
+    read-only or virtual file system)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
 def _writable_ancestor(path: Path, what: str, text: str) -> None:
     """The nearest existing ancestor of `path` must be a writable folder."""
     ancestor = path.absolute().parent
@@ -81,7 +93,7 @@ def _writable_ancestor(path: Path, what: str, text: str) -> None:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise ValueError(f"{what} {text!r}: {str(ancestor)!r} is a file, not a folder")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
+    if not _can_create_in(ancestor):
         raise ValueError(f"{what} {text!r}: the folder {str(ancestor)!r} is not writable")
 
 
@@ -95,7 +107,7 @@ def check_output_folder(path, what: str) -> Path:
     if path.exists():
         if not path.is_dir():
             raise ValueError(f"{what} {text!r} is a file; it must be a folder")
-        if not os.access(path, os.W_OK | os.X_OK):
+        if not _can_create_in(path):
             raise ValueError(f"{what} {text!r}: the folder is not writable")
     else:
         _writable_ancestor(path, what, text)

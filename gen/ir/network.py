@@ -25,14 +25,16 @@ from .formats import UIntFormat
 from .kinds import KINDS
 from .layer import Layer
 
-__all__ = ["InputSpec", "OutputSpec", "Network", "OUTPUT_MODES", "MAX_INPUT_BITS", "FORMAT",
-           "VERSION", "network_from_dict", "network_to_dict", "load_network", "save_network"]
+__all__ = ["InputSpec", "OutputSpec", "Network", "OUTPUT_MODES", "MAX_INPUT_BITS", "MAX_TIMESTEPS",
+           "FORMAT", "VERSION", "network_from_dict", "network_to_dict", "load_network",
+           "save_network"]
 
 FORMAT = "spikeshift-network"
 VERSION = 1
 
 OUTPUT_MODES = ("spike_count", "membrane")
 MAX_INPUT_BITS = 16
+MAX_TIMESTEPS = 1 << 16
 MAX_INPUT_SIZE = 1 << 20
 
 
@@ -82,7 +84,7 @@ class Network:
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"name must be a non-empty string, not {self.name!r}")
-        check_int("timesteps", self.timesteps, 1, 1 << 16)
+        check_int("timesteps", self.timesteps, 1, MAX_TIMESTEPS)
         if not isinstance(self.input, InputSpec):
             raise TypeError(f"input must be an InputSpec, not {self.input!r}")
         if not isinstance(self.output, OutputSpec):
@@ -182,10 +184,16 @@ def network_to_dict(net: Network, *, store: dict | None = None) -> dict:
 def read_json(path):
     """Parsed JSON of `path`, or a ValueError naming the file and the syntax error."""
     path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{str(path)!r} is not a file")
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a JSON text file (not UTF-8)") from None
+    except RecursionError:
+        raise ValueError(f"{path} nests its JSON too deeply") from None
 
 
 def load_network(path) -> Network:

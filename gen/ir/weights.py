@@ -13,11 +13,12 @@ from .checks import check_int, index_text, int_array
 from .fields import Arrays, build, choice_at, fields
 from .formats import IntFormat, unsigned_bits_for
 
-__all__ = ["PotWeights", "IntWeights", "Weights", "WEIGHT_FORMATS", "MAX_WEIGHT_BITS",
+__all__ = ["PotWeights", "IntWeights", "Weights", "WEIGHT_FORMATS", "MAX_WEIGHT_BITS", "POT_BITS",
            "MAX_POT_EXPONENT", "weights_from_dict", "weights_to_dict"]
 
 MAX_WEIGHT_BITS = 24
 MAX_POT_EXPONENT = 30
+POT_BITS = (2, 6)  # code bits of a PoT weight: sign + exponent field with a zero code
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -66,7 +67,7 @@ class PotWeights:
     def e_max_for_bits(bits: int) -> int:
         """Largest exponent of a `bits`-bit PoT code (sign + exponent field with a zero code)
         whose exponents start at 0: 2**(bits - 1) - 2."""
-        check_int("bits", bits, 2, 6)
+        check_int("bits", bits, *POT_BITS)
         return (1 << (bits - 1)) - 2
 
 
