@@ -15,7 +15,7 @@ BUILD_DIR ?= build/$(BOARD)
 STEP = $(VENV)/bin/spikeshift build $(NET) --board $(BOARD) -o $(BUILD_DIR) \
        $(if $(LANES),--lanes $(LANES)) $(if $(INPUTS),--inputs $(INPUTS)) --step
 
-.PHONY: setup demo test test-all bench generate examples example-digits example-mnist \
+.PHONY: setup demo test test-all fuzz bench generate examples example-digits example-mnist \
         example-mnist-deep clean
 
 $(STAMP): pyproject.toml
@@ -39,6 +39,10 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest --slow=all
+
+# Property-based fuzzing of every input with many more examples than the test run's 40.
+fuzz: $(STAMP)
+	SPIKESHIFT_FUZZ_EXAMPLES=$${SPIKESHIFT_FUZZ_EXAMPLES:-3000} $(PY) -m pytest tests/fuzz -q
 
 bench: $(STAMP)
 	$(PY) examples/benchmark/cycles_and_resources.py --out build/bench

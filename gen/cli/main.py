@@ -260,6 +260,10 @@ def _cmd_plot(args):
     x = _load_inputs(args.inputs)
     if not 0 <= args.sample < len(x):
         raise ValueError(f"--sample must be in [0, {len(x) - 1}], not {args.sample}")
+    for index, layer in enumerate(net.layers):
+        if not any(j < layer.size for j in args.neurons):
+            raise ValueError(f"--neurons {','.join(map(str, args.neurons))} draws nothing in "
+                             f"layer {index}, whose neurons are 0 to {layer.size - 1}")
     result = trace(net, x[args.sample:args.sample + 1])
     out = Path(args.output)
     written = [plots.spike_raster(result, out / "spike_raster.png",

@@ -26,6 +26,9 @@ def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
     return value
 
 
+INT64_MAX = (1 << 63) - 1
+
+
 def int_array(name: str, value, ndim: int) -> np.ndarray:
     """A read-only int64 copy of `value`, which must be an integer array of `ndim` dimensions."""
     try:
@@ -35,14 +38,25 @@ def int_array(name: str, value, ndim: int) -> np.ndarray:
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-dimensional array of integers, "
                          f"not one of shape {arr.shape}")
-    if arr.size and not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_):
-        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-            bad = next(x for x in arr.flat if not isinstance(x, (int, np.integer)))
-            raise TypeError(f"{name} must hold integers, not {bad!r}")
-        bad_index = np.argwhere(arr != np.round(arr))
+    if arr.size and arr.dtype.kind not in "biuf":
+        # Python ints beyond 64 bits, strings, None, nested objects
+        for at in np.ndindex(arr.shape):
+            x = arr[at]
+            if not isinstance(x, (int, np.integer)) or isinstance(x, bool):
+                raise TypeError(f"{name}{index_text(at)} must be an integer, not {x!r}")
+        arr = arr.astype(object)
+    if arr.size and arr.dtype.kind == "f":
+        bad_index = np.argwhere(~np.isfinite(arr) | (arr != np.round(arr)))
         if bad_index.size:
             raise TypeError(f"{name}{index_text(bad_index[0])} must be an integer, "
-                            f"not {arr[tuple(bad_index[0])]!r}")
+                            f"not {arr[tuple(bad_index[0])].item()!r}")
+    if arr.size and arr.dtype.kind in "fuO":
+        hi = 2.0 ** 63 if arr.dtype.kind == "f" else INT64_MAX + 1
+        big = np.argwhere((arr >= hi) | (arr < -INT64_MAX - 1))
+        if big.size:
+            value = arr[tuple(big[0])]
+            raise ValueError(f"{name}{index_text(big[0])} is far out of range: "
+                             f"{getattr(value, 'item', lambda: value)()!r}")
     arr = arr.astype(np.int64)
     arr.flags.writeable = False
     return arr
