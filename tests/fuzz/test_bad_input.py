@@ -168,3 +168,19 @@ def test_random_command_lines_work_or_exit_2(valid, command, tokens, tmp_path_fa
     argv = [command] + [str(names.get(t, t)) for t in tokens]
     _run(argv, capsys, folder)
     shutil.rmtree(folder)
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_float_descriptions_quantize_or_exit_2(data, tmp_path_factory, capsys):
+    from ..gen.test_quantize import float_description
+    folder = tmp_path_factory.mktemp("float")
+    obj = float_description(np.random.default_rng(0))
+    (folder / "float.json").write_text(json.dumps(_mutate(obj, data)))
+    weights = data.draw(st.sampled_from(["pot", "int"]), label="weights")
+    code = _run(["quantize", str(folder / "float.json"), "-o", str(folder / "q.json"),
+                 "--weights", weights, "--bits", "4"], capsys, folder)
+    if code == 0:
+        from spikeshift.gen.ir.network import load_network
+        assert load_network(folder / "q.json").layers
+    shutil.rmtree(folder)
