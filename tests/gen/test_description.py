@@ -126,7 +126,7 @@ def test_missing_npz_reference_is_named(tmp_path):
     obj = edited(("layers", 0, "weights", "values"), {"npz": "gone.npz", "key": "w"})
     (tmp_path / "net.json").write_text(json.dumps(obj))
     with pytest.raises(ValueError, match=r"^layers\[0\].weights.values refers to 'gone.npz', "
-                                         r"which does not exist$"):
+                                         r"which is not a file$"):
         Network.load(tmp_path / "net.json")
 
 
