@@ -15,8 +15,10 @@ from tqdm import tqdm
 
 from ...sim.cycles import input_beats, input_spike_counts, schedule, step_cycles
 from ...sim.golden import check_inputs, trace
-from ...sim.rtl_run import RtlSimulation
+from ...sim.rtl_run import SIMULATORS, RtlSimulation
+from ..ir.checks import check_choice
 from ..ir.design import Design, plan
+from ..ir.files import check_output_folder
 from ..ir.network import Network
 from .generator import write_design
 
@@ -76,6 +78,11 @@ def verify_design(design: Design, x, *, simulator: str = "icarus", build_dir=Non
     x = check_inputs(net, x)
     if not len(x):
         raise ValueError("inputs must hold at least one sample to verify, not 0")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise ValueError(f"seed must be None or an integer >= 0, not {seed!r}")
+    check_choice("simulator", simulator, SIMULATORS)
+    if build_dir is not None:
+        check_output_folder(build_dir, "build_dir")
     golden = trace(net, x)
     counts = input_spike_counts(x, golden)
     with tempfile.TemporaryDirectory(prefix="spikeshift-verify-") as tmp:

@@ -20,7 +20,10 @@ def _new_file_mode() -> int:
 
 
 def _temporary(path: Path, suffix: str = "") -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    except OSError as error:  # named after the file wanted, not the temporary one
+        raise OSError(error.errno, f"cannot write {str(path)!r}: {error.strerror}") from None
     os.close(fd)
     return Path(tmp)
 
