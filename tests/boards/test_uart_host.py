@@ -164,3 +164,21 @@ def test_run_refuses_options_that_are_not_positive(tmp_path, capsys, option, val
     assert stop.value.code == 2
     assert capsys.readouterr().err.endswith(
         f"error: argument {option}: must be a positive {what}, not {value!r}\n")
+
+
+def test_port_that_echoes_the_host_fails_its_frame_checks_twice_then_exit_2(tmp_path, capsys):
+    """pyserial's ``loop://`` sends every byte back, as a port with rx and tx shorted does:
+    the host reads its own input frames where result frames belong."""
+    rng = np.random.default_rng(5)
+    net = random_network(rng, max_size=8, max_timesteps=2)
+    x = random_inputs(rng, net, 1)
+    assert len(encode_inputs(x)) >= result_frame_bytes(net.n_out)     # a full answer's worth
+    net.save(tmp_path / "net.json")
+    np.save(tmp_path / "x.npy", x)
+    code = main(["run", str(tmp_path / "net.json"), str(tmp_path / "x.npy"),
+                 "--board", "ulx3s", "--port", "loop://", "--timeout", "0.5"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "spikeshift run: error: --port 'loop://' at --baud 115200 with --timeout 0.5 s: "
+        "sample 0: frame at byte 0 starts with 0xa5, not 0x5a, also when sent 2 times; the "
+        "line is noisy or the baud rate does not match the board's\n")
