@@ -182,3 +182,32 @@ def test_port_that_echoes_the_host_fails_its_frame_checks_twice_then_exit_2(tmp_
         "spikeshift run: error: --port 'loop://' at --baud 115200 with --timeout 0.5 s: "
         "sample 0: frame at byte 0 starts with 0xa5, not 0x5a, also when sent 2 times; the "
         "line is noisy or the baud rate does not match the board's\n")
+
+
+def test_port_lost_during_the_run_fails_with_exit_2_naming_the_port(tmp_path, capsys,
+                                                                    monkeypatch):
+    import serial
+
+    class Unplugged:
+        """An opened port whose device disappears on the first write."""
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_):
+            return False
+
+        def write(self, data):
+            raise serial.SerialException("write failed: [Errno 5] Input/output error")
+
+    monkeypatch.setattr(serial, "serial_for_url", lambda *_, **__: Unplugged())
+    rng = np.random.default_rng(5)
+    net = random_network(rng, max_size=8, max_timesteps=2)
+    net.save(tmp_path / "net.json")
+    np.save(tmp_path / "x.npy", random_inputs(rng, net, 1))
+    code = main(["run", str(tmp_path / "net.json"), str(tmp_path / "x.npy"),
+                 "--board", "ulx3s", "--port", "/dev/ttyUSB0"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "spikeshift run: error: --port '/dev/ttyUSB0' failed during the run (write failed: "
+        "[Errno 5] Input/output error); check the board's connection and run again\n")
