@@ -295,23 +295,58 @@ def _cmd_build(args):
     return 0
 
 
+def _positive(kind: type, what: str):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0:
+            raise argparse.ArgumentTypeError(f"must be a positive {what}, not {text!r}")
+        return value
+    return parse
+
+
 def _cmd_run(args):
     import serial
 
     from ...boards.host import run_on_board
     from ...boards.link_top import DEFAULT_BAUD
+    from ..ir.link import LinkError
     from ..ir.network import Network
     net = Network.load(args.net)
     x = _load_inputs(args.inputs)
-    with serial.serial_for_url(args.port, baudrate=args.baud or DEFAULT_BAUD,
-                               timeout=args.timeout) as port:
-        result = run_on_board(net, x, port)
+    baud = args.baud or DEFAULT_BAUD
+
+    def failed(message: str) -> int:
+        print(f"spikeshift run: error: {message}", file=sys.stderr)
+        return 2
+
+    try:
+        port = serial.serial_for_url(args.port, baudrate=baud, timeout=args.timeout)
+    except (serial.SerialException, ValueError) as error:
+        return failed(f"--port {args.port!r} cannot be opened ({error}); pass the board's "
+                      f"serial port (python -m serial.tools.list_ports lists them) or a "
+                      f"pyserial URL")
+    try:
+        with port:
+            result = run_on_board(net, x, port, chunk=args.chunk)
+    except (TimeoutError, LinkError) as error:
+        return failed(f"--port {args.port!r} at --baud {baud} with --timeout {args.timeout} s: "
+                      f"{error}")
+    except serial.SerialException as error:
+        return failed(f"--port {args.port!r} failed during the run ({error}); check the "
+                      f"board's connection and run again")
     if args.output:
         _save_npz(args.output, outputs=result["outputs"], classes=result["classes"])
     if not result["ok"]:
-        print(f"MISMATCH: {result['first_difference']}", file=sys.stderr)
+        print(f"MISMATCH: {result['first_difference']} (with the board's LED 1 lit, it "
+              f"dropped an input frame: the link, not the accelerator)", file=sys.stderr)
         return 1
-    print(f"OK: {len(x)} samples on the {args.board} equal the golden model")
+    chunks = -(-len(x) // args.chunk)
+    resent = f" ({result['resent']} of {chunks} chunks sent again after a corrupted answer)" \
+        if result["resent"] else ""
+    print(f"OK: {len(x)} samples on the {args.board} equal the golden model{resent}")
     return 0
 
 
@@ -400,8 +435,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--board", required=True,
                    choices=[name for name, board in BOARDS.items() if board.flow == "open"])
     p.add_argument("--port", required=True, help="serial port or pyserial URL")
-    p.add_argument("--baud", type=int)
-    p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--baud", type=_positive(int, "integer"),
+                   help="the board's link rate (default: the flows' rate)")
+    p.add_argument("--timeout", type=_positive(float, "number of seconds"), default=10.0,
+                   help="seconds to wait for a chunk's results")
+    p.add_argument("--chunk", type=_positive(int, "integer"), default=16,
+                   help="samples sent before their results are read")
     p.add_argument("-o", "--output", metavar="OUT.npz")
     p.set_defaults(run=_cmd_run, outputs=[("output", "-o", "file")])
 

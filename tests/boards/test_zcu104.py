@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from amaranth.lib import io
 from spikeshift import predict
 from spikeshift.boards.flow import ToolMissing, run_step
 from spikeshift.boards.zcu104 import ZCU104Platform
+from spikeshift.gen.ir import link
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
 
 FAKE_PYNQ = Path(__file__).parent / "pynq_sim"      # a simulated pynq and its device testbench
@@ -112,15 +114,18 @@ puts [lsort -unique $calls]
         assert needle in script
 
 
-# Stands in for the user's session on the board: the README's lines, run in the deploy folder.
+# Stands in for the user's session on the board: the deploy README's lines verbatim, then the
+# same batch again in chunks.
 BOARD_SESSION = """
+import re
 import sys
+from pathlib import Path
 import numpy as np
-from spikeshift_pynq import Accelerator
-acc = Accelerator("spikeshift.bit")
-outputs, classes = acc.run(np.load(sys.argv[1]), chunk=2)
-np.savez(sys.argv[2], outputs=outputs, classes=classes, cycles=acc.cycles,
-         replays=acc.overlay.device.replays,
+x = np.load(sys.argv[1])
+exec(re.search(r"```python\\n(.*?)```", Path("README.md").read_text(), re.S).group(1))
+chunked, chunked_classes = acc.run(x, chunk=2)
+np.savez(sys.argv[2], outputs=outputs, classes=classes, chunked=chunked,
+         chunked_classes=chunked_classes, cycles=acc.cycles, replays=acc.overlay.device.replays,
          modules=[sys.modules[m].__file__ for m in ("spikeshift_pynq", "spikeshift_link")])
 """
 
@@ -128,9 +133,10 @@ np.savez(sys.argv[2], outputs=outputs, classes=classes, cycles=acc.cycles,
 @pytest.mark.cocotb
 def test_pynq_driver_in_the_deploy_folder_returns_golden_results_from_the_simulated_board(
         tmp_path):
-    """The deploy folder's driver, imported as on the board, against a simulated PYNQ whose DMA
-    and registers reach the generated AXI IP under cocotb; chunks of 2, 2 and 1 samples, so
-    that SAMPLES_PER_PACKET is reprogrammed, and negative membranes for the sign."""
+    """The deploy folder's driver, the very file the package ships, imported as on the board
+    and called as its README says, against a simulated PYNQ whose DMA and registers reach the
+    generated AXI IP under cocotb: the batch of 5 in one packet, then in chunks of 2, 2 and 1
+    (SAMPLES_PER_PACKET reprogrammed), with negative membranes for the sign."""
     rng = np.random.default_rng(11)
     net = random_network(rng, max_size=12)
     x = random_inputs(rng, net, 5)
@@ -158,6 +164,11 @@ def test_pynq_driver_in_the_deploy_folder_returns_golden_results_from_the_simula
     got = np.load(tmp_path / "result.npz")
     assert got["modules"].tolist() == [str(out / "deploy" / "spikeshift_pynq.py"),
                                        str(out / "deploy" / "spikeshift_link.py")]
-    np.testing.assert_array_equal(got["outputs"], expected)
-    np.testing.assert_array_equal(got["classes"], classes)
-    assert got["cycles"] > 0 and got["replays"] == 5      # ID, three chunks, CYCLES
+    shipped = resources.files("spikeshift.boards") / "deploy" / "spikeshift_pynq.py"
+    assert (out / "deploy" / "spikeshift_pynq.py").read_bytes() == shipped.read_bytes()
+    assert (out / "deploy" / "spikeshift_link.py").read_bytes() == \
+        Path(link.__file__).read_bytes()
+    for outputs, found in (("outputs", "classes"), ("chunked", "chunked_classes")):
+        np.testing.assert_array_equal(got[outputs], expected)
+        np.testing.assert_array_equal(got[found], classes)
+    assert got["cycles"] > 0 and got["replays"] == 6      # ID, one packet, three, CYCLES
