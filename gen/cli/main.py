@@ -20,34 +20,33 @@ def _lanes(text: str):
     return parts[0] if len(parts) == 1 else parts
 
 
-def _int_option(flag: str, lo: int, hi: int):
-    """An argparse type: an integer in [lo, hi], or a message naming `flag` and the range."""
+def _int_option(lo: int, hi: int):
+    """An argparse type: an integer in [lo, hi] (argparse's message names the option)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = None
         if value is None or not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(
-                f"{flag} must be an integer in [{lo}, {hi}], not {text!r}")
+            raise argparse.ArgumentTypeError(f"must be an integer in [{lo}, {hi}], not {text!r}")
         return value
     return parse
 
 
-def _positive_float(flag: str):
-    def parse(text: str) -> float:
+def _positive(kind: type, what: str):
+    """An argparse type: a positive finite `kind`."""
+    def parse(text: str):
         try:
-            value = float(text)
+            value = kind(text)
         except ValueError:
             value = None
         if value is None or not 0 < value < float("inf"):
-            raise argparse.ArgumentTypeError(
-                f"{flag} must be a positive finite number, not {text!r}")
+            raise argparse.ArgumentTypeError(f"must be a positive {what}, not {text!r}")
         return value
     return parse
 
 
-def _int_list(flag: str):
+def _int_list():
     def parse(text: str) -> list[int]:
         try:
             values = [int(v) for v in text.split(",")]
@@ -55,7 +54,7 @@ def _int_list(flag: str):
             values = None
         if not values or any(v < 0 for v in values):
             raise argparse.ArgumentTypeError(
-                f"{flag} must be a comma-separated list of neuron indices (0,1,2), not {text!r}")
+                f"must be a comma-separated list of neuron indices (0,1,2), not {text!r}")
         return values
     return parse
 
@@ -295,18 +294,6 @@ def _cmd_build(args):
     return 0
 
 
-def _positive(kind: type, what: str):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            value = None
-        if value is None or not value > 0:
-            raise argparse.ArgumentTypeError(f"must be a positive {what}, not {text!r}")
-        return value
-    return parse
-
-
 def _cmd_run(args):
     import serial
 
@@ -364,8 +351,8 @@ def _parser() -> argparse.ArgumentParser:
     from ..ir.network import MAX_INPUT_BITS, MAX_TIMESTEPS
     from ..ir.weights import MAX_WEIGHT_BITS, POT_BITS
     lanes_help = LANES_HELP
-    timesteps = _int_option("--timesteps", 1, MAX_TIMESTEPS)
-    input_bits = _int_option("--input-bits", 1, MAX_INPUT_BITS)
+    timesteps = _int_option(1, MAX_TIMESTEPS)
+    input_bits = _int_option(1, MAX_INPUT_BITS)
 
     p = sub.add_parser("generate", help="Verilog top, memory images and report")
     p.add_argument("net", metavar="NET.json")
@@ -389,7 +376,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT.npz")
     p.add_argument("--simulator", default="icarus", choices=SIMULATORS)
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
-    p.add_argument("--seed", type=_int_option("--seed", 0, 2**63 - 1),
+    p.add_argument("--seed", type=_int_option(0, 2**63 - 1),
                    help="random input gaps and output backpressure")
     p.add_argument("--build-dir", help="keep the Verilog and simulation files here")
     p.set_defaults(run=_cmd_verify, outputs=[("output", "-o", "file"),
@@ -402,14 +389,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="the exporting framework's conventions")
     p.add_argument("--timesteps", required=True, type=timesteps)
     p.add_argument("--input-bits", type=input_bits, default=1)
-    p.add_argument("--dt", type=_positive_float("--dt"),
+    p.add_argument("--dt", type=_positive(float, "number"),
                    help="seconds per timestep (overrides the preset)")
     p.add_argument("--reset", choices=RESET_RULES, help="reset rule")
     p.add_argument("--reset-delay", action=argparse.BooleanOptionalAction, default=None,
                    help="the reset takes effect one timestep late (snnTorch's default)")
     p.add_argument("--fire", choices=FIRE_RULES, help="comparison with the threshold")
     p.add_argument("--weights", choices=list(WEIGHT_FORMATS), default="int")
-    p.add_argument("--weight-bits", type=_int_option("--weight-bits", 2, MAX_WEIGHT_BITS),
+    p.add_argument("--weight-bits", type=_int_option(2, MAX_WEIGHT_BITS),
                    default=8, help="with --lossy: int weight range")
     p.add_argument("--lossy", action="store_true",
                    help="quantize what cannot be exact (reported) instead of refusing")
@@ -449,7 +436,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="FLOAT.json|MODEL.pt")
     p.add_argument("-o", "--output", required=True, metavar="NET.json")
     p.add_argument("--weights", choices=list(WEIGHT_FORMATS), default="pot")
-    p.add_argument("--bits", type=_int_option("--bits", 2, MAX_WEIGHT_BITS), default=4,
+    p.add_argument("--bits", type=_int_option(2, MAX_WEIGHT_BITS), default=4,
                    help="weight code bits (PoT: sign + exponent field with a zero code, "
                         f"{POT_BITS[0]} to {POT_BITS[1]}; int: 2 to {MAX_WEIGHT_BITS})")
     p.add_argument("--timesteps", type=timesteps)
@@ -466,8 +453,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("net", metavar="NET.json")
     p.add_argument("inputs", metavar="INPUTS.npy")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
-    p.add_argument("--sample", type=_int_option("--sample", 0, 2**31), default=0)
-    p.add_argument("--neurons", type=_int_list("--neurons"),
+    p.add_argument("--sample", type=_int_option(0, 2**31), default=0)
+    p.add_argument("--neurons", type=_int_list(),
                    default=[0, 1, 2, 3], help="membrane traces of these neurons (0,1,2)")
     p.set_defaults(run=_cmd_plot, outputs=[("output", "-o", "folder")])
 
