@@ -12,7 +12,7 @@ import numpy as np
 
 from spikeshift.gen.ir.link import DROP_COUNTERS, input_events
 
-__all__ = ["Sanitized", "ref_input_stage", "bad_events"]
+__all__ = ["Sanitized", "ref_input_stage", "bad_events", "bad_stream"]
 
 
 @dataclass(frozen=True)
@@ -103,3 +103,15 @@ def bad_events(rng: np.random.Generator, x: np.ndarray, *, kinds=DROP_COUNTERS,
                       for _ in range(int(rng.integers(1, 4)))]
         out += [(i, v, int(k == len(beats) - 1)) for k, (i, v) in enumerate(beats)]
     return out
+
+
+def bad_stream(rng: np.random.Generator, x: np.ndarray, *, timesteps: int, kinds=DROP_COUNTERS,
+               value_max: int, **options) -> tuple[list, Sanitized]:
+    """`bad_events` drawn until every kind occurs at least once, and their reference reading."""
+    for _ in range(100):
+        events = bad_events(rng, x, kinds=kinds, value_max=value_max, **options)
+        ref = ref_input_stage(events, batch=len(x), timesteps=timesteps, size=x.shape[2],
+                              value_max=value_max)
+        if all(ref.drops[kind] for kind in kinds):
+            return events, ref
+    raise ValueError(f"no stream with every kind of {kinds} in 100 draws")
