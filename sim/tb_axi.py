@@ -79,7 +79,8 @@ async def run_axi(dut):
     assert sizes == [n_out * per_packet] * packets, (
         f"packets of {sizes} values, not {packets} of {n_out * per_packet}")
     got = np.concatenate(received).reshape(-1, n_out)
-    np.savez(os.environ["SPIKESHIFT_TB_RESULT"], outputs=got)
+    cycles = await lite.read_dword(REG["CYCLES"])
+    np.savez(os.environ["SPIKESHIFT_TB_RESULT"], outputs=got, cycles=cycles)
     np.testing.assert_array_equal(got, expected, err_msg="AXI results differ from the expected")
     await _check_register(lite, "SAMPLES_DONE", len(x))
     for name, want in zip(DROP_COUNTERS, drops):

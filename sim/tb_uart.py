@@ -15,6 +15,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge, with_timeout
+from cocotb.utils import get_sim_time
 
 from spikeshift.gen.ir.link import (
     DROP_COUNTERS,
@@ -26,6 +27,8 @@ from spikeshift.gen.ir.link import (
     status_frame_bytes,
     status_request,
 )
+
+PERIOD_NS = 10
 
 
 async def _send(dut, data: bytes, divisor: int, gap: int = 0):
@@ -58,7 +61,7 @@ async def run_uart(dut):
     job = dict(np.load(os.environ["SPIKESHIFT_TB_JOB"]))
     x, expected, divisor = job["inputs"], job["expected"], int(job["divisor"])
     n_out = expected.shape[1]
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+    cocotb.start_soon(Clock(dut.clk, PERIOD_NS, unit="ns").start())
     dut.rx.value = 1
     dut.rst.value = 1
     for _ in range(3):
@@ -80,7 +83,8 @@ async def run_uart(dut):
         f"the first status frame reads {first}, not the 1 corrupted frame alone")
     received = await with_timeout(_receive(dut, count, divisor), budget * 10, "ns")
     got = decode_results(received, n_out)
-    np.savez(os.environ["SPIKESHIFT_TB_RESULT"], outputs=got)
+    cycles = get_sim_time("ns") // PERIOD_NS
+    np.savez(os.environ["SPIKESHIFT_TB_RESULT"], outputs=got, cycles=cycles)
     np.testing.assert_array_equal(got, expected, err_msg="UART results differ from the expected")
     bad = int(dut.bad_frames.value)
     assert bad == 1, f"bad_frames counts {bad}, not the 1 corrupted frame sent"
