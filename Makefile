@@ -12,7 +12,7 @@ BUILD_DIR ?= build/$(BOARD)
 STEP = $(VENV)/bin/spikeshift build $(NET) --board $(BOARD) -o $(BUILD_DIR) \
        $(if $(LANES),--lanes $(LANES)) $(if $(INPUTS),--inputs $(INPUTS)) --step
 
-.PHONY: setup demo test test-all bench generate examples example-digits example-mnist \
+.PHONY: setup demo test test-all soak bench generate examples example-digits example-mnist \
         example-mnist-deep verilog sim estimate bitstream clean
 
 $(STAMP): pyproject.toml
@@ -36,6 +36,10 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest --slow=all
+
+# 10^6 cycles of the demo network through the AXI wrapper and the UART link (tests/rtl/test_soak.py).
+soak: $(STAMP)
+	$(PY) -m pytest --slow=all tests/rtl/test_soak.py -k 1M
 
 bench: $(STAMP)
 	$(PY) examples/benchmark/cycles_and_resources.py --out build/bench
