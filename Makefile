@@ -15,7 +15,7 @@ BUILD_DIR ?= build/$(BOARD)
 STEP = $(VENV)/bin/spikeshift build $(NET) --board $(BOARD) -o $(BUILD_DIR) \
        $(if $(LANES),--lanes $(LANES)) $(if $(INPUTS),--inputs $(INPUTS)) --step
 
-.PHONY: setup demo test test-all fuzz bench generate examples example-digits example-mnist \
+.PHONY: setup demo test test-all fuzz soak bench generate examples example-digits example-mnist \
         example-mnist-deep clean
 
 $(STAMP): pyproject.toml
@@ -43,6 +43,10 @@ test-all: $(STAMP)
 # Property-based fuzzing of every input with many more examples than the test run's 40.
 fuzz: $(STAMP)
 	SPIKESHIFT_FUZZ_EXAMPLES=$${SPIKESHIFT_FUZZ_EXAMPLES:-3000} $(PY) -m pytest tests/fuzz -q
+
+# 10^6 cycles of the demo network through the AXI wrapper and the UART link (tests/rtl/test_soak.py).
+soak: $(STAMP)
+	$(PY) -m pytest --slow=all tests/rtl/test_soak.py -k 1M
 
 bench: $(STAMP)
 	$(PY) examples/benchmark/cycles_and_resources.py --out build/bench

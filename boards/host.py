@@ -18,11 +18,31 @@ may differ from the golden model, which the comparison reports.
 import numpy as np
 from tqdm import tqdm
 
-from ..gen.ir.link import LinkError, decode_results, encode_inputs, result_frame_bytes
+from ..gen.ir.link import (
+    LinkError,
+    decode_results,
+    decode_status,
+    encode_inputs,
+    result_frame_bytes,
+    status_frame_bytes,
+    status_request,
+)
 from ..gen.ir.network import Network
 from ..sim.golden import check_inputs, predict
 
-__all__ = ["run_on_board"]
+__all__ = ["run_on_board", "board_status"]
+
+
+def board_status(port) -> dict[str, int]:
+    """The board's counters (`STATUS_COUNTERS`: bad frames, FIFO overruns and the input beats
+    it dropped, by reason), asked with a status request frame. Call it with no result frame
+    in flight."""
+    port.write(status_request())
+    frame = port.read(status_frame_bytes())
+    if len(frame) != status_frame_bytes():
+        raise TimeoutError(f"the board answered {len(frame)} of {status_frame_bytes()} bytes "
+                           f"of a status frame")
+    return decode_status(frame)
 
 
 def _samples(start: int, count: int) -> str:
@@ -55,8 +75,9 @@ def run_on_board(net: Network, x, port, *, chunk: int = 16, retries: int = 1) ->
     """Send `x` through `port` (a pyserial port or anything with write/read) `chunk` samples
     at a time, decode the result frames and compare every value with the golden model.
 
-    Returns ``outputs``, ``classes``, ``ok``, ``first_difference`` and ``resent`` (chunks sent
-    again after a bad result frame). Raises `TimeoutError` when the board answers short and
+    Returns ``outputs``, ``classes``, ``ok``, ``first_difference``, ``resent`` (chunks sent
+    again after a bad result frame) and ``status``: the board's counters after the run
+    (`board_status`). Raises `TimeoutError` when the board answers short and
     `LinkError` when a chunk's result frames are still bad after `retries` resends.
     """
     if not isinstance(chunk, int) or chunk < 1:
@@ -87,6 +108,7 @@ def run_on_board(net: Network, x, port, *, chunk: int = 16, retries: int = 1) ->
     mismatches = np.argwhere(got != expected)
     return {"outputs": got, "classes": np.argmax(got, axis=1), "ok": not mismatches.size,
             "resent": resent,
+            "status": board_status(port),
             "first_difference": None if not mismatches.size else
             (f"sample {mismatches[0][0]}, neuron {mismatches[0][1]}: board "
              f"{got[tuple(mismatches[0])]}, golden {expected[tuple(mismatches[0])]}")}

@@ -16,6 +16,12 @@ Registers (byte addresses, ``spikeshift.gen.ir.link.AXI_REGISTERS``)::
     0x14 SAMPLES_PER_PACKET read/write, default 1
     0x18 SAMPLES_DONE       results of this many samples have left
     0x1C CYCLES             free-running cycle counter
+    0x20 EXTRA_BEATS        0x24 BAD_INDICES        0x28 DUPLICATES         0x2C BAD_VALUES
+                            input beats dropped for each reason since reset (InputStage)
+
+The accelerator sees the input word's whole index and value fields, so an index at or beyond
+INPUT_SIZE or a value above the input format's maximum is dropped and counted, never truncated.
+Unmapped addresses read 0.
 """
 
 from amaranth import Array, Module, Mux, Signal
@@ -23,7 +29,14 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..gen.ir.design import Design
-from ..gen.ir.link import AXI_ID, AXI_INDEX_BITS, AXI_PORTS, AXI_REGISTERS, AXI_VALUE_BITS
+from ..gen.ir.link import (
+    AXI_ID,
+    AXI_INDEX_BITS,
+    AXI_PORTS,
+    AXI_REGISTERS,
+    AXI_VALUE_BITS,
+    DROP_COUNTERS,
+)
 from .top import Accelerator
 
 __all__ = ["AxiAccelerator"]
@@ -50,7 +63,8 @@ class AxiAccelerator(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         net = self._design.network
-        m.submodules.accelerator = acc = Accelerator(self._design)
+        m.submodules.accelerator = acc = Accelerator(self._design, index_bits=AXI_INDEX_BITS,
+                                                     value_bits=AXI_VALUE_BITS)
         samples_per_packet = Signal(32, init=1)
         in_packet = Signal(32)
         samples_done = Signal(32)
@@ -81,8 +95,10 @@ class AxiAccelerator(wiring.Component):
         values = {"ID": AXI_ID, "STATUS": acc.busy, "INPUT_SIZE": net.input.size,
                   "OUTPUT_SIZE": net.n_out, "TIMESTEPS": net.timesteps,
                   "SAMPLES_PER_PACKET": samples_per_packet, "SAMPLES_DONE": samples_done,
-                  "CYCLES": cycles}
-        words = [0] * 8                                   # the read address selects a word
+                  "CYCLES": cycles,
+                  **{name.upper(): getattr(acc, name) for name in DROP_COUNTERS}}
+        address_bits = next(width for name, _, width in AXI_PORTS if name == "s_axil_araddr")
+        words = [0] * (1 << (address_bits - 2))           # the read address selects a word
         for name, address in AXI_REGISTERS.items():
             words[address // 4] = values[name]
         registers = Array(words)
@@ -99,7 +115,7 @@ class AxiAccelerator(wiring.Component):
         m.d.comb += self.s_axil_arready.eq(~self.s_axil_rvalid)
         with m.If(self.s_axil_arvalid & self.s_axil_arready):
             m.d.sync += [self.s_axil_rvalid.eq(1),
-                         self.s_axil_rdata.eq(registers[self.s_axil_araddr[2:5]])]
+                         self.s_axil_rdata.eq(registers[self.s_axil_araddr[2:]])]
         with m.Elif(self.s_axil_rvalid & self.s_axil_rready):
             m.d.sync += self.s_axil_rvalid.eq(0)
         return m

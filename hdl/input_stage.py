@@ -1,9 +1,10 @@
-"""The input stream: values of one timestep in, a spike list out (zeros dropped)."""
+"""The input stream: values of one timestep in, a spike list out (zeros and bad beats dropped)."""
 
-from amaranth import Module
+from amaranth import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..gen.ir.link import COUNTER_BITS, DROP_COUNTERS
 from .layouts import input_event_layout, spike_entry_layout
 from .spike_buffer import spike_write_signature
 
@@ -15,34 +16,97 @@ class InputStage(wiring.Component):
 
     The host sends a timestep's values as ``{index, value, last}`` beats in any order, each
     index at most once, ``last`` set on the final one; a timestep with no non-zero value is one
-    beat ``{0, 0, 1}``. Dense input (every index) works too: zero values are dropped, and so
-    are indices beyond the input size. `ready` is low while both buffer slots hold timesteps
-    the first layer has not consumed.
+    beat ``{0, 0, 1}``. Dense input (every index) works too: zero values are dropped.
+
+    The stage never trusts the host. Each beat is classified, in this order (the names of
+    `spikeshift.gen.ir.link.DROP_COUNTERS`): ``extra_beats``, the timestep already had `size`
+    beats; ``bad_indices``, ``index >= size``; ``duplicates``, the index already had an accepted
+    beat this timestep (the first one wins); ``bad_values``, ``value > value_max``. Such a
+    beat is dropped and counted; any other beat is accepted. `last` closes the timestep whatever
+    the beat's fate, so a bad beat never shifts the next timestep or sample. The spike buffer
+    therefore receives at most `size` distinct in-range entries per timestep and cannot
+    overflow.
+
+    Duplicates are found with `size` "seen" flip-flops, set by accepted beats and cleared in the
+    cycle that closes the timestep, so checking costs no cycle: every beat, dropped or not,
+    takes its one accept cycle, and valid streams are timed exactly as before.
+
+    Throughput: one beat per cycle; `ready` is low while both buffer slots hold timesteps the
+    first layer has not consumed. Counters saturate at ``2**COUNTER_BITS - 1``; reset clears
+    them.
 
     Members
     -------
     i_stream : ``In(stream.Signature(input_event_layout(index_bits, value_bits)))``
-    o_spikes : ``Out(spike_write_signature(1, depth, spike_entry_layout(...)))``
+    o_spikes : ``Out(spike_write_signature(1, size, spike_entry_layout(...)))``
+    extra_beats, bad_indices, duplicates, bad_values : ``Out(COUNTER_BITS)``
+        Beats dropped for each reason since reset.
     """
 
-    def __init__(self, *, index_bits: int, value_bits: int, depth: int):
-        self._depth = depth
+    def __init__(self, *, size: int, index_bits: int, value_bits: int,
+                 entry_index_bits: int, value_max: int):
+        if (size - 1).bit_length() > entry_index_bits:
+            raise ValueError(f"entry_index_bits ({entry_index_bits}) must hold index "
+                             f"{size - 1} of size {size}")
+        if entry_index_bits > index_bits:
+            raise ValueError(f"index_bits ({index_bits}) must be at least entry_index_bits "
+                             f"({entry_index_bits})")
+        if value_max.bit_length() > value_bits:
+            raise ValueError(f"value_bits ({value_bits}) must hold value_max ({value_max})")
+        self._size, self._value_max = size, value_max
+        self._entry_index_bits = entry_index_bits
+        entry_value_bits = max(1, value_max.bit_length())
         super().__init__({
             "i_stream": In(stream.Signature(input_event_layout(index_bits, value_bits))),
-            "o_spikes": Out(spike_write_signature(1, depth,
-                                                  spike_entry_layout(index_bits, value_bits))),
+            "o_spikes": Out(spike_write_signature(
+                1, size, spike_entry_layout(entry_index_bits, entry_value_bits))),
+            **{name: Out(COUNTER_BITS) for name in DROP_COUNTERS},
         })
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def value_max(self) -> int:
+        return self._value_max
 
     def elaborate(self, platform):
         m = Module()
+        size = self._size
         beat = self.i_stream
+        index, value = beat.payload.index, beat.payload.value
         accept = beat.valid & beat.ready
+        seen = Signal(size)
+        beats = Signal(range(size + 1))
+        entry_index = index[:self._entry_index_bits]
+        reasons = {
+            "extra_beats": beats == size,
+            "bad_indices": index >= size,
+            "duplicates": seen.bit_select(entry_index, 1),
+            "bad_values": value > self._value_max,
+        }
+        drop = Signal(len(DROP_COUNTERS))
+        earlier = 0
+        for bit, name in enumerate(DROP_COUNTERS):
+            m.d.comb += drop[bit].eq(reasons[name] & ~earlier)
+            earlier = earlier | reasons[name]
+            counter = getattr(self, name)
+            with m.If(accept & drop[bit] & (counter != (1 << COUNTER_BITS) - 1)):
+                m.d.sync += counter.eq(counter + 1)
+        good = accept & ~drop.any()
         m.d.comb += [
             beat.ready.eq(self.o_spikes.free),
-            self.o_spikes.data[0].index.eq(beat.payload.index),
-            self.o_spikes.data[0].value.eq(beat.payload.value),
-            self.o_spikes.en.eq(accept & (beat.payload.value != 0)
-                                & (beat.payload.index < self._depth)),
+            self.o_spikes.data[0].index.eq(entry_index),
+            self.o_spikes.data[0].value.eq(value),
+            self.o_spikes.en.eq(good & (value != 0)),
             self.o_spikes.commit.eq(accept & beat.payload.last),
         ]
+        with m.If(accept & beat.payload.last):
+            m.d.sync += [seen.eq(0), beats.eq(0)]
+        with m.Elif(accept):
+            with m.If(beats != size):
+                m.d.sync += beats.eq(beats + 1)
+            with m.If(good):
+                m.d.sync += seen.bit_select(entry_index, 1).eq(1)
         return m

@@ -5,6 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..gen.ir.design import Design
+from ..gen.ir.link import COUNTER_BITS, DROP_COUNTERS
 from .cores import CORES
 from .input_stage import InputStage
 from .layouts import input_event_layout, result_layout, spike_entry_layout
@@ -20,29 +21,50 @@ class Accelerator(wiring.Component):
     Layer l works on timestep t while layer l + 1 works on t - 1; consecutive samples overlap
     the same way. Every cycle count is given by the cycle model (spikeshift.sim.cycles).
 
+    Parameters
+    ----------
+    design : Design
+    index_bits, value_bits : int, optional
+        Widths of the input stream's `index` and `value` fields; default (and minimum) the
+        first layer's. A wrapper passes its wire widths so that an index or value beyond the
+        network's range is dropped and counted instead of truncated.
+
     Members
     -------
-    i_stream : ``In(stream.Signature(input_event_layout(...)))``
-        Input values per timestep, T timesteps per sample (see InputStage).
+    i_stream : ``In(stream.Signature(input_event_layout(index_bits, value_bits)))``
+        Input values per timestep, T timesteps per sample (see InputStage: bad beats are
+        dropped and counted).
     o_stream : ``Out(stream.Signature(result_layout(design.result)))``
         n_out results per sample, `last` on the final one; backpressure stalls the pipeline,
         never drops.
     busy, done : ``Out(len(layers))``
         Per layer core: busy during a timestep, done on its last cycle (for cycle checks).
+    extra_beats, bad_indices, duplicates, bad_values : ``Out(COUNTER_BITS)``
+        Input beats dropped for each reason since reset (InputStage).
     """
 
-    def __init__(self, design: Design):
+    def __init__(self, design: Design, *, index_bits: int | None = None,
+                 value_bits: int | None = None):
         if not isinstance(design, Design):
             raise TypeError(f"Accelerator design must be a Design, not {design!r}")
         self._design = design
         net, plan = design.network, design
         first = plan.layers[0]
+        index_bits = first.in_index_bits if index_bits is None else index_bits
+        value_bits = first.in_value.bits if value_bits is None else value_bits
+        if index_bits < first.in_index_bits:
+            raise ValueError(f"index_bits must be at least {first.in_index_bits} for input.size "
+                             f"{net.input.size}, not {index_bits!r}")
+        if value_bits < first.in_value.bits:
+            raise ValueError(f"value_bits must be at least {first.in_value.bits} for input.bits "
+                             f"{net.input.bits}, not {value_bits!r}")
+        self._index_bits, self._value_bits = index_bits, value_bits
         super().__init__({
-            "i_stream": In(stream.Signature(input_event_layout(first.in_index_bits,
-                                                               first.in_value.bits))),
+            "i_stream": In(stream.Signature(input_event_layout(index_bits, value_bits))),
             "o_stream": Out(stream.Signature(result_layout(plan.result))),
             "busy": Out(len(net.layers)),
             "done": Out(len(net.layers)),
+            **{name: Out(COUNTER_BITS) for name in DROP_COUNTERS},
         })
         # Built here so that the generator can read memory contents without elaborating.
         self.cores = []
@@ -68,8 +90,10 @@ class Accelerator(wiring.Component):
         net = plan.network
         first = plan.layers[0]
         m.submodules.input_stage = stage = InputStage(
-            index_bits=first.in_index_bits, value_bits=first.in_value.bits, depth=net.input.size)
+            size=net.input.size, index_bits=self._index_bits, value_bits=self._value_bits,
+            entry_index_bits=first.in_index_bits, value_max=first.in_value.max)
         wiring.connect(m, wiring.flipped(self.i_stream), stage.i_stream)
+        m.d.comb += [getattr(self, name).eq(getattr(stage, name)) for name in DROP_COUNTERS]
         producer = stage.o_spikes
         banks, depth = 1, net.input.size
         entry = spike_entry_layout(first.in_index_bits, first.in_value.bits)

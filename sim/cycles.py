@@ -7,6 +7,10 @@ follow from the hand-offs between the blocks (README "Cycle model"): core l may 
 g once it finished g - 1, once its input buffer holds g (written by core l - 1 or the input
 stream), once core l + 1 released the buffer slot of g - 2, and, for the last core at the last
 timestep, once the previous results have been streamed out.
+
+Every input beat takes one accept cycle, whether its value is kept, zero, or dropped as a bad
+beat (README "Bad input"); `schedule` takes the beats actually sent per timestep, and the
+counts of the values kept.
 """
 
 from dataclasses import dataclass

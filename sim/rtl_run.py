@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 import numpy as np
 
 from ..gen.ir.design import Design
-from ..gen.ir.link import TOPLEVEL
+from ..gen.ir.link import DROP_COUNTERS, TOPLEVEL
 
 __all__ = ["RtlResult", "CocotbBench", "RtlSimulation", "SIMULATORS", "TestbenchFailed"]
 
@@ -18,8 +18,8 @@ SIMULATORS = ("icarus", "verilator")
 
 @dataclass(frozen=True)
 class RtlResult:
-    """What the RTL did: results, their `last` flags, per layer-timestep busy cycles, and
-    stream timing."""
+    """What the RTL did: results, their `last` flags, per layer-timestep busy cycles, stream
+    timing, and the input beats it dropped (`drops`: count by `DROP_COUNTERS` name)."""
 
     outputs: np.ndarray
     last_flags: np.ndarray
@@ -27,6 +27,7 @@ class RtlResult:
     first_input: np.ndarray
     last_output: np.ndarray
     cycles: int
+    drops: dict[str, int] | None = None
 
     @property
     def latency(self) -> np.ndarray:
@@ -144,18 +145,27 @@ class RtlSimulation:
         self._bench = CocotbBench(verilog, TOPLEVEL, "spikeshift.sim.tb_accelerator",
                                   build_dir, simulator=simulator)
 
-    def run(self, x: np.ndarray, *, seed: int | None = None) -> RtlResult:
+    def run(self, x: np.ndarray, *, seed: int | None = None,
+            events: np.ndarray | None = None) -> RtlResult:
+        """What the RTL computes for samples `x` (batch, T, n).
+
+        `events`, if given, are the input beats sent instead of `x`'s own stream: rows of
+        ``(sample, index, value, last)``, bad beats included (only `x`'s shape is then used).
+        """
         plan = self._design
         net = plan.network
         first = plan.layers[0]
         steps_cycles = sum(int(lp.step_cycles(lp.in_size).max()) for lp in plan.layers)
-        per_sample = net.timesteps * (steps_cycles + net.input.size) + net.n_out
+        beats = net.timesteps * net.input.size if events is None else len(events)
+        per_sample = net.timesteps * steps_cycles + net.n_out
+        extra = {} if events is None else {"events": np.asarray(events, np.int64).reshape(-1, 4)}
         data = self._bench.run(
             inputs=np.asarray(x, np.int64), n_out=net.n_out, n_layers=len(net.layers),
             index_bits=first.in_index_bits, value_bits=first.in_value.bits,
             result_bits=plan.result.bits, seed=-1 if seed is None else seed,
-            max_cycles=4 * len(x) * per_sample + 1000)
+            max_cycles=4 * (len(x) * per_sample + beats) + 1000, **extra)
         return RtlResult(outputs=data["outputs"], last_flags=data["last_flags"],
                          step_cycles=data["step_cycles"],
                          first_input=data["first_input"], last_output=data["last_output"],
-                         cycles=int(data["cycles"]))
+                         cycles=int(data["cycles"]),
+                         drops=dict(zip(DROP_COUNTERS, map(int, data["drops"]))))

@@ -1,12 +1,14 @@
 """cocotb testbench for the generated accelerator Verilog (run by spikeshift.sim.rtl_run).
 
 The bench reads its job from the ``.npz`` named by ``SPIKESHIFT_TB_JOB``: the inputs, the
-port layout, and optionally a seed for random input gaps and output backpressure. One
-coroutine does everything at each rising edge, so the cycle numbers it records are exact:
-it samples the handshakes and the per-layer `busy`/`done` strobes of the cycle that just
-ended, then drives the next cycle. It writes what the RTL did, including every result's `last`
-flag, to ``SPIKESHIFT_TB_RESULT``; the caller compares it with the golden and cycle models, so
-a wrong result is reported as a mismatch rather than as a failed check.
+port layout, optionally the input beats themselves (``events``: rows of sample, index, value,
+last, sent as they are, bad ones included), and optionally a seed for random input gaps and
+output backpressure. One coroutine does everything at each rising edge, so the cycle numbers it
+records are exact: it samples the handshakes and the per-layer `busy`/`done` strobes of the
+cycle that just ended, then drives the next cycle. It writes what the RTL did, including every
+result's `last` flag and the input stage's drop counters at the end, to
+``SPIKESHIFT_TB_RESULT``; the caller compares it with the golden and cycle models, so a wrong
+result is reported as a mismatch rather than as a failed check.
 """
 
 import os
@@ -16,15 +18,16 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
-from spikeshift.gen.ir.link import input_events
+from spikeshift.gen.ir.link import DROP_COUNTERS, input_events
 
 __all__ = ["run_accelerator"]
 
 
-def _beats(x: np.ndarray, index_bits: int, value_bits: int) -> list[tuple[int, int, bool]]:
+def _beats(events, index_bits: int, value_bits: int) -> list[tuple[int, int, bool]]:
     """(sample, packed payload, first beat of the sample) for every input beat."""
     beats, first = [], set()
-    for sample, _, index, value, last in input_events(x):
+    for sample, index, value, last in events:
+        sample, index, value, last = int(sample), int(index), int(value), bool(last)
         payload = index | (value << index_bits) | (int(last) << (index_bits + value_bits))
         beats.append((sample, payload, sample not in first))
         first.add(sample)
@@ -45,7 +48,9 @@ async def run_accelerator(dut):
     result_bits = int(job["result_bits"])
     seed = int(job["seed"])
     rng = np.random.default_rng(seed) if seed >= 0 else None
-    beats = _beats(x, index_bits, value_bits)
+    events = (job["events"] if "events" in job else
+              [(sample, index, value, last) for sample, _, index, value, last in input_events(x)])
+    beats = _beats(events, index_bits, value_bits)
     max_cycles = int(job["max_cycles"])
 
     outputs = np.zeros((batch, n_out), np.int64)
@@ -104,4 +109,5 @@ async def run_accelerator(dut):
 
     np.savez(os.environ["SPIKESHIFT_TB_RESULT"], outputs=outputs, last_flags=last_flags,
              step_cycles=step_cycles.reshape(batch, steps, n_layers),
-             first_input=first_input, last_output=last_output, cycles=cycle)
+             first_input=first_input, last_output=last_output, cycles=cycle,
+             drops=np.array([int(getattr(dut, name).value) for name in DROP_COUNTERS]))

@@ -1,10 +1,13 @@
 """cocotb testbench of the AXI wrapper (``spikeshift_axi``) with cocotbext-axi.
 
-Reads the job from ``SPIKESHIFT_TB_JOB`` (inputs, expected outputs, sizes), programs
-SAMPLES_PER_PACKET over AXI4-Lite, streams the inputs with an AXI4-Stream source (random
-pauses), receives the results with a sink under random backpressure, and checks every value,
-every packet boundary and the registers. Any failed check fails the cocotb test, and with it
-the caller's run (`spikeshift.sim.rtl_run.CocotbBench`), even after the results were written.
+Reads the job from ``SPIKESHIFT_TB_JOB`` (inputs, expected outputs, sizes; optionally the
+input ``words`` themselves, bad beats included, and the expected ``drops`` in
+`DROP_COUNTERS` order, else none), programs SAMPLES_PER_PACKET over AXI4-Lite, streams the
+inputs with an AXI4-Stream source (random pauses, ``pause`` the probability per cycle),
+receives the results with a sink under random backpressure, and checks every value, every
+packet boundary and the registers, the drop counters included. Any failed check fails the
+cocotb test, and with it the caller's run (`spikeshift.sim.rtl_run.CocotbBench`), even after
+the results were written.
 """
 
 import os
@@ -23,7 +26,7 @@ from cocotbext.axi import (
     AxiStreamSource,
 )
 
-from spikeshift.gen.ir.link import AXI_ID, axi_input_words
+from spikeshift.gen.ir.link import AXI_ID, DROP_COUNTERS, axi_input_words
 from spikeshift.gen.ir.link import AXI_REGISTERS as REG
 
 
@@ -38,6 +41,7 @@ async def run_axi(dut):
     x, expected = job["inputs"], job["expected"]
     per_packet = int(job["samples_per_packet"])
     random.seed(int(job["seed"]))
+    pause = float(job["pause"]) if "pause" in job else 0.3
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst,
                              reset_active_level=True)
@@ -45,8 +49,8 @@ async def run_axi(dut):
                          reset_active_level=True)
     lite = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst,
                          reset_active_level=True)
-    source.set_pause_generator(iter(lambda: random.random() < 0.3, None))
-    sink.set_pause_generator(iter(lambda: random.random() < 0.3, None))
+    source.set_pause_generator(iter(lambda: random.random() < pause, None))
+    sink.set_pause_generator(iter(lambda: random.random() < pause, None))
     dut.rst.value = 1
     for _ in range(3):
         await RisingEdge(dut.clk)
@@ -59,7 +63,8 @@ async def run_axi(dut):
     await _check_register(lite, "TIMESTEPS", x.shape[1])
     await lite.write_dword(REG["SAMPLES_PER_PACKET"], per_packet)
 
-    words = axi_input_words(x)
+    words = job["words"].astype(np.uint32) if "words" in job else axi_input_words(x)
+    drops = job["drops"] if "drops" in job else np.zeros(len(DROP_COUNTERS), np.int64)
     await source.send(AxiStreamFrame(words.astype("<u4").tobytes()))
     received = []
     assert len(x) % per_packet == 0, "a transfer is a whole number of packets"
@@ -74,6 +79,9 @@ async def run_axi(dut):
     assert sizes == [n_out * per_packet] * packets, (
         f"packets of {sizes} values, not {packets} of {n_out * per_packet}")
     got = np.concatenate(received).reshape(-1, n_out)
-    np.savez(os.environ["SPIKESHIFT_TB_RESULT"], outputs=got)
+    cycles = await lite.read_dword(REG["CYCLES"])
+    np.savez(os.environ["SPIKESHIFT_TB_RESULT"], outputs=got, cycles=cycles)
     np.testing.assert_array_equal(got, expected, err_msg="AXI results differ from the expected")
     await _check_register(lite, "SAMPLES_DONE", len(x))
+    for name, want in zip(DROP_COUNTERS, drops):
+        await _check_register(lite, name.upper(), int(want))

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from spikeshift_link import AXI_ID, AXI_REGISTERS, axi_input_words
+from spikeshift_link import AXI_ID, AXI_REGISTERS, DROP_COUNTERS, axi_input_words
 
 
 class Accelerator:
@@ -61,3 +61,8 @@ class Accelerator:
     def cycles(self) -> int:
         """The accelerator's free-running cycle counter (for timing a run)."""
         return self.regs.read(AXI_REGISTERS["CYCLES"])
+
+    @property
+    def drops(self) -> dict:
+        """Input beats the accelerator dropped since reset, by reason (README "Bad input")."""
+        return {name: self.regs.read(AXI_REGISTERS[name.upper()]) for name in DROP_COUNTERS}

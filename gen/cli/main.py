@@ -326,10 +326,14 @@ def _cmd_run(args):
                       f"board's connection and run again")
     if args.output:
         _save_npz(args.output, outputs=result["outputs"], classes=result["classes"])
+    counters = ", ".join(f"{name} {count}" for name, count in result["status"].items() if count)
     if not result["ok"]:
-        print(f"MISMATCH: {result['first_difference']} (with the board's LED 1 lit, it "
-              f"dropped an input frame: the link, not the accelerator)", file=sys.stderr)
+        cause = (f"the board counted {counters}: the link, not the accelerator" if counters
+                 else "the board counted no link errors")
+        print(f"MISMATCH: {result['first_difference']} ({cause})", file=sys.stderr)
         return 1
+    if counters:
+        print(f"note: the board counted {counters} during the run", file=sys.stderr)
     chunks = -(-len(x) // args.chunk)
     resent = f" ({result['resent']} of {chunks} chunks sent again after a corrupted answer)" \
         if result["resent"] else ""

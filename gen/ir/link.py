@@ -3,6 +3,12 @@
 Host to board, one frame per input value (``INPUT_FRAME_BYTES`` bytes)::
 
     0xA5  flags  index_lo  index_hi  value_lo  value_hi  check        flags bit 0: last
+                                                                      flags bit 1: status request
+
+A frame with the status request flag carries no input value: the board answers it with one
+status frame, sent between result frames::
+
+    0x5C  counter_0 (4 bytes, little endian, unsigned) ...  check      counters: STATUS_COUNTERS
 
 Board to host, one frame per sample::
 
@@ -13,6 +19,13 @@ follow DESIGN §4's input stream (non-zero values, ``last`` on its final one, an
 timestep as one frame with index 0, value 0, last); the board drops a frame whose check
 fails and counts it.
 
+The input stage defends itself against bad input beats (README "Bad input"): within one
+timestep, beat number ``input.size`` onwards (``extra_beats``), an index at or beyond
+``input.size`` (``bad_indices``), an index that already had a beat (``duplicates``) and a
+value above the input format's maximum (``bad_values``) are dropped, checked in that order,
+and counted in `DROP_COUNTERS`; `last` closes the timestep even on a dropped beat. Counters are
+`COUNTER_BITS` wide and saturate.
+
 The AXI interface of the Zynq flow is defined here too: input words (uint32) hold ``index``
 in bits 15:0, ``value`` in 30:16 and ``last`` in bit 31, and `AXI_REGISTERS` maps the AXI4-Lite
 register names to byte addresses (see `spikeshift.hdl.axi`).
@@ -21,7 +34,10 @@ register names to byte addresses (see `spikeshift.hdl.axi`).
 import numpy as np
 
 __all__ = ["TOPLEVEL", "AXI_TOPLEVEL", "UART_TOPLEVEL", "INPUT_SYNC", "RESULT_SYNC",
-           "INPUT_FRAME_BYTES", "RESULT_VALUE_BYTES", "result_frame_bytes",
+           "STATUS_SYNC", "INPUT_FRAME_BYTES", "RESULT_VALUE_BYTES", "FRAME_INDEX_BITS",
+           "FRAME_VALUE_BITS", "FLAG_LAST", "FLAG_STATUS", "COUNTER_BITS", "DROP_COUNTERS",
+           "STATUS_COUNTERS", "result_frame_bytes", "status_frame_bytes", "status_request",
+           "encode_events", "axi_words", "decode_status",
            "AXI_INDEX_BITS", "AXI_VALUE_BITS", "AXI_ID", "AXI_REGISTERS", "AXI_PORTS",
            "input_events",
            "checksum", "encode_inputs", "decode_results", "axi_input_words", "LinkError"]
@@ -33,15 +49,27 @@ UART_TOPLEVEL = "spikeshift_uart"
 
 INPUT_SYNC = 0xA5
 RESULT_SYNC = 0x5A
+STATUS_SYNC = 0x5C
 INPUT_FRAME_BYTES = 7
 RESULT_VALUE_BYTES = 4
+FRAME_INDEX_BITS = 16                     # index_lo, index_hi
+FRAME_VALUE_BITS = 16                     # value_lo, value_hi
+FLAG_LAST = 0x01
+FLAG_STATUS = 0x02
+
+COUNTER_BITS = 32
+#: The input stage's drop counters, in the order a bad beat is classified.
+DROP_COUNTERS = ("extra_beats", "bad_indices", "duplicates", "bad_values")
+#: The counters of a UART status frame, in frame order: the link's own, then the input stage's.
+STATUS_COUNTERS = ("bad_frames", "overruns") + DROP_COUNTERS
 
 AXI_INDEX_BITS = 16
 AXI_VALUE_BITS = 15
 AXI_ID = 0x53504B31                       # "SPK1"
 AXI_REGISTERS = {"ID": 0x00, "STATUS": 0x04, "INPUT_SIZE": 0x08, "OUTPUT_SIZE": 0x0C,
                  "TIMESTEPS": 0x10, "SAMPLES_PER_PACKET": 0x14, "SAMPLES_DONE": 0x18,
-                 "CYCLES": 0x1C}
+                 "CYCLES": 0x1C,
+                 **{name.upper(): 0x20 + 4 * i for i, name in enumerate(DROP_COUNTERS)}}
 
 
 #: The AXI wrapper's ports besides clk and rst, Vivado-named: (name, "input"/"output", width).
@@ -71,14 +99,30 @@ def result_frame_bytes(n_out: int) -> int:
     return 3 + RESULT_VALUE_BYTES * n_out + 1
 
 
+def status_frame_bytes() -> int:
+    """Bytes of one status frame: sync, 4 bytes per counter, the check byte."""
+    return 1 + COUNTER_BITS // 8 * len(STATUS_COUNTERS) + 1
+
+
 def checksum(body: bytes) -> int:
     """The byte that makes ``sum(body) + check`` a multiple of 256."""
     return (-sum(body)) & 0xFF
 
 
-def _input_frame(index: int, value: int, last: bool) -> bytes:
-    body = bytes([int(last), index & 0xFF, index >> 8, value & 0xFF, value >> 8])
+def _frame(flags: int, index: int, value: int) -> bytes:
+    body = bytes([flags, index & 0xFF, index >> 8, value & 0xFF, value >> 8])
     return bytes([INPUT_SYNC]) + body + bytes([checksum(body)])
+
+
+def _check_field(name: str, value: int, bits: int) -> int:
+    if not 0 <= value < 1 << bits:
+        raise ValueError(f"{name} must be in [0, {(1 << bits) - 1}], not {value!r}")
+    return value
+
+
+def status_request() -> bytes:
+    """The frame asking the board for one status frame."""
+    return _frame(FLAG_STATUS, 0, 0)
 
 
 def input_events(x: np.ndarray):
@@ -96,17 +140,45 @@ def input_events(x: np.ndarray):
                 yield sample, t, int(index), int(frame[index]), k == nz.size - 1
 
 
+def encode_events(events) -> bytes:
+    """Input frames for `events`, ``(index, value, last)`` beats sent as they are."""
+    return b"".join(_frame(FLAG_LAST if last else 0,
+                           _check_field("index", int(index), FRAME_INDEX_BITS),
+                           _check_field("value", int(value), FRAME_VALUE_BITS))
+                    for index, value, last in events)
+
+
 def encode_inputs(x: np.ndarray) -> bytes:
     """Input frames for samples `x` of shape (batch, T, n)."""
-    return b"".join(_input_frame(index, value, last)
-                    for _, _, index, value, last in input_events(x))
+    return encode_events((index, value, last) for _, _, index, value, last in input_events(x))
+
+
+def axi_words(events) -> np.ndarray:
+    """AXI4-Stream input words (uint32: index 15:0, value 30:16, last 31) for `events`,
+    ``(index, value, last)`` beats sent as they are."""
+    last_bit = AXI_INDEX_BITS + AXI_VALUE_BITS
+    return np.array([_check_field("index", int(index), AXI_INDEX_BITS)
+                     | (_check_field("value", int(value), AXI_VALUE_BITS) << AXI_INDEX_BITS)
+                     | (int(last) << last_bit)
+                     for index, value, last in events], dtype=np.uint32)
 
 
 def axi_input_words(x: np.ndarray) -> np.ndarray:
-    """The AXI4-Stream input words (uint32: index 15:0, value 30:16, last 31) for `x`."""
-    last_bit = AXI_INDEX_BITS + AXI_VALUE_BITS
-    return np.array([index | (value << AXI_INDEX_BITS) | (int(last) << last_bit)
-                     for _, _, index, value, last in input_events(x)], dtype=np.uint32)
+    """The AXI4-Stream input words for samples `x` of shape (batch, T, n)."""
+    return axi_words((index, value, last) for _, _, index, value, last in input_events(x))
+
+
+def decode_status(frame: bytes) -> dict[str, int]:
+    """The counters of one status frame, by `STATUS_COUNTERS` name; raises `LinkError` on a
+    bad frame."""
+    if len(frame) != status_frame_bytes():
+        raise LinkError(f"a status frame has {status_frame_bytes()} bytes, not {len(frame)}")
+    if frame[0] != STATUS_SYNC:
+        raise LinkError(f"status frame starts with {frame[0]:#04x}, not {STATUS_SYNC:#04x}")
+    if sum(frame[1:]) & 0xFF:
+        raise LinkError("status frame fails its checksum")
+    values = np.frombuffer(frame[1:-1], dtype=f"<u{COUNTER_BITS // 8}")
+    return {name: int(v) for name, v in zip(STATUS_COUNTERS, values)}
 
 
 def decode_results(data: bytes, n_out: int) -> np.ndarray:

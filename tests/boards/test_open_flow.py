@@ -40,12 +40,22 @@ class FakeBoard:
         self.answer = bytearray()
 
     def write(self, data):
-        from spikeshift.gen.ir.link import RESULT_SYNC, checksum
+        from spikeshift.gen.ir.link import (
+            FLAG_STATUS,
+            RESULT_SYNC,
+            STATUS_COUNTERS,
+            STATUS_SYNC,
+            checksum,
+        )
         self.pending += data
         while len(self.pending) >= INPUT_FRAME_BYTES:
             frame, self.pending = self.pending[:INPUT_FRAME_BYTES], \
                 self.pending[INPUT_FRAME_BYTES:]
             assert frame[0] == INPUT_SYNC and sum(frame[1:]) % 256 == 0
+            if frame[1] & FLAG_STATUS:
+                body = b"".join(n.to_bytes(4, "little") for n in range(len(STATUS_COUNTERS)))
+                self.answer += bytes([STATUS_SYNC]) + body + bytes([checksum(body)])
+                continue
             self.events.append((frame[2] | frame[3] << 8, frame[4] | frame[5] << 8, frame[1]))
             steps = sum(last for _, _, last in self.events)
             if steps == self.net.timesteps:
@@ -70,6 +80,8 @@ def test_host_streams_a_data_set_and_compares_with_the_golden_model():
     x = random_inputs(rng, net, 20)
     result = run_on_board(net, x, FakeBoard(net), chunk=7)
     assert result["ok"]
+    assert result["status"] == {"bad_frames": 0, "overruns": 1, "extra_beats": 2,
+                                "bad_indices": 3, "duplicates": 4, "bad_values": 5}
     np.testing.assert_array_equal(result["outputs"], predict(net, x)[0])
 
 

@@ -12,7 +12,12 @@ from spikeshift import predict
 from spikeshift.gen.cli.main import main
 from spikeshift.gen.flow.verilog import UART_TOPLEVEL, accelerator_verilog
 from spikeshift.gen.ir.design import plan
-from spikeshift.gen.ir.link import encode_inputs, result_frame_bytes
+from spikeshift.gen.ir.link import (
+    encode_inputs,
+    result_frame_bytes,
+    status_frame_bytes,
+    status_request,
+)
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.sim.uart_pty import UartPtyBoard
 
@@ -66,9 +71,11 @@ def test_spikeshift_run_through_a_pty_gets_golden_results_from_the_simulated_uar
     out = np.load(tmp / "out.npz")
     np.testing.assert_array_equal(out["outputs"], expected)
     np.testing.assert_array_equal(out["classes"], classes)
+    # the inputs and, after the run, one status request; the results and one status frame
     assert session.result == {"bad_frames": 0, "overruns": 0,
-                              "rx_bytes": len(encode_inputs(x)),
-                              "tx_bytes": len(x) * result_frame_bytes(net.n_out)}
+                              "rx_bytes": len(encode_inputs(x)) + len(status_request()),
+                              "tx_bytes": len(x) * result_frame_bytes(net.n_out)
+                              + status_frame_bytes()}
 
 
 @pytest.mark.cocotb
@@ -101,8 +108,9 @@ def test_result_frame_corrupted_on_its_way_to_the_host_is_sent_again_and_run_suc
                                      "(1 of 3 chunks sent again after a corrupted answer)")
     np.testing.assert_array_equal(np.load(tmp / "resent.npz")["outputs"], predict(net, x)[0])
     assert session.result["bad_frames"] == 0
-    assert session.result["rx_bytes"] == len(encode_inputs(x)) + len(encode_inputs(x[:CHUNK]))
-    assert session.result["tx_bytes"] == (len(x) + CHUNK) * frame
+    assert session.result["rx_bytes"] == (len(encode_inputs(x)) + len(encode_inputs(x[:CHUNK]))
+                                          + len(status_request()))
+    assert session.result["tx_bytes"] == (len(x) + CHUNK) * frame + status_frame_bytes()
 
 
 @pytest.mark.cocotb

@@ -59,7 +59,7 @@ def test_spike_buffer_double_buffers_banked_lists():
 
 
 def test_input_stage_drops_zero_values_and_commits_on_last():
-    dut = InputStage(index_bits=3, value_bits=2, depth=6)
+    dut = InputStage(size=6, index_bits=3, value_bits=2, entry_index_bits=3, value_max=3)
     x = np.array([[[0, 3, 0, 1, 2, 0], [0] * 6]])
     beats = [{"index": i, "value": v, "last": int(last)} for _, _, i, v, last in input_events(x)]
     beats.insert(1, {"index": 7, "value": 3, "last": 0})      # beyond the input size
