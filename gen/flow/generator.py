@@ -1,7 +1,6 @@
 """The generator: a planned design -> Verilog, memory images and reports, written atomically."""
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +15,6 @@ from .verilog import component_verilog
 
 __all__ = ["Generated", "generate", "write_design", "memory_images"]
 
-# The memory images spikeshift writes: others in mem/ (a user's notes) are never touched.
-_IMAGE_NAME = re.compile(r"layer\d+_\w+\.hex")
 
 
 class Generated:
@@ -44,12 +41,22 @@ def generate(net: Network, out_dir, *, lanes=None, counts: np.ndarray | None = N
     return write_design(plan(net, lanes), out_dir, counts=counts)
 
 
+def _files_written_before(out_dir: Path) -> list[str]:
+    """What an earlier `write_design` into `out_dir` wrote, from its report.json's list."""
+    try:
+        listed = json.loads((out_dir / "report.json").read_text()).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [rel for rel in listed if isinstance(rel, str) and rel.startswith("mem/layer")
+            and rel.endswith(".hex") and ".." not in Path(rel).parts]
+
+
 def write_design(design: Design, out_dir, *, counts: np.ndarray | None = None) -> Generated:
     """Write ``spikeshift_top.v``, ``mem/*.hex``, ``report.json`` and ``report.txt``.
 
-    The files replace those of an earlier design as one transaction (memory images the new
-    design does not have go too), so an error leaves `out_dir` as it was; any other file in
-    `out_dir` or `mem/` stays.
+    The files replace those of an earlier design as one transaction (files the earlier
+    ``report.json`` lists and this design does not write go too), so an error leaves
+    `out_dir` as it was; any other file in `out_dir` or `mem/` stays.
     """
     from ...hdl.top import Accelerator
     out_dir = check_output_folder(out_dir, "output folder")
@@ -58,11 +65,10 @@ def write_design(design: Design, out_dir, *, counts: np.ndarray | None = None) -
     files = {f"{TOPLEVEL}.v": component_verilog(accelerator, TOPLEVEL)}
     files |= {f"mem/{name}.hex": image.hex_lines()
               for name, image in memory_images(accelerator).items()}
-    files |= {"report.json": json.dumps(report, indent=1, allow_nan=False) + "\n",
+    written = sorted([*files, "report.json", "report.txt"])
+    files |= {"report.json": json.dumps({**report, "files": written}, indent=1,
+                                        allow_nan=False) + "\n",
               "report.txt": format_report(report)}
-    mem = out_dir / "mem"
-    stale = [f"mem/{p.name}" for p in (mem.iterdir() if mem.is_dir() else ())
-             if _IMAGE_NAME.fullmatch(p.name) and f"mem/{p.name}" not in files]
-    out_dir.mkdir(parents=True, exist_ok=True)
+    stale = [rel for rel in _files_written_before(out_dir) if rel not in files]
     replace_files(out_dir, files, remove=stale)
     return Generated(out_dir, design, report)

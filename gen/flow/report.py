@@ -87,6 +87,8 @@ def add_flow_results(report: dict, flow_dir, design: Design) -> dict:
     import json
     from pathlib import Path
     flow = {}
+    if not Path(flow_dir).is_dir():
+        raise ValueError(f"--flow {str(flow_dir)!r} is not a folder")
     for step in ("estimate", "bitstream"):
         path = Path(flow_dir) / f"{step}.json"
         if path.exists():
@@ -97,11 +99,16 @@ def add_flow_results(report: dict, flow_dir, design: Design) -> dict:
                 raise ValueError(f"--flow {str(flow_dir)!r}: {path.name} is not a step record "
                                  f"of this version; build the step again") from None
             if made != design.fingerprint:
-                raise ValueError(
-                    f"--flow {str(flow_dir)!r}: {path.name} was made from another design "
-                    f"(network {data['made_from'].get('network')!r}, lanes "
-                    f"{data['made_from'].get('lanes')}), not {design.network.name!r} with "
-                    f"lanes {list(design.lanes)}; build this design's flow first")
+                other = data["made_from"]
+                same_names = (other.get("network") == design.network.name
+                              and other.get("lanes") == list(design.lanes))
+                what = (f"a description of the same name and lanes whose contents differ "
+                        f"(fingerprint {str(made)[:12]}, this one {design.fingerprint[:12]})"
+                        if same_names else f"network {other.get('network')!r}, lanes "
+                        f"{other.get('lanes')}, not {design.network.name!r} with lanes "
+                        f"{list(design.lanes)}")
+                raise ValueError(f"--flow {str(flow_dir)!r}: {path.name} was made from another "
+                                 f"design ({what}); build this design's flow first")
             keep = ("board", "device", "command", "cells", "fmax_mhz", "clock_mhz",
                     "meets_clock", "utilisation", "bitstream")
             flow[step] = {k: v for k, v in data.items() if k in keep}

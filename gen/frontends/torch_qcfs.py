@@ -108,27 +108,36 @@ def load_checkpoint(path) -> nn.Sequential:
 
     from torch import serialization
     allowed = {f"{c.__module__}.{c.__qualname__}" for c in CHECKPOINT_CLASSES}
+    names = ", ".join(c.__name__ for c in CHECKPOINT_CLASSES)
+    refusal = (f"which spikeshift does not load: unpickling it could run any code. A QCFS "
+               f"checkpoint holds only {names} and tensors; remove PoT parametrizations "
+               f"(disable_pot_qat) before torch.save")
     try:
         unsafe = [name for name in serialization.get_unsafe_globals_in_checkpoint(path)
                   if name not in allowed]
     except (RuntimeError, ValueError, OSError, pickle.UnpicklingError, zipfile.BadZipFile,
             EOFError):
-        raise ValueError(f"MODEL {str(path)!r} is not a PyTorch checkpoint "
-                         f"(torch.save of a model)") from None
+        unsafe = None  # not a zip checkpoint (legacy format?): torch.load below decides
     if unsafe:
-        names = ", ".join(c.__name__ for c in CHECKPOINT_CLASSES)
-        raise ValueError(
-            f"MODEL {str(path)!r} needs {', '.join(unsafe)}, which spikeshift does not load: "
-            f"unpickling it could run any code. A QCFS checkpoint holds only {names} and "
-            f"tensors; remove PoT parametrizations (disable_pot_qat) before torch.save")
+        raise ValueError(f"SOURCE {str(path)!r} needs {', '.join(unsafe)}, {refusal}")
     try:
         with serialization.safe_globals(list(CHECKPOINT_CLASSES)):
             model = torch.load(path, weights_only=True, map_location="cpu")
-    except (RuntimeError, ValueError, OSError, pickle.UnpicklingError, EOFError) as error:
-        raise ValueError(f"MODEL {str(path)!r} cannot be loaded: "
-                         f"{str(error).splitlines()[0]}") from None
+    except pickle.UnpicklingError as error:
+        if unsafe is None and "persistent_load" in str(error):
+            raise ValueError(f"SOURCE {str(path)!r} is in the legacy (non-zip) format, which "
+                             f"cannot be read without running its pickle; save it again with "
+                             f"torch.save(model, path) (zip format)") from None
+        if unsafe is None and "global" in str(error).lower():
+            raise ValueError(f"SOURCE {str(path)!r} needs a class outside the QCFS model's, "
+                             f"{refusal}") from None
+        raise ValueError(f"SOURCE {str(path)!r} is not a PyTorch checkpoint "
+                         f"(torch.save of a model)") from None
+    except (RuntimeError, ValueError, OSError, EOFError, AttributeError, TypeError):
+        raise ValueError(f"SOURCE {str(path)!r} is not a PyTorch checkpoint "
+                         f"(torch.save of a model)") from None
     if not isinstance(model, nn.Sequential):
-        raise ValueError(f"MODEL {str(path)!r} holds a {type(model).__name__}, not the "
+        raise ValueError(f"SOURCE {str(path)!r} holds a {type(model).__name__}, not the "
                          f"nn.Sequential of a QCFS model (torch.save(model, path))")
     return model
 

@@ -70,11 +70,17 @@ class Arrays:
                 raise TypeError(f"{path} must be {{\"npz\": FILE, \"key\": NAME}} with two "
                                 f"strings, not {value!r}")
             base = self._base.resolve()
-            file = (base / name).resolve()
+            try:
+                file = (base / name).resolve()
+            except (ValueError, OSError):  # a NUL byte, a link loop
+                raise ValueError(f"{path}.npz must name an .npz file, not {name!r}") from None
             # A description may only read files in its own folder or below it.
-            if Path(name).is_absolute() or not file.is_relative_to(base) or file == base:
+            if Path(name).is_absolute() or ".." in Path(name).parts or file == base:
                 raise ValueError(f"{path}.npz must name an .npz file inside the description's "
                                  f"folder, not {name!r}")
+            if not file.is_relative_to(base):
+                raise ValueError(f"{path}.npz {name!r} is a link to {str(file)!r}, outside the "
+                                 f"description's folder")
             if file not in self._files:
                 if not file.is_file():
                     raise ValueError(f"{path} refers to {name!r}, which is not a file")

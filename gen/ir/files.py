@@ -9,11 +9,21 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "replace_files", "check_output_folder", "check_output_file"]
+import numpy as np
+
+__all__ = ["atomic_write", "replace_files", "check_output_folder", "check_output_file",
+           "load_array"]
 
 
 def _new_file_mode() -> int:
-    """0666 less the umask: what `open` gives a new file (mkstemp's 0600 would hide it)."""
+    """0666 less the umask: what `open` gives a new file (mkstemp's 0600 would hide it). Read
+    from /proc where it can be (setting the umask to read it briefly affects every thread)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
@@ -28,9 +38,21 @@ def _temporary(path: Path, suffix: str = "") -> Path:
     return Path(tmp)
 
 
+def _target(path: Path) -> Path:
+    """Where writing `path` really goes: through a symbolic link to the file it names."""
+    return path.resolve() if path.is_symlink() else path
+
+
+def _write(tmp: Path, content) -> None:
+    if isinstance(content, bytes):
+        tmp.write_bytes(content)
+    else:
+        tmp.write_text(content)
+
+
 def atomic_write(path, write) -> None:
     """Call ``write(tmp)`` on a temporary file beside `path`, then rename it to `path`."""
-    path = Path(path)
+    path = _target(Path(path))
     tmp = _temporary(path)
     try:
         write(tmp)
@@ -42,39 +64,74 @@ def atomic_write(path, write) -> None:
 
 
 def replace_files(folder, files: dict, remove=()) -> None:
-    """Write `files` (relative path -> text) under `folder` and delete the relative paths in
-    `remove`, all or nothing: on any error the files written so far are taken back and the
-    old ones restored. Nothing else in `folder` is touched."""
+    """Write `files` (relative path -> text or bytes) under `folder`, creating it, and delete
+    the relative paths in `remove`, all or nothing: on any error the files written so far are
+    taken back, the old ones restored and the folders made removed. Nothing else in `folder`
+    is touched."""
     folder = Path(folder)
-    staged, backups, placed = [], [], []
+    targets = {rel: _target(folder / rel) for rel in files}
+    for rel, target in targets.items():
+        if target.is_dir() or (target.exists() and not target.is_file()):
+            raise ValueError(f"{str(folder / rel)!r} is in the way: it is a folder or a "
+                             f"special file, where spikeshift writes a file")
+    made, staged, backups, placed = [], [], [], []
+    mode = _new_file_mode()
     try:
-        for rel, text in files.items():
-            target = folder / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+        for parent in sorted({t.parent for t in targets.values()}, key=lambda p: len(p.parts)):
+            missing = [p for p in (parent, *parent.parents) if not p.exists()]
+            for p in reversed(missing):
+                p.mkdir()
+                made.append(p)
+        for rel, target in targets.items():
             tmp = _temporary(target)
-            staged.append(tmp)
-            tmp.write_text(text)
-            os.chmod(tmp, _new_file_mode())
-        for rel in [*files, *remove]:
-            target = folder / rel
-            if target.exists():
+            staged.append((tmp, target))
+            _write(tmp, files[rel])
+            os.chmod(tmp, mode)
+        for target in [*targets.values(), *(folder / rel for rel in remove)]:
+            if target.is_file():
                 backup = _temporary(target, ".old")
-                os.replace(target, backup)
+                try:
+                    os.replace(target, backup)
+                except BaseException:
+                    backup.unlink(missing_ok=True)
+                    raise
                 backups.append((backup, target))
-        for tmp, rel in zip(list(staged), files):
-            os.replace(tmp, folder / rel)
-            staged.remove(tmp)
-            placed.append(folder / rel)
+        for tmp, target in list(staged):
+            os.replace(tmp, target)
+            staged.remove((tmp, target))
+            placed.append(target)
     except BaseException:
         for path in placed:
             path.unlink(missing_ok=True)
         for backup, target in reversed(backups):
             os.replace(backup, target)
-        for tmp in staged:
+        for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
+        for p in reversed(made):
+            p.rmdir()
         raise
     for backup, _ in backups:
         backup.unlink(missing_ok=True)
+
+
+def load_array(path, what: str) -> np.ndarray:
+    """The .npy array in `path` (never unpickled) holding at least one sample, or a ValueError
+    naming `what` (the argument)."""
+    text = str(path)
+    if not Path(text).is_file():
+        raise ValueError(f"{what} {text!r} is not a file")
+    try:
+        x = np.load(text, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        raise ValueError(f"{what} {text!r} is not a .npy array of numbers (np.save of an "
+                         f"integer array)") from None
+    if not isinstance(x, np.ndarray):
+        x.close()
+        raise ValueError(f"{what} {text!r} is an .npz archive; give one .npy array")
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"{what} {text!r} holds no samples (shape {x.shape}); at least one "
+                         f"is needed")
+    return x
 
 
 def _can_create_in(folder: Path) -> bool:
@@ -123,8 +180,11 @@ def check_output_file(path, what: str) -> Path:
     text = str(path) if path is not None else ""
     if not text.strip() or text.endswith(os.sep):
         raise ValueError(f"{what} must name a file, not {text!r}")
-    path = Path(text)
+    path = _target(Path(text))
     if path.is_dir():
         raise ValueError(f"{what} {text!r} is a folder; it must be a file")
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{what} {text!r} is a device or other special file; spikeshift "
+                         f"writes regular files only")
     _writable_ancestor(path, what, text)
     return path

@@ -119,6 +119,35 @@ def test_build_says_when_a_step_is_up_to_date(nets, tmp_path, capsys):
     assert "verilog is up to date" in capsys.readouterr().err
 
 
+def test_changed_weights_in_the_same_files_rebuild_through_the_command_line(nets, tmp_path,
+                                                                            capsys):
+    a, b = nets
+    a.save(tmp_path / "net.json", arrays="npz")
+    args = ["build", str(tmp_path / "net.json"), "--board", "ulx3s", "--step", "verilog",
+            "-o", str(tmp_path / "flow")]
+    assert main(args) == 0 and main(args) == 0
+    assert "verilog is up to date" in capsys.readouterr().err
+    b.save(tmp_path / "net.json", arrays="npz")  # same names, other weights
+    assert main(args) == 0
+    assert "up to date" not in capsys.readouterr().err
+    assert json.loads((tmp_path / "flow" / "verilog.json").read_text())["made_from"][
+        "design"] == plan(b).fingerprint
+
+
+def test_a_changed_generator_source_makes_a_step_stale(nets, tmp_path, monkeypatch):
+    a, _ = nets
+    run_step("verilog", a, "ulx3s", tmp_path)
+    monkeypatch.setattr(flow, "_source_hash", lambda: "another generator")
+    assert not run_step("verilog", a, "ulx3s", tmp_path)["up_to_date"]
+
+
+def test_a_deleted_memory_image_makes_the_verilog_step_stale(nets, tmp_path):
+    a, _ = nets
+    run_step("verilog", a, "ulx3s", tmp_path)
+    next((tmp_path / "rtl" / "mem").glob("*.hex")).unlink()
+    assert not run_step("verilog", a, "ulx3s", tmp_path)["up_to_date"]
+
+
 def test_makefile_steps_are_the_flow_steps():
     import subprocess
     out = subprocess.run(["make", "-pn", "-f", "Makefile", "nothing-at-all"],

@@ -157,9 +157,11 @@ COMMANDS = ["predict", "report", "generate", "quantize", "import", "plot"]
 
 @FUZZ
 @given(command=st.sampled_from(COMMANDS), tokens=st.lists(TOKENS, max_size=8))
-def test_random_command_lines_work_or_exit_2(valid, command, tokens, tmp_path_factory, capsys):
+def test_random_command_lines_work_or_exit_2(valid, command, tokens, tmp_path_factory, capsys,
+                                            monkeypatch):
     net, _, x = valid
     folder = tmp_path_factory.mktemp("argv")
+    monkeypatch.chdir(folder)  # relative outputs ("-o 3") land here, where they are seen
     net.save(folder / "NET")
     np.save(folder / "X", x)
     os.replace(folder / "X.npy", folder / "X")
@@ -167,6 +169,7 @@ def test_random_command_lines_work_or_exit_2(valid, command, tokens, tmp_path_fa
              "DIR": folder / "DIR", "NET/x": folder / "NET" / "x"}
     argv = [command] + [str(names.get(t, t)) for t in tokens]
     _run(argv, capsys, folder)
+    monkeypatch.undo()
     shutil.rmtree(folder)
 
 

@@ -27,34 +27,68 @@ def test_generate_keeps_other_files_and_drops_the_old_designs_images(two_nets, t
     three, one = two_nets
     (tmp_path / "mem").mkdir()
     (tmp_path / "mem" / "notes.txt").write_text("mine")
+    (tmp_path / "mem" / "layer7_notes.hex").write_text("mine, named like an image")
     (tmp_path / "keep.v").write_text("mine too")
     generate(three, tmp_path)
     assert sorted(p.name for p in (tmp_path / "mem").iterdir()) == [
-        "layer0_weights.hex", "layer1_weights.hex", "layer2_weights.hex", "notes.txt"]
+        "layer0_weights.hex", "layer1_weights.hex", "layer2_weights.hex", "layer7_notes.hex",
+        "notes.txt"]
     generate(one, tmp_path)
     assert sorted(p.name for p in (tmp_path / "mem").iterdir()) == [
-        "layer0_weights.hex", "notes.txt"]
+        "layer0_weights.hex", "layer7_notes.hex", "notes.txt"]
     assert (tmp_path / "mem" / "notes.txt").read_text() == "mine"
     assert (tmp_path / "keep.v").read_text() == "mine too"
 
 
-def test_a_failure_while_replacing_leaves_the_old_design_whole(two_nets, tmp_path, monkeypatch):
+# generate(one) over generate(three) renames: 6 old files aside (4 it rewrites, 2 stale
+# images), then 4 new ones in; a failure at any of them must leave the old design whole.
+@pytest.mark.parametrize("failing_move", range(1, 11))
+def test_a_failure_while_replacing_leaves_the_old_design_whole(two_nets, tmp_path, monkeypatch,
+                                                               failing_move):
     three, one = two_nets
-    generate(three, tmp_path)
+    generate(three, tmp_path / "out")
     before = _tree(tmp_path)
     real, moves = os.replace, []
 
     def failing_replace(src, dst):
         moves.append(dst)
-        if len(moves) == 7:  # after the old files went aside and some new ones went in
+        if len(moves) == failing_move:
             raise OSError(28, "No space left on device")
         real(src, dst)
     monkeypatch.setattr(files.os, "replace", failing_replace)
     with pytest.raises(OSError, match="No space"):
-        generate(one, tmp_path)
+        generate(one, tmp_path / "out")
     monkeypatch.undo()
     assert _tree(tmp_path) == before
     assert not [p for p in tmp_path.rglob(".*")]
+
+
+def test_a_failed_first_generate_leaves_no_folder_behind(two_nets, tmp_path, monkeypatch):
+    def full(src, dst):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(files.os, "replace", full)
+    with pytest.raises(OSError, match="No space"):
+        generate(two_nets[0], tmp_path / "new" / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_where_a_file_goes_is_named_before_anything_moves(two_nets, tmp_path):
+    (tmp_path / "report.json").mkdir()
+    with pytest.raises(ValueError, match=r"report.json' is in the way: it is a folder"):
+        generate(two_nets[0], tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_outputs_through_links_and_special_files(tmp_path):
+    (tmp_path / "real.txt").write_text("old")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "real.txt")
+    files.atomic_write(tmp_path / "link.txt", lambda tmp: tmp.write_text("new"))
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "real.txt").read_text() == "new"
+    with pytest.raises(ValueError, match=r"^-o '/dev/null' is a device or other special file"):
+        check_output_file("/dev/null", "-o")
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(ValueError, match=r"is a device or other special file"):
+        check_output_file(tmp_path / "fifo", "-o")
 
 
 def test_replace_files_all_or_nothing_with_the_umask_permissions(tmp_path):
