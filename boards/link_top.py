@@ -1,10 +1,11 @@
 """The accelerator on a board with a UART host link (open flows: ULX3S, iCEBreaker)."""
 
-from amaranth import Elaboratable, Module
+from amaranth import Cat, Elaboratable, Module
 from amaranth.build import ResourceError
 from amaranth.lib import io
 
 from ..gen.ir.design import Design
+from ..gen.ir.link import STATUS_COUNTERS
 from ..hdl.host_link import UartAccelerator
 
 __all__ = ["LinkBoardTop", "DEFAULT_BAUD"]
@@ -33,7 +34,9 @@ class LinkBoardTop(Elaboratable):
             m.d.comb += buffer.o.eq(1)
         except ResourceError:
             pass
-        for i, value in enumerate([link.busy, (link.bad_frames != 0) | (link.overruns != 0)]):
+        # LED 1: anything the status frame counts (bad frames, overruns, dropped beats)
+        trouble = Cat(*(getattr(link, name) != 0 for name in STATUS_COUNTERS)).any()
+        for i, value in enumerate([link.busy, trouble]):
             m.submodules[f"led_{i}"] = led = io.Buffer("o", platform.request("led", i, dir="-"))
             m.d.comb += led.o.eq(value)
         return m
