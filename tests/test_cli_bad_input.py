@@ -50,7 +50,7 @@ CASES = [
                                                               "writable")),
     (["predict", "net.json", "nope.npy", "-o", "o.npz"], "INPUTS 'nope.npy' is not a file"),
     (["predict", "net.json", ".", "-o", "o.npz"], "INPUTS '.' is not a file"),
-    (["predict", "nope.json", "x.npy", "-o", "o.npz"], "'nope.json' is not a file"),
+    (["predict", "nope.json", "x.npy", "-o", "o.npz"], "NET.json 'nope.json' is not a file"),
     (["generate", "net.json", "-o", ""], "-o must name a folder, not ''"),
     (["generate", "net.json", "-o", "net.json"], "-o 'net.json' is a file; it must be a folder"),
     (["verify", "net.json", "x.npy", "-o", "/proc/v.npz"], "the folder '/proc' is not writable"),

@@ -73,6 +73,14 @@ def _load_array(path: str, what: str) -> np.ndarray:
     return load_array(path, what)
 
 
+def _load_net(path: str):
+    """The description NET.json, named as the argument when it is not a file."""
+    from ..ir.network import Network
+    if not Path(path).is_file():
+        raise ValueError(f"NET.json {path!r} is not a file")
+    return Network.load(path)
+
+
 def _load_inputs(path: str) -> np.ndarray:
     return _load_array(path, "INPUTS")
 
@@ -89,8 +97,7 @@ def _measured_counts(net, inputs):
 
 def _cmd_generate(args):
     from ..flow.generator import generate
-    from ..ir.network import Network
-    net = Network.load(args.net)
+    net = _load_net(args.net)
     counts = _measured_counts(net, args.inputs)
     out = generate(net, args.output, lanes=args.lanes, counts=counts)
     print((out.out_dir / "report.txt").read_text(), end="")
@@ -100,8 +107,7 @@ def _cmd_generate(args):
 
 def _cmd_predict(args):
     from ...sim.golden import trace
-    from ..ir.network import Network
-    net = Network.load(args.net)
+    net = _load_net(args.net)
     x = _load_inputs(args.inputs)
     result = trace(net, x)
     arrays = {"outputs": result.outputs, "classes": result.classes}
@@ -117,8 +123,7 @@ def _cmd_predict(args):
 def _cmd_verify(args):
     from ...sim.rtl_run import TestbenchFailed
     from ..flow.verify import verify
-    from ..ir.network import Network
-    net = Network.load(args.net)
+    net = _load_net(args.net)
     x = _load_inputs(args.inputs)
     try:
         result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
@@ -149,8 +154,7 @@ def _cmd_verify(args):
 def _cmd_report(args):
     from ..flow.report import build_report, format_report
     from ..ir.design import plan
-    from ..ir.network import Network
-    net = Network.load(args.net)
+    net = _load_net(args.net)
     counts = _measured_counts(net, args.inputs)
     design = plan(net, args.lanes)
     report = build_report(design, counts=counts)
@@ -245,8 +249,7 @@ def _cmd_quantize(args):
 def _cmd_plot(args):
     from ...sim import plots
     from ...sim.golden import trace
-    from ..ir.network import Network
-    net = Network.load(args.net)
+    net = _load_net(args.net)
     x = _load_inputs(args.inputs)
     if not 0 <= args.sample < len(x):
         raise ValueError(f"--sample must be in [0, {len(x) - 1}], not {args.sample}")
@@ -277,8 +280,7 @@ def _cmd_plot(args):
 
 def _cmd_build(args):
     from ...boards.flow import ToolMissing, run_step
-    from ..ir.network import Network
-    net = Network.load(args.net)
+    net = _load_net(args.net)
     try:
         report = run_step(args.step, net, args.board, args.output, lanes=args.lanes,
                           inputs=args.inputs, network_path=str(args.net), force=args.force)
@@ -299,8 +301,7 @@ def _cmd_run(args):
     from ...boards.host import run_on_board
     from ...boards.link_top import DEFAULT_BAUD
     from ..ir.link import LinkError
-    from ..ir.network import Network
-    net = Network.load(args.net)
+    net = _load_net(args.net)
     x = _load_inputs(args.inputs)
     baud = args.baud or DEFAULT_BAUD
 
