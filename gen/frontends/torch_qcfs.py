@@ -104,6 +104,7 @@ def load_checkpoint(path) -> nn.Sequential:
     """The ``nn.Sequential`` saved in `path` (``torch.save(model, path)``), never unpickling
     anything outside `CHECKPOINT_CLASSES`."""
     import pickle
+    import warnings
     import zipfile
 
     from torch import serialization
@@ -121,7 +122,8 @@ def load_checkpoint(path) -> nn.Sequential:
     if unsafe:
         raise ValueError(f"SOURCE {str(path)!r} needs {', '.join(unsafe)}, {refusal}")
     try:
-        with serialization.safe_globals(list(CHECKPOINT_CLASSES)):
+        with serialization.safe_globals(list(CHECKPOINT_CLASSES)), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch's pickle-protocol notes
             model = torch.load(path, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as error:
         if unsafe is None and "persistent_load" in str(error):
