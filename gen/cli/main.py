@@ -15,9 +15,11 @@ def _lanes(text: str):
     try:
         parts = [int(p) for p in text.split(",")]
     except ValueError:
+        parts = []
+    if not parts or min(parts) < 1:
         raise argparse.ArgumentTypeError(
-            f"--lanes must be an integer or a comma-separated list of integers, "
-            f"not {text!r}") from None
+            f"must be a positive integer or a comma-separated list of them (16 or 16,10), "
+            f"not {text!r}")
     return parts[0] if len(parts) == 1 else parts
 
 

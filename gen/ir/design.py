@@ -58,11 +58,14 @@ def _lanes_per_layer(net: Network, lanes) -> list[int]:
         return [layer.default_lanes() for layer in net.layers]
     if isinstance(lanes, (int, np.integer)) and not isinstance(lanes, bool):
         lanes = [int(lanes)] * len(net.layers)
-    else:
+    elif isinstance(lanes, (list, tuple, np.ndarray)):
         lanes = list(lanes)
         if len(lanes) != len(net.layers):
             raise ValueError(f"lanes must give one value per layer ({len(net.layers)}), "
                              f"not {len(lanes)}")
+    else:
+        raise TypeError(f"lanes must be None, a positive integer or one per layer, "
+                        f"not {lanes!r}")
     out = []
     for index, (layer, p) in enumerate(zip(net.layers, lanes)):
         if isinstance(p, (int, np.integer)) and not isinstance(p, bool) and p >= 1:

@@ -162,7 +162,7 @@ def check_output_folder(path, what: str) -> Path:
     option or argument); checked before any long work starts."""
     text = str(path) if path is not None else ""
     if not text.strip():
-        raise ValueError(f"{what} must name a folder, not {text!r}")
+        raise ValueError(f"{what} must name a folder, not {path!r}")
     path = Path(text)
     if path.exists():
         if not path.is_dir():
@@ -179,7 +179,7 @@ def check_output_file(path, what: str) -> Path:
     naming `what`."""
     text = str(path) if path is not None else ""
     if not text.strip() or text.endswith(os.sep):
-        raise ValueError(f"{what} must name a file, not {text!r}")
+        raise ValueError(f"{what} must name a file, not {path!r}")
     path = _target(Path(text))
     if path.is_dir():
         raise ValueError(f"{what} {text!r} is a folder; it must be a file")
