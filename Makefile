@@ -12,7 +12,7 @@ BUILD_DIR ?= build/$(BOARD)
 STEP = $(VENV)/bin/spikeshift build $(NET) --board $(BOARD) -o $(BUILD_DIR) \
        $(if $(LANES),--lanes $(LANES)) $(if $(INPUTS),--inputs $(INPUTS)) --step
 
-.PHONY: setup demo test test-all bench generate examples example-digits example-mnist \
+.PHONY: setup demo test test-all formal bench generate examples example-digits example-mnist \
         example-mnist-deep verilog sim estimate bitstream clean
 
 $(STAMP): pyproject.toml
@@ -36,6 +36,10 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest --slow=all
+
+# The bounded proofs of tests/formal at their deeper bounds (the default run uses short ones).
+formal: $(STAMP)
+	SPIKESHIFT_FORMAL=deep $(PY) -m pytest tests/formal
 
 bench: $(STAMP)
 	$(PY) examples/benchmark/cycles_and_resources.py --out build/bench

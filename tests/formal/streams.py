@@ -1,0 +1,80 @@
+"""Formal building blocks for stream harnesses: a free environment and a beat scoreboard.
+
+`source` and `sink` are the environment (free values, constrained by `Assume` only);
+`obeys_stream_rules` and `Scoreboard` state what the design under test must do.
+"""
+
+from amaranth import Signal
+from amaranth.asserts import AnyConst, AnySeq
+from amaranth.hdl import Assert, Assume
+
+__all__ = ["source", "sink", "obeys_stream_rules", "Scoreboard"]
+
+
+def _raw(value):
+    return value.as_value() if hasattr(value, "as_value") else value
+
+
+def _held(m, valid, ready, payload, name):
+    """(pending, last payload): the previous step offered `payload` and was not accepted."""
+    payload = _raw(payload)
+    pending = Signal(name=f"{name}_pending")
+    last = Signal(len(payload), name=f"{name}_last")
+    m.d.sync += [pending.eq(valid & ~ready), last.eq(payload)]
+    return pending, last, payload
+
+
+def source(m, valid, ready, payload, *, name="source"):
+    """Drive `valid` and `payload` freely, holding both from the moment `valid` rises until
+    `ready` (the stream rules a well-behaved producer obeys)."""
+    m.d.comb += [valid.eq(AnySeq(1)), _raw(payload).eq(AnySeq(len(_raw(payload))))]
+    pending, last, raw = _held(m, valid, ready, payload, name)
+    with m.If(pending):
+        m.d.comb += Assume(valid & (raw == last))
+
+
+def sink(m, ready):
+    """Any backpressure pattern."""
+    m.d.comb += ready.eq(AnySeq(1))
+
+
+def obeys_stream_rules(m, valid, ready, payload, *, name="output"):
+    """Once the design raises `valid`, it keeps it and its payload until `ready`."""
+    pending, last, raw = _held(m, valid, ready, payload, name)
+    with m.If(pending):
+        m.d.comb += [Assert(valid), Assert(raw == last)]
+
+
+class Scoreboard:
+    """The n-th beat out is the n-th beat in, for a free n; never more beats out than in.
+
+    A beat ``put`` in a step is counted in that step (a combinational block may pass it out at
+    once). With the index free, a proof covers every beat up to the bound; a dropped,
+    duplicated, reordered or altered beat makes some chosen beat differ.
+
+    Attributes: `puts` and `gets` (beats so far, before this step), `in_flight` (this step).
+    """
+
+    def __init__(self, m, *, put, put_data, get, get_data, bits: int = 6, name="beats"):
+        put_data, get_data = _raw(put_data), _raw(get_data)
+        chosen = AnyConst(bits)
+        self.puts = Signal(bits + 1, name=f"{name}_puts")
+        self.gets = Signal(bits + 1, name=f"{name}_gets")
+        captured = Signal(len(put_data), name=f"{name}_captured")
+        m.d.sync += [self.puts.eq(self.puts + put), self.gets.eq(self.gets + get)]
+        # the counters never wrap within the bound
+        m.d.comb += Assume(~self.puts[bits])
+        hit = put & (self.puts == chosen)
+        with m.If(hit):
+            m.d.sync += captured.eq(put_data)
+        datum = Signal(len(put_data), name=f"{name}_datum")
+        m.d.comb += datum.eq(captured)
+        with m.If(hit):
+            m.d.comb += datum.eq(put_data)
+        puts_now = self.puts + put
+        self.in_flight = Signal(bits + 1, name=f"{name}_in_flight")
+        m.d.comb += self.in_flight.eq(puts_now - self.gets - get)
+        with m.If(get):
+            m.d.comb += Assert(self.gets < puts_now)
+            with m.If(self.gets == chosen):
+                m.d.comb += Assert(get_data == datum)
