@@ -78,3 +78,22 @@ class Scoreboard:
             m.d.comb += Assert(self.gets < puts_now)
             with m.If(self.gets == chosen):
                 m.d.comb += Assert(get_data == datum)
+
+
+def waiting_sink(m, valid, ready):
+    """A consumer that raises `ready` only in the step after it saw `valid` (legal: ready may
+    wait for valid; valid must not wait for ready)."""
+    seen = Signal(name="sink_seen_valid")
+    m.d.sync += seen.eq(valid & ~ready)
+    m.d.comb += ready.eq(seen)
+
+
+def makes_progress(m, pending, beat, *, limit: int, name="progress"):
+    """While `pending` (the design holds a beat for its consumer), a `beat` leaves within
+    `limit` steps."""
+    stall = Signal(range(limit + 2), name=f"{name}_stall")
+    with m.If(pending & ~beat):
+        m.d.sync += stall.eq(stall + 1)
+    with m.Else():
+        m.d.sync += stall.eq(0)
+    m.d.comb += Assert(stall <= limit)
