@@ -20,11 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pytest
 from amaranth import ClockDomain, Module
 from amaranth.back import rtlil
 
-__all__ = ["deep_only", "bound", "prove", "refute", "ProofFailed"]
+__all__ = ["bound", "prove", "refute", "ProofFailed"]
 
 DEEP = os.environ.get("SPIKESHIFT_FORMAL", "") == "deep"
 
@@ -35,10 +34,6 @@ class ProofFailed(AssertionError):
     def __init__(self, message: str, trace: Path):
         super().__init__(message)
         self.trace = trace
-
-
-#: Marks a case that runs only under ``make formal``.
-deep_only = pytest.mark.skipif(not DEEP, reason="deep formal bound: make formal")
 
 
 def bound(default: int, deep: int) -> int:

@@ -4,11 +4,13 @@
 `obeys_stream_rules` and `Scoreboard` state what the design under test must do.
 """
 
-from amaranth import Signal
+from amaranth import Module, Signal
 from amaranth.asserts import AnyConst, AnySeq
 from amaranth.hdl import Assert, Assume
+from amaranth.lib import wiring
 
-__all__ = ["source", "sink", "obeys_stream_rules", "Scoreboard"]
+__all__ = ["source", "sink", "waiting_sink", "obeys_stream_rules", "makes_progress", "Scoreboard",
+           "StreamMutant"]
 
 
 def _raw(value):
@@ -24,10 +26,12 @@ def _held(m, valid, ready, payload, name):
     return pending, last, payload
 
 
-def source(m, valid, ready, payload, *, name="source"):
-    """Drive `valid` and `payload` freely, holding both from the moment `valid` rises until
-    `ready` (the stream rules a well-behaved producer obeys)."""
-    m.d.comb += [valid.eq(AnySeq(1)), _raw(payload).eq(AnySeq(len(_raw(payload))))]
+def source(m, valid, ready, payload, *, name="source", value=None):
+    """Drive `valid` and `payload` (`value`, free by default) freely, holding both from the
+    moment `valid` rises until `ready` (the stream rules a well-behaved producer obeys)."""
+    if value is None:
+        value = AnySeq(len(_raw(payload)))
+    m.d.comb += [valid.eq(AnySeq(1)), _raw(payload).eq(value)]
     pending, last, raw = _held(m, valid, ready, payload, name)
     with m.If(pending):
         m.d.comb += Assume(valid & (raw == last))
@@ -97,3 +101,41 @@ def makes_progress(m, pending, beat, *, limit: int, name="progress"):
     with m.Else():
         m.d.sync += stall.eq(0)
     m.d.comb += Assert(stall <= limit)
+
+
+class StreamMutant(wiring.Component):
+    """`inner` with its output stream `name` broken: ``drop`` swallows the beats whose payload
+    satisfies it (they are taken from `inner` but never offered); ``withdraw`` lowers `valid`
+    in every other step while the consumer is not ready; ``wait`` offers a beat only while
+    the consumer is ready."""
+
+    def __init__(self, inner, name, *, drop=None, withdraw=False, wait=False):
+        self._inner, self._name = inner, name
+        self._drop, self._withdraw, self._wait = drop, withdraw, wait
+        super().__init__(dict(inner.signature.members))
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.inner = inner = self._inner
+        for name, member in self.signature.members.items():
+            if name == self._name:
+                continue
+            port, inside = getattr(self, name), getattr(inner, name)
+            if member.is_signature:
+                wiring.connect(m, wiring.flipped(port), inside)
+            elif member.flow == wiring.In:
+                m.d.comb += inside.eq(port)
+            else:
+                m.d.comb += port.eq(inside)
+        outer, inside = getattr(self, self._name), getattr(inner, self._name)
+        dropped = self._drop(inside.payload) if self._drop else 0
+        valid = inside.valid & ~dropped
+        if self._withdraw:
+            phase = Signal()
+            m.d.sync += phase.eq(~phase)
+            valid = valid & (phase | outer.ready)
+        if self._wait:
+            valid = valid & outer.ready
+        m.d.comb += [outer.payload.eq(inside.payload), outer.valid.eq(valid),
+                     inside.ready.eq(outer.ready | dropped)]
+        return m
