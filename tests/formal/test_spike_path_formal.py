@@ -188,7 +188,8 @@ class AlwaysFree(wiring.Component):
         m = Module()
         m.submodules.inner = inner = self._inner
         wiring.connect(m, wiring.flipped(self.r), inner.r)
-        m.d.comb += [inner.w.en.eq(self.w.en), *(a.eq(b) for a, b in zip(inner.w.data, self.w.data)),
+        m.d.comb += [inner.w.en.eq(self.w.en),
+                     *(a.eq(b) for a, b in zip(inner.w.data, self.w.data)),
                      inner.w.commit.eq(self.w.commit), self.w.free.eq(1)]
         return m
 
