@@ -1,8 +1,8 @@
 """Bounded proofs of Amaranth harnesses: RTLIL out, yosys to SMT-LIB, yosys-smtbmc with Boolector.
 
 A harness is a plain `Module` (`prove` adds a reset-less sync domain): the design under test
-as a submodule, the environment's inputs as `AnySeq`/`AnyConst` values constrained by `Assume`, and the properties
-as `Assert` (in the comb domain, so they hold in every step of the trace). The sync domain
+as a submodule, the environment's inputs as `AnySeq`/`AnyConst` values constrained by
+`Assume`, and the properties as `Assert` (in the comb domain, so they hold in every step of the trace). The sync domain
 has no reset: every trace starts from the registers' init values, like the hardware after
 configuration.
 
