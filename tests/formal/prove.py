@@ -3,8 +3,8 @@
 A harness is a plain `Module` (`prove` adds a reset-less sync domain): the design under test
 as a submodule, the environment's inputs as `AnySeq`/`AnyConst` values constrained by
 `Assume`, and the properties as `Assert` (in the comb domain, so they hold in every step of
-the trace). The sync domain has no reset: every trace starts from the registers' init values, like the hardware after
-configuration.
+the trace). The sync domain has no reset: every trace starts from the registers' init
+values, like the hardware after configuration.
 
 `prove` passes when no trace of `depth` steps breaks an assertion, and fails with the path of
 the counterexample VCD; `refute` is its mirror for mutants, which a proof must catch.
