@@ -15,7 +15,7 @@ BUILD_DIR ?= build/$(BOARD)
 STEP = $(VENV)/bin/spikeshift build $(NET) --board $(BOARD) -o $(BUILD_DIR) \
        $(if $(LANES),--lanes $(LANES)) $(if $(INPUTS),--inputs $(INPUTS)) --step
 
-.PHONY: setup demo test test-all fuzz soak bench generate examples example-digits example-mnist \
+.PHONY: setup demo test test-all fuzz soak formal bench generate examples example-digits example-mnist \
         example-mnist-deep clean
 
 $(STAMP): pyproject.toml
@@ -47,6 +47,10 @@ fuzz: $(STAMP)
 # 10^6 cycles of the demo network through the AXI wrapper and the UART link (tests/rtl/test_soak.py).
 soak: $(STAMP)
 	$(PY) -m pytest --slow=all tests/rtl/test_soak.py -k 1M
+
+# The bounded proofs of tests/formal at their deeper bounds (the default run uses short ones).
+formal: $(STAMP)
+	SPIKESHIFT_FORMAL=deep $(PY) -m pytest tests/formal
 
 bench: $(STAMP)
 	$(PY) examples/benchmark/cycles_and_resources.py --out build/bench

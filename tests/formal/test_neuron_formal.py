@@ -1,0 +1,144 @@
+# amaranth: UnusedElaboratable=no
+"""The neuron update equals DESIGN.md §3 for every membrane and current of its formats.
+
+The reference is written here from the DESIGN text alone, in Amaranth arithmetic of unbounded
+width: floor division for the shift leak (``v >> k`` is floor(v / 2^k)), case analysis for the
+subtract leak, a clamp, ``floor(v / θ)`` capped for multi-bit spikes, ``v - s * θ`` for the
+subtract reset. The membrane and the current are free constants; one step covers every pair.
+"""
+
+from dataclasses import replace
+
+import pytest
+from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth.asserts import AnyConst
+from amaranth.hdl import Assert
+
+from spikeshift.gen.ir.formats import IntFormat
+from spikeshift.gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
+from spikeshift.hdl.neuron import NeuronUpdate
+
+from .prove import prove, refute
+
+
+def _clamp(value, lo, hi):
+    return Mux(value < lo, lo, Mux(value > hi, hi, value))
+
+
+def reference(m, neuron: Neuron, v, current):
+    """(v_next, spike) of DESIGN.md §3 for membrane `v` and current `current`."""
+    leak = neuron.leak
+    if leak is None:
+        leaked = v
+    elif isinstance(leak, ShiftLeak):
+        leaked = v - v // (1 << leak.shift)
+    else:
+        c = leak.amount
+        leaked = Mux(v > 0, Mux(v > c, v - c, 0), Mux(v < 0, Mux(v < -c, v + c, 0), 0))
+    v_sat = Signal(signed(neuron.v.bits + 1), name="ref_v")
+    m.d.comb += v_sat.eq(_clamp(leaked + current, neuron.v.min, neuron.v.max))
+    if not neuron.fires:
+        return v_sat, 0
+    theta = neuron.threshold
+    spike = Signal(unsigned(neuron.spike_bits + 1), name="ref_spike")
+    level = _clamp(v_sat // theta, 0, neuron.spike_max)
+    m.d.comb += spike.eq(Mux(v_sat >= theta, level, 0))
+    if neuron.reset == "subtract":
+        return v_sat - spike * theta, spike
+    if neuron.reset == "zero":
+        return Mux(spike > 0, 0, v_sat), spike
+    return v_sat, spike
+
+
+def harness(dut: NeuronUpdate, neuron: Neuron, current: IntFormat) -> Module:
+    m = Module()
+    m.submodules.dut = dut
+    v, i = AnyConst(signed(neuron.v.bits)), AnyConst(signed(current.bits))
+    m.d.comb += [dut.v.eq(v), dut.current.eq(i)]
+    v_next, spike = reference(m, neuron, v, i)
+    m.d.comb += [Assert(dut.v_next == v_next), Assert(dut.spike == spike)]
+    return m
+
+
+def _fmt(bits):
+    return IntFormat(bits=bits)
+
+
+# (neuron, current format): IF and LIF, shift and subtract leak, every reset, binary and
+# multi-bit spikes (up to the 8-bit maximum), membranes from 4 to 48 bits, currents narrower
+# and wider than the membrane.
+CASES = [
+    (Neuron(model="if", v=_fmt(16), threshold=64, reset="subtract"), _fmt(20)),
+    (Neuron(model="if", v=_fmt(4), threshold=3, reset="zero"), _fmt(6)),
+    (Neuron(model="if", v=_fmt(6), threshold=4, reset="zero", spike_bits=2), _fmt(7)),
+    (Neuron(model="if", v=_fmt(12), threshold=5, reset="none"), _fmt(8)),
+    (Neuron(model="lif", v=_fmt(8), threshold=2, reset="none", spike_bits=3,
+            leak=ShiftLeak(shift=1)), _fmt(9)),
+    (Neuron(model="lif", v=_fmt(16), threshold=16, reset="subtract", spike_bits=2,
+            leak=ShiftLeak(shift=3)), _fmt(18)),
+    (Neuron(model="lif", v=_fmt(10), threshold=1, reset="subtract", leak=ShiftLeak(shift=0)),
+     _fmt(10)),
+    (Neuron(model="lif", v=_fmt(12), threshold=9, reset="zero", leak=SubtractLeak(amount=5)),
+     _fmt(14)),
+    (Neuron(model="lif", v=_fmt(32), threshold=1000, reset="subtract",
+            leak=SubtractLeak(amount=40000)), _fmt(24)),
+    (Neuron(model="integrator", v=_fmt(20), leak=SubtractLeak(amount=3)), _fmt(22)),
+    (Neuron(model="integrator", v=_fmt(32)), _fmt(40)),
+    (Neuron(model="integrator", v=_fmt(9), leak=ShiftLeak(shift=2)), _fmt(5)),
+    (Neuron(model="lif", v=_fmt(24), threshold=16, reset="subtract", spike_bits=2,
+            leak=ShiftLeak(shift=3)), _fmt(28)),
+    (Neuron(model="lif", v=_fmt(48), threshold=1 << 20, reset="subtract", spike_bits=8,
+            leak=ShiftLeak(shift=7)), _fmt(56)),
+]
+
+
+def _id(case):
+    n, cur = case
+    leak = {None: "noleak", ShiftLeak: "shift", SubtractLeak: "sub"}[type(n.leak) if n.leak
+                                                                   else None]
+    return f"{n.model}-{leak}-{n.reset}-s{n.spike_bits}-v{n.v.bits}-i{cur.bits}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_neuron_update_equals_design_for_every_membrane_and_current(case, tmp_path):
+    neuron, current = case
+    prove(harness(NeuronUpdate(neuron, current), neuron, current), tmp_path, depth=1)
+
+
+class Mutant(NeuronUpdate):
+    """A NeuronUpdate that elaborates a changed neuron behind the original's ports."""
+
+    def __init__(self, neuron, current, **change):
+        super().__init__(neuron, current)
+        self._changed = replace(neuron, **change)
+
+    def elaborate(self, platform):
+        original, self._neuron = self._neuron, self._changed
+        try:
+            return super().elaborate(platform)
+        finally:
+            self._neuron = original
+
+
+LIF = Neuron(model="lif", v=_fmt(8), threshold=4, reset="subtract", spike_bits=2,
+             leak=ShiftLeak(shift=2))
+SUB = Neuron(model="lif", v=_fmt(8), threshold=6, reset="subtract", leak=SubtractLeak(amount=3))
+MUTANTS = {
+    # a sum that wraps instead of saturating: clamping to a wider format, then truncating
+    "wraps": (LIF, {"v": _fmt(9)}),
+    "fires-above-threshold": (SUB, {"threshold": 7}),
+    "leak-shift": (LIF, {"leak": ShiftLeak(shift=3)}),
+    "leak-subtract": (SUB, {"leak": SubtractLeak(amount=4)}),
+    "reset-zero-for-subtract": (LIF, {"reset": "zero"}),
+    "reset-none-for-subtract": (SUB, {"reset": "none"}),
+    "spike-cap": (LIF, {"spike_bits": 1}),
+}
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_neuron_proof_catches_mutant(name, tmp_path):
+    neuron, change = MUTANTS[name]
+    current = _fmt(9)
+    failures = refute(harness(Mutant(neuron, current, **change), neuron, current), tmp_path,
+                      depth=1)
+    assert "Assert failed" in failures
