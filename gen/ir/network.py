@@ -54,7 +54,7 @@ class InputSpec:
     def __post_init__(self):
         check_int("size", self.size, 1, MAX_INPUT_SIZE)
         check_int("bits", self.bits, 1, MAX_INPUT_BITS)
-        if self.shape is None:
+        if self.shape is None or self.shape == (self.size,):    # flat (also when replaced)
             object.__setattr__(self, "shape", (self.size,))
             return
         shape = self.shape.tolist() if isinstance(self.shape, np.ndarray) else self.shape

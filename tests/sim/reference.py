@@ -140,7 +140,8 @@ def loop_reference(net, x):
 
 
 def numpy_reference(net, x):
-    """(outputs, classes, spikes, membranes) of the DESIGN.md §3 equations in plain int64 NumPy.
+    """(outputs, classes, spikes, membranes) of the DESIGN.md §3 equations in plain int64 NumPy,
+    for networks of dense layers (`loop_reference` covers every kind).
 
     Vectorised over the batch so that a dataset-sized one is checked in full; spikes and
     membranes are per layer, of shape (batch, T, size). Integer matrix products only (the golden
