@@ -74,8 +74,10 @@ class Trace:
     -------
     outputs : (batch, n_out) spike counts or final membranes (``output.mode``)
     classes : (batch,) argmax of `outputs`, lowest index on ties
-    spikes : per layer, (batch, T, size) spike values of every timestep
-    membranes : per layer, (batch, T, size) membrane after that timestep's reset
+    spikes : per layer, (batch, T, size) spike values of every timestep (a layer without a
+        neuron: its output values); a map is flat, index ``c*H*W + y*W + x``
+    membranes : per layer, (batch, T, size) membrane after that timestep's reset (a layer
+        without a neuron: its output values)
     """
 
     outputs: np.ndarray
@@ -87,12 +89,13 @@ class Trace:
 def _run(net: Network, x, keep_trace: bool) -> Trace:
     x = check_inputs(net, x)
     batch = x.shape[0]
-    currents = [CURRENTS[layer.kind](layer, net.input_max(index))
+    currents = [CURRENTS[layer.kind](layer, net.input_max(index), net.input_shape(index))
                 for index, layer in enumerate(net.layers)]
-    v = [np.zeros((batch, layer.size), np.int64) if layer.neuron is None else
-         np.broadcast_to(layer.neuron.v_init_array(layer.size), (batch, layer.size)).copy()
-         for layer in net.layers]
-    spikes = [np.zeros((batch, net.timesteps, layer.size), np.int64) for layer in net.layers]
+    sizes = [net.layer_size(index) for index in range(len(net.layers))]
+    v = [np.zeros((batch, size), np.int64) if layer.neuron is None else
+         np.broadcast_to(layer.neuron.v_init_array(size), (batch, size)).copy()
+         for layer, size in zip(net.layers, sizes)]
+    spikes = [np.zeros((batch, net.timesteps, size), np.int64) for size in sizes]
     membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
     for t in range(net.timesteps):
         s_in = x[:, t]

@@ -6,7 +6,7 @@ import pytest
 
 from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.kinds import KINDS
-from spikeshift.gen.ir.layer import Layer, LayerPlan
+from spikeshift.gen.ir.layer import TAKES, Layer, LayerPlan, SimulationOnlyLayer
 from spikeshift.gen.ir.synthetic import random_network
 from spikeshift.hdl.cores import CORES
 from spikeshift.sim.currents import CURRENTS
@@ -14,11 +14,25 @@ from spikeshift.sim.currents import CURRENTS
 from .sim.reference import LOOP_CURRENTS
 
 
-def test_every_kind_has_a_core_a_golden_current_and_a_loop_reference():
-    assert KINDS.names() == CORES.names() == CURRENTS.names() == tuple(sorted(LOOP_CURRENTS))
-    assert "dense" in KINDS
+def test_every_kind_has_a_golden_current_a_loop_reference_and_a_core_if_it_says_so():
+    assert KINDS.names() == CURRENTS.names() == tuple(sorted(LOOP_CURRENTS))
+    with_core = tuple(name for name in KINDS if KINDS[name].has_core)
+    assert with_core == CORES.names()           # both ways: no core undeclared, none missing
+    assert "dense" in with_core
+    assert {"conv2d", "sumpool2d", "maxpool2d", "flatten"} <= set(KINDS) - set(with_core)
     for name in KINDS:
         assert issubclass(KINDS[name], Layer) and KINDS[name].kind == name
+        assert KINDS[name].takes in TAKES
+        assert issubclass(KINDS[name], SimulationOnlyLayer) == (not KINDS[name].has_core)
+
+
+def test_a_kind_without_a_core_is_refused_by_plan_naming_the_layer():
+    net = random_network(np.random.default_rng(3), kinds=("conv2d", "sumpool2d"), max_layers=1)
+    assert [layer.kind for layer in net.layers][0] in ("conv2d", "sumpool2d")
+    kind = net.layers[0].kind
+    with pytest.raises(ValueError, match=rf"^layers\[0\] \({kind}\) has no hardware core yet; "
+                                         r"spikeshift predict runs it in the golden model$"):
+        plan(net)
 
 
 def test_a_kinds_plan_is_a_layer_plan_with_its_memories():

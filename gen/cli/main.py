@@ -255,6 +255,10 @@ def _cmd_plot(args):
     x = _load_inputs(args.inputs)
     if not 0 <= args.sample < len(x):
         raise ValueError(f"--sample must be in [0, {len(x) - 1}], not {args.sample}")
+    for index, layer in enumerate(net.layers):
+        if layer.takes == "map":
+            raise ValueError(f"spikeshift plot does not draw map layers yet (layers[{index}] is "
+                             f"{layer.kind}); spikeshift predict --trace writes their values")
     neurons = ",".join(map(str, args.neurons))
     widest = max(layer.size for layer in net.layers)
     if nowhere := [j for j in args.neurons if j >= widest]:

@@ -11,18 +11,36 @@ from typing import ClassVar
 
 import numpy as np
 
+from .checks import int_array
 from .formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
-from .neuron import Neuron
+from .neuron import MAX_V_BITS, Neuron
 from .registry import Registry
 
 __all__ = ["KINDS", "register_kind", "CurrentRange", "MemoryGeometry", "MemoryImage", "Resources",
-           "Layer", "LayerPlan", "MAX_ACCUMULATOR_BITS"]
+           "Layer", "SimulationOnlyLayer", "LayerPlan", "MAX_ACCUMULATOR_BITS", "TAKES",
+           "check_bias"]
 
 MAX_ACCUMULATOR_BITS = 62   # the golden model computes in int64
+#: What a kind takes: flat values ``(size,)`` or a ``(C, H, W)`` map (`Layer.takes`).
+TAKES = ("flat", "map")
 
 #: Kind name -> `Layer` subclass, filled by the modules of `spikeshift.gen.ir.kinds`.
 KINDS = Registry("layer kind")
 register_kind = KINDS.register
+
+
+def check_bias(value, count: int, per: str) -> np.ndarray:
+    """`value` as int64, one value per `per` (``neuron``, ``output channel``), each within the
+    widest membrane."""
+    bias = int_array("bias", value, 1)
+    if bias.shape[0] != count:
+        raise ValueError(f"bias must hold one value per {per} ({count}), not {bias.shape[0]}")
+    limit = 1 << (MAX_V_BITS - 1)
+    if bias.size and np.abs(bias).max() >= limit:
+        bad = int(np.argmax(np.abs(bias)))
+        raise ValueError(f"bias[{bad}] must be an integer in [{-limit + 1}, {limit - 1}], "
+                         f"not {int(bias[bad])!r}")
+    return bias
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +51,14 @@ class CurrentRange:
     partial_hi: int
     lo: int
     hi: int
+
+    @classmethod
+    def of_weights(cls, rows: np.ndarray, bias: np.ndarray, in_max: int) -> "CurrentRange":
+        """The range of ``sum_i s_i * rows[j][i] + bias[j]`` for inputs in [0, `in_max`]."""
+        pos = np.where(rows > 0, rows, 0).sum(axis=1) * in_max
+        neg = np.where(rows < 0, rows, 0).sum(axis=1) * in_max
+        return cls(partial_lo=int(min(neg.min(), 0)), partial_hi=int(max(pos.max(), 0)),
+                   lo=int(min((neg + bias).min(), 0)), hi=int(max((pos + bias).max(), 0)))
 
     @property
     def magnitude(self) -> int:
@@ -91,11 +117,24 @@ class Resources:
 
 class Layer(ABC):
     """A layer of the network. Subclasses are frozen keyword-only dataclasses that validate
-    themselves; `size` is the number of output values, `neuron` None for a kind without one
-    (pooling)."""
+    themselves; `neuron` is None for a kind without one (pooling, flatten), whose values pass
+    on unchanged by any neuron update.
+
+    A layer need not know its own size: a convolution's output map follows from the map it
+    receives, so the network gives every layer's size (`Network.layer_size`) from `out_shape`.
+
+    Members
+    -------
+    kind : the registered name
+    takes : ``"flat"`` (``(size,)`` values) or ``"map"`` (a ``(C, H, W)`` map); the network
+        refuses any other input before `check_input` runs
+    has_core : whether ``hdl.cores`` holds a core for the kind; a kind without one runs in
+        the golden model only, and `plan` refuses a network that holds it
+    """
 
     kind: ClassVar[str]
-    size: int
+    takes: ClassVar[str] = "flat"
+    has_core: ClassVar[bool] = True
     neuron: Neuron | None
 
     @abstractmethod
@@ -104,9 +143,9 @@ class Layer(ABC):
         shape `in_shape` (``(size,)`` or ``(C, H, W)``, flat index in PyTorch order);
         `source` names where they come from (``input.size``)."""
 
+    @abstractmethod
     def out_shape(self, in_shape: tuple) -> tuple:
         """Shape of the values the layer passes on (flat: ``(size,)``)."""
-        return (self.size,)
 
     def out_bits(self, in_bits: int) -> int:
         """Bits of the values the layer passes on, given `in_bits` bits of input values."""
@@ -144,6 +183,26 @@ class Layer(ABC):
                make_neuron) -> "Layer":
         """A random valid layer taking values of shape `in_shape`, at most `in_max` (tests and
         benchmarks); ``make_neuron(rng, size, typical_current)`` draws its neuron."""
+
+
+class SimulationOnlyLayer(Layer):
+    """A kind without a hardware core yet: the golden model runs it, `plan` refuses it (before
+    any of the members below is reached)."""
+
+    has_core: ClassVar[bool] = False
+
+    def _no_core(self):
+        raise NotImplementedError(f"layer kind {self.kind!r} has no hardware core yet")
+
+    @property
+    def max_lanes(self) -> int:
+        self._no_core()
+
+    def default_lanes(self) -> int:
+        self._no_core()
+
+    def plan(self, *, index: int, lanes: int, in_bits: int, in_shape: tuple) -> "LayerPlan":
+        self._no_core()
 
 
 @dataclass(frozen=True, kw_only=True)

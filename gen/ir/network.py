@@ -24,6 +24,7 @@ from .files import atomic_write
 from .formats import UIntFormat
 from .kinds import KINDS
 from .layer import Layer
+from .maps import shape_text
 
 __all__ = ["InputSpec", "OutputSpec", "Network", "OUTPUT_MODES", "MAX_INPUT_BITS", "MAX_TIMESTEPS",
            "FORMAT", "VERSION", "network_from_dict", "network_to_dict", "load_network",
@@ -40,22 +41,38 @@ MAX_INPUT_SIZE = 1 << 20
 
 @dataclass(frozen=True, kw_only=True)
 class InputSpec:
-    """`size` inputs, each an unsigned `bits`-bit value per timestep (1 = binary spikes)."""
+    """`size` inputs, each an unsigned `bits`-bit value per timestep (1 = binary spikes).
+
+    `shape` is ``(C, H, W)`` when the inputs form a map (`size` is then its product, flat index
+    ``c*H*W + y*W + x``); without one it is ``(size,)``.
+    """
 
     size: int
     bits: int
+    shape: tuple | None = None
 
     def __post_init__(self):
         check_int("size", self.size, 1, MAX_INPUT_SIZE)
         check_int("bits", self.bits, 1, MAX_INPUT_BITS)
+        if self.shape is None or self.shape == (self.size,):    # flat (also when replaced)
+            object.__setattr__(self, "shape", (self.size,))
+            return
+        shape = self.shape.tolist() if isinstance(self.shape, np.ndarray) else self.shape
+        if not isinstance(shape, (list, tuple)) or len(shape) != 3:
+            raise ValueError(f"shape must be [C, H, W] (three integers), not {shape!r}")
+        shape = tuple(check_int(f"shape[{i}]", n, 1, MAX_INPUT_SIZE) for i, n in enumerate(shape))
+        if int(np.prod(shape)) != self.size:
+            raise ValueError(f"shape {shape_text(shape)} holds {int(np.prod(shape))} values, "
+                             f"but size is {self.size}; size must be C * H * W")
+        object.__setattr__(self, "shape", shape)
 
     @property
     def format(self) -> UIntFormat:
         return UIntFormat(bits=self.bits)
 
     @property
-    def shape(self) -> tuple:
-        return (self.size,)
+    def is_map(self) -> bool:
+        return len(self.shape) == 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +115,8 @@ class Network:
         for index, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{index}] must be a layer, not {layer!r}")
-            source = "input.size" if index == 0 else f"layers[{index - 1}].size"
+            source = _source(self.input, layers, index)
+            _check_takes(layer, index, shape, source)
             try:
                 layer.check_input(shape, source)
             except ValueError as error:
@@ -107,13 +125,18 @@ class Network:
             if layer.neuron is not None and not layer.neuron.fires and not last:
                 raise ValueError(f"layers[{index}].neuron.model 'integrator' is only allowed in "
                                  f"the last layer, not in layer {index} of {len(layers)}")
+            if layer.neuron is None and last:
+                raise ValueError(f"layers[{index}] ({layer.kind}) has no neuron and cannot be "
+                                 f"the last layer: output.mode {self.output.mode!r} reads the "
+                                 f"last layer's neurons")
             shapes.append(shape)
             shape = layer.out_shape(shape)
+        shapes.append(shape)
         object.__setattr__(self, "_input_shapes", tuple(shapes))
 
     @property
     def n_out(self) -> int:
-        return self.layers[-1].size
+        return self.layer_size(len(self.layers) - 1)
 
     def input_shape(self, index: int) -> tuple:
         """Shape of the values layer `index` receives."""
@@ -122,6 +145,14 @@ class Network:
     def input_size(self, index: int) -> int:
         """How many values layer `index` receives."""
         return int(np.prod(self._input_shapes[index]))
+
+    def output_shape(self, index: int) -> tuple:
+        """Shape of the values layer `index` passes on (``(C, H, W)`` for a map)."""
+        return self._input_shapes[index + 1]
+
+    def layer_size(self, index: int) -> int:
+        """How many values layer `index` passes on: its neurons, or its outputs without one."""
+        return int(np.prod(self._input_shapes[index + 1]))
 
     def input_bits(self, index: int) -> int:
         """Bits of the values layer `index` receives: input.bits or the previous layer's."""
@@ -143,11 +174,48 @@ class Network:
         save_network(self, path, arrays=arrays)
 
 
+def _source(inp: InputSpec, layers: tuple, index: int) -> str:
+    """Where layer `index`'s values come from, as its messages name it."""
+    if index == 0:
+        return "input.shape" if inp.is_map else "input.size"
+    before = layers[index - 1]
+    if "size" in getattr(before, "__dataclass_fields__", {}):
+        return f"layers[{index - 1}].size"
+    return f"layers[{index - 1}] ({before.kind}) output"
+
+
+def _check_takes(layer: Layer, index: int, shape: tuple, source: str) -> None:
+    """Flat values for a kind that takes them, a map for one that takes a map."""
+    if layer.takes == "map" and len(shape) != 3:
+        raise ValueError(f"layers[{index}] ({layer.kind}) takes a [C, H, W] map, but {source} "
+                         f"gives {shape[0]} flat values; give input.shape, or keep map layers "
+                         f"before any flatten")
+    if layer.takes == "flat" and len(shape) != 1:
+        raise ValueError(f"layers[{index}] ({layer.kind}) takes flat values, but {source} gives "
+                         f"a map {shape_text(shape)}; put a flatten layer before it")
+
+
 def layer_from_dict(obj, path: str, arrays: Arrays) -> Layer:
     """A layer of any registered kind from its description object."""
     fields(obj, path, required=("kind",), optional=tuple(obj) if isinstance(obj, dict) else ())
     kind = choice_at(f"{path}.kind", obj["kind"], KINDS.names())
     return KINDS[kind].from_dict(obj, path, arrays)
+
+
+def _input_from_dict(obj) -> InputSpec:
+    """`size` may be left out when `shape` gives it."""
+    fields(obj, "input", required=("bits",), optional=("size", "shape"))
+    if "size" not in obj and "shape" not in obj:
+        raise ValueError("input.size is required (or input.shape, whose product it is)")
+    shape = obj.get("shape")
+    size = obj.get("size")
+    if size is None:
+        if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool)
+                                                  and n >= 1 for n in shape):
+            raise ValueError(f"input.shape must be [C, H, W] (three positive integers), "
+                             f"not {shape!r}")
+        size = int(np.prod(shape))
+    return build("input", InputSpec, size=size, bits=obj["bits"], shape=shape)
 
 
 def network_from_dict(obj, *, base: Path | None = None) -> Network:
@@ -159,8 +227,7 @@ def network_from_dict(obj, *, base: Path | None = None) -> Network:
     if obj["version"] != VERSION:
         raise ValueError(f"version must be {VERSION}, not {obj['version']!r}")
     arrays = Arrays(base)
-    fields(obj["input"], "input", required=("size", "bits"))
-    inp = build("input", InputSpec, size=obj["input"]["size"], bits=obj["input"]["bits"])
+    inp = _input_from_dict(obj["input"])
     if not isinstance(obj["layers"], list):
         raise TypeError(f"layers must be a list, not {obj['layers']!r}")
     layers = [layer_from_dict(layer, f"layers[{i}]", arrays)
@@ -175,10 +242,17 @@ def network_to_dict(net: Network, *, store: dict | None = None) -> dict:
     """The description of `net` as plain JSON data; arrays go to `store` when it is given."""
     arrays = Arrays(store=store)
     return {"format": FORMAT, "version": VERSION, "name": net.name,
-            "timesteps": net.timesteps, "input": {"size": net.input.size, "bits": net.input.bits},
+            "timesteps": net.timesteps, "input": _input_to_dict(net.input),
             "layers": [layer.to_dict(arrays, f"layers.{index}")
                        for index, layer in enumerate(net.layers)],
             "output": {"mode": net.output.mode}}
+
+
+def _input_to_dict(inp: InputSpec) -> dict:
+    obj = {"size": inp.size, "bits": inp.bits}
+    if inp.is_map:
+        obj["shape"] = list(inp.shape)
+    return obj
 
 
 def read_json(path):

@@ -42,18 +42,50 @@ def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
 
 
 def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: int = 24,
-                   max_timesteps: int = 6, kinds: tuple[str, ...] | None = None) -> Network:
-    """A random valid network of registered `kinds` (default: all); every model, leak,
-    reset, width and output mode can occur."""
-    kinds = KINDS.names() if kinds is None else tuple(kinds)
-    n_layers = int(rng.integers(1, max_layers + 1))
-    in_size = int(rng.integers(1, max_size + 1))
-    in_bits = int(rng.choice([1, 1, 2, 3, 4]))
-    inp = InputSpec(size=in_size, bits=in_bits)
+                   max_timesteps: int = 6, kinds: tuple[str, ...] | None = None,
+                   max_map: int = 9) -> Network:
+    """A random valid network of registered `kinds` (default: every kind with a hardware
+    core); every model, leak, reset, width and output mode can occur.
+
+    When `kinds` holds map kinds (conv2d, sumpool2d, maxpool2d) the network is a conv chain:
+    an input map ``[C, H, W]`` (C 1-3, H and W 1-`max_map`, independently), 1 to `max_layers`
+    map layers drawn from those kinds (a conv2d last if the chain would end without a neuron),
+    then, when `kinds` also holds flatten and dense, a flatten and 1 or 2 dense layers.
+    """
+    kinds = tuple(k for k in KINDS if KINDS[k].has_core) if kinds is None else tuple(kinds)
+    for kind in kinds:
+        KINDS[kind]                                 # names the registered kinds if unknown
+    map_kinds = [k for k in kinds if KINDS[k].takes == "map" and k != "flatten"]
+    if map_kinds:
+        chain = [map_kinds[int(rng.integers(0, len(map_kinds)))]
+                 for _ in range(int(rng.integers(1, max_layers + 1)))]
+        if "flatten" in kinds and "dense" in kinds:
+            chain += ["flatten"] + ["dense"] * int(rng.integers(1, 3))
+        elif chain[-1] != "conv2d":                  # a pooling has no neuron
+            if "conv2d" not in kinds:
+                raise ValueError(f"kinds {list(kinds)!r} give a map chain without a neuron at "
+                                 f"its end; add 'conv2d', or 'flatten' and 'dense'")
+            chain.append("conv2d")
+        shape = (int(rng.integers(1, 4)), int(rng.integers(1, max_map + 1)),
+                 int(rng.integers(1, max_map + 1)))
+        in_bits = int(rng.choice([1, 1, 2, 3, 4]))
+        inp = InputSpec(size=int(np.prod(shape)), bits=in_bits, shape=shape)
+    else:
+        if "flatten" in kinds:
+            raise ValueError("kinds holds 'flatten' but no map kind to flatten")
+        n_layers = int(rng.integers(1, max_layers + 1))
+        in_size = int(rng.integers(1, max_size + 1))
+        in_bits = int(rng.choice([1, 1, 2, 3, 4]))
+        inp = InputSpec(size=in_size, bits=in_bits)
+        chain = None
     in_shape, layers = inp.shape, []
+    n_layers = len(chain) if chain else n_layers
     for index in range(n_layers):
         last = index == n_layers - 1
-        kind = KINDS[kinds[int(rng.integers(0, len(kinds)))]]
+        if chain:
+            kind = KINDS[chain[index]]
+        else:
+            kind = KINDS[kinds[int(rng.integers(0, len(kinds)))]]
         layer = kind.random(rng, in_shape=in_shape, in_max=(1 << in_bits) - 1, max_size=max_size,
                             make_neuron=lambda rng, size, typical, last=last:
                             random_neuron(rng, size, typical, last=last))

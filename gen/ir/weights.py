@@ -14,7 +14,7 @@ from .fields import Arrays, build, choice_at, fields
 from .formats import IntFormat, unsigned_bits_for
 
 __all__ = ["PotWeights", "IntWeights", "Weights", "WEIGHT_FORMATS", "MAX_WEIGHT_BITS", "POT_BITS",
-           "MAX_POT_EXPONENT", "weights_from_dict", "weights_to_dict"]
+           "MAX_POT_EXPONENT", "weights_from_dict", "weights_to_dict", "random_weights"]
 
 MAX_WEIGHT_BITS = 24
 MAX_POT_EXPONENT = 30
@@ -127,3 +127,21 @@ def weights_to_dict(w: Weights, arrays: Arrays, key: str) -> dict:
         obj |= {"bits": w.bits}
     obj["values"] = arrays.out(w.values, key)
     return obj
+
+
+def random_weights(rng: np.random.Generator, shape: tuple) -> Weights:
+    """Random PoT or int weights of `shape` and random density (tests and benchmarks)."""
+    density = float(rng.uniform(0.3, 1.0))
+    mask = rng.random(shape) < density
+    sign = np.where(rng.random(shape) < 0.4, -1, 1)
+    if rng.random() < 0.5:
+        e_min = int(rng.integers(0, 3))
+        e_max = e_min + int(rng.integers(0, 5))
+        exps = rng.integers(e_min, e_max + 1, shape)
+        return PotWeights(e_min=e_min, e_max=e_max, values=mask * sign * (1 << exps),
+                          ndim=len(shape))
+    bits = int(rng.integers(2, 7))
+    hi = (1 << (bits - 1)) - 1
+    values = rng.integers(-hi - 1, hi + 1, shape)
+    return IntWeights(bits=bits, values=mask * np.where(values < 0, values, np.abs(values)),
+                      ndim=len(shape))

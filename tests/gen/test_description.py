@@ -81,7 +81,8 @@ def edited(path, value):
      (r"layers[0].neuron.model 'integrator' is only allowed in the last layer, "
       r"not in layer 0 of 2")),
     (("layers", 0, "kind"), "conv3d", ValueError,
-     r"layers[0].kind must be one of 'dense', not 'conv3d'"),
+     (r"layers[0].kind must be one of 'conv2d', 'dense', 'flatten', 'maxpool2d', "
+          r"'sumpool2d', not 'conv3d'")),
     (("input", "bits"), 0, ValueError, r"input.bits must be an integer in [1, 16], not 0"),
     (("output", "mode"), "rate", ValueError,
      r"output.mode must be one of 'spike_count', 'membrane', not 'rate'"),

@@ -20,7 +20,7 @@ def _leak(v: int, leak) -> int:
     return 0
 
 
-def _dense_current(layer, s_in: list[int]) -> list[int]:
+def _dense_current(layer, s_in: list[int], in_shape) -> list[int]:
     out = []
     for j in range(layer.size):
         current = 0
@@ -32,8 +32,61 @@ def _dense_current(layer, s_in: list[int]) -> list[int]:
     return out
 
 
-#: One loop implementation of the current per layer kind, written from DESIGN.md §3.
-LOOP_CURRENTS = {"dense": _dense_current}
+def _out_size(n: int, k: int, stride: int, pad: int) -> int:
+    return (n + 2 * pad - k) // stride + 1
+
+
+def _conv2d_current(layer, s_in: list[int], in_shape) -> list[int]:
+    """DESIGN.md §3.1: I[o, y, x] = sum s[c, y*sh + ky - ph, x*sw + kx - pw] w[o][c][ky][kx]
+    + b_o, with s = 0 outside the map; output index o*H'*W' + y*W' + x."""
+    c_in, h, w = in_shape
+    (kh, kw), (sh, sw), (ph, pw) = layer.kernel, layer.stride, layer.padding
+    out_h, out_w = _out_size(h, kh, sh, ph), _out_size(w, kw, sw, pw)
+    out = []
+    for o in range(layer.out_channels):
+        for y in range(out_h):
+            for x in range(out_w):
+                current = 0 if layer.bias is None else int(layer.bias[o])
+                for c in range(c_in):
+                    for ky in range(kh):
+                        for kx in range(kw):
+                            iy, ix = y * sh + ky - ph, x * sw + kx - pw
+                            if 0 <= iy < h and 0 <= ix < w:
+                                current += (s_in[c * h * w + iy * w + ix]
+                                            * int(layer.weights.values[o][c][ky][kx]))
+                out.append(current)
+    return out
+
+
+def _pool(layer, s_in: list[int], in_shape, combine) -> list[int]:
+    c_in, h, w = in_shape
+    (kh, kw), (sh, sw) = layer.kernel, layer.stride
+    out = []
+    for c in range(c_in):
+        for y in range(_out_size(h, kh, sh, 0)):
+            for x in range(_out_size(w, kw, sw, 0)):
+                out.append(combine([s_in[c * h * w + (y * sh + ky) * w + x * sw + kx]
+                                    for ky in range(kh) for kx in range(kw)]))
+    return out
+
+
+def _sumpool2d_values(layer, s_in: list[int], in_shape) -> list[int]:
+    return _pool(layer, s_in, in_shape, sum)
+
+
+def _maxpool2d_values(layer, s_in: list[int], in_shape) -> list[int]:
+    return _pool(layer, s_in, in_shape, max)
+
+
+def _flatten_values(layer, s_in: list[int], in_shape) -> list[int]:
+    return list(s_in)
+
+
+#: One loop implementation of the current per layer kind, written from DESIGN.md §3 and §3.1
+#: (a kind without a neuron gives its output values).
+LOOP_CURRENTS = {"dense": _dense_current, "conv2d": _conv2d_current,
+                 "sumpool2d": _sumpool2d_values, "maxpool2d": _maxpool2d_values,
+                 "flatten": _flatten_values}
 
 
 def loop_reference(net, x):
@@ -41,25 +94,26 @@ def loop_reference(net, x):
     outputs, classes = [], []
     for sample in x:
         v = []
-        for layer in net.layers:
+        for index, layer in enumerate(net.layers):
+            size = net.layer_size(index)
             if layer.neuron is None:
-                v.append([0] * layer.size)
+                v.append([0] * size)
                 continue
             init = layer.neuron.v_init
             v.append([int(init[j]) if hasattr(init, "__len__") else int(init)
-                      for j in range(layer.size)])
-        counts = [0] * net.layers[-1].size
+                      for j in range(size)])
+        counts = [0] * net.n_out
         for t in range(net.timesteps):
             s_in = [int(value) for value in sample[t]]
             for index, layer in enumerate(net.layers):
                 n = layer.neuron
-                currents = LOOP_CURRENTS[layer.kind](layer, s_in)
+                currents = LOOP_CURRENTS[layer.kind](layer, s_in, net.input_shape(index))
                 if n is None:                    # no neuron: the values pass on
                     v[index] = s_in = currents
                     continue
                 lo, hi = -(1 << (n.v.bits - 1)), (1 << (n.v.bits - 1)) - 1
                 s_out = []
-                for j in range(layer.size):
+                for j in range(len(currents)):
                     current = currents[j]
                     vj = min(max(_leak(v[index][j], n.leak) + current, lo), hi)
                     s = 0
@@ -86,7 +140,8 @@ def loop_reference(net, x):
 
 
 def numpy_reference(net, x):
-    """(outputs, classes, spikes, membranes) of the DESIGN.md §3 equations in plain int64 NumPy.
+    """(outputs, classes, spikes, membranes) of the DESIGN.md §3 equations in plain int64 NumPy,
+    for networks of dense layers (`loop_reference` covers every kind).
 
     Vectorised over the batch so that a dataset-sized one is checked in full; spikes and
     membranes are per layer, of shape (batch, T, size). Integer matrix products only (the golden

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..checks import check_int, int_array
+from ..checks import check_int
 from ..fields import build, fields
 from ..formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
 from ..layer import (
@@ -22,10 +22,18 @@ from ..layer import (
     LayerPlan,
     MemoryGeometry,
     Resources,
+    check_bias,
     register_kind,
 )
-from ..neuron import MAX_V_BITS, Neuron, neuron_from_dict, neuron_to_dict
-from ..weights import IntWeights, PotWeights, Weights, weights_from_dict, weights_to_dict
+from ..neuron import Neuron, neuron_from_dict, neuron_to_dict
+from ..weights import (
+    IntWeights,
+    PotWeights,
+    Weights,
+    random_weights,
+    weights_from_dict,
+    weights_to_dict,
+)
 
 __all__ = ["DenseLayer", "DensePlan", "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LANES",
            "DEFAULT_MAX_LANES"]
@@ -64,16 +72,7 @@ class DenseLayer(Layer):
             raise TypeError(f"neuron must be a Neuron, not {self.neuron!r}")
         self.neuron.check_size(self.size)
         if self.bias is not None:
-            bias = int_array("bias", self.bias, 1)
-            if bias.shape[0] != self.size:
-                raise ValueError(f"bias must hold one value per neuron ({self.size}), "
-                                 f"not {bias.shape[0]}")
-            limit = 1 << (MAX_V_BITS - 1)
-            if bias.size and np.abs(bias).max() >= limit:
-                bad = int(np.argmax(np.abs(bias)))
-                raise ValueError(f"bias[{bad}] must be an integer in [{-limit + 1}, "
-                                 f"{limit - 1}], not {int(bias[bad])!r}")
-            object.__setattr__(self, "bias", bias)
+            object.__setattr__(self, "bias", check_bias(self.bias, self.size, "neuron"))
 
     @property
     def fan_in(self) -> int:
@@ -83,8 +82,11 @@ class DenseLayer(Layer):
         """The bias as one int64 value per neuron (zeros when there is none)."""
         return self.bias if self.bias is not None else np.zeros(self.size, dtype=np.int64)
 
+    def out_shape(self, in_shape: tuple) -> tuple:
+        return (self.size,)
+
     def check_input(self, in_shape: tuple, source: str) -> None:
-        in_size = int(np.prod(in_shape))          # flattened in PyTorch order
+        in_size = int(np.prod(in_shape))
         if self.fan_in != in_size:
             raise ValueError(f"weights.values must have {in_size} columns ({source}), "
                              f"not {self.fan_in}")
@@ -105,13 +107,7 @@ class DenseLayer(Layer):
                 "neuron": neuron_to_dict(self.neuron, arrays, key)}
 
     def current_range(self, in_max: int) -> CurrentRange:
-        w = self.weights.values
-        pos = np.where(w > 0, w, 0).sum(axis=1) * in_max
-        neg = np.where(w < 0, w, 0).sum(axis=1) * in_max
-        bias = self.bias_array()
-        return CurrentRange(partial_lo=int(min(neg.min(), 0)), partial_hi=int(max(pos.max(), 0)),
-                            lo=int(min((neg + bias).min(), 0)),
-                            hi=int(max((pos + bias).max(), 0)))
+        return CurrentRange.of_weights(self.weights.values, self.bias_array(), in_max)
 
     @property
     def max_lanes(self) -> int:
@@ -149,20 +145,7 @@ class DenseLayer(Layer):
         ``make_neuron(rng, size, typical_current)``, and sometimes a bias."""
         size = int(rng.integers(1, max_size + 1))
         in_size = int(np.prod(in_shape))
-        density = float(rng.uniform(0.3, 1.0))
-        mask = rng.random((size, in_size)) < density
-        sign = np.where(rng.random((size, in_size)) < 0.4, -1, 1)
-        if rng.random() < 0.5:
-            e_min = int(rng.integers(0, 3))
-            e_max = e_min + int(rng.integers(0, 5))
-            exps = rng.integers(e_min, e_max + 1, (size, in_size))
-            weights = PotWeights(e_min=e_min, e_max=e_max, values=mask * sign * (1 << exps))
-        else:
-            bits = int(rng.integers(2, 7))
-            hi = (1 << (bits - 1)) - 1
-            values = rng.integers(-hi - 1, hi + 1, (size, in_size))
-            weights = IntWeights(bits=bits, values=mask * np.where(values < 0, values,
-                                                                   np.abs(values)))
+        weights = random_weights(rng, (size, in_size))
         typical = max(1.0, np.abs(weights.values).mean() * np.sqrt(in_size) * in_max * 1.5)
         neuron = make_neuron(rng, size, typical)
         bias = None
