@@ -6,7 +6,9 @@ bits 15:0, ``value`` in 30:16, ``last`` (end of timestep) in bit 31; the AXI ``t
 input is ignored.
 Result beats: the value sign-extended to 32 bits; ``tlast`` closes every
 ``SAMPLES_PER_PACKET`` samples, so one DMA receive transfer holds exactly that many samples
-(the host programs the register before each transfer of a different size).
+(the host programs the register before each transfer of a different size). A result beat
+waiting for ``tready`` keeps the packet size it was offered with, so a write never changes
+``tlast`` under it (AXI4-Stream); the new size applies from the next beat.
 
 Registers (byte addresses, ``spikeshift.gen.ir.link.AXI_REGISTERS``)::
 
@@ -40,6 +42,15 @@ from ..gen.ir.link import (
 from .top import Accelerator
 
 __all__ = ["AxiAccelerator"]
+
+
+def _as_offered(m, valid, ready, value):
+    """`value` as it was when the beat now waiting on (`valid`, `ready`) was first offered."""
+    waiting = Signal()
+    held = Signal.like(value)
+    current = Mux(waiting, held, value)
+    m.d.sync += [waiting.eq(valid & ~ready), held.eq(current)]
+    return current
 
 
 class AxiAccelerator(wiring.Component):
@@ -81,7 +92,8 @@ class AxiAccelerator(wiring.Component):
         ]
         result = acc.o_stream.payload
         sample_end = result.last
-        packet_end = sample_end & (in_packet + 1 >= samples_per_packet)
+        packet_size = _as_offered(m, self.m_axis_tvalid, self.m_axis_tready, samples_per_packet)
+        packet_end = sample_end & (in_packet + 1 >= packet_size)
         m.d.comb += [
             self.m_axis_tvalid.eq(acc.o_stream.valid),
             acc.o_stream.ready.eq(self.m_axis_tready),

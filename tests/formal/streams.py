@@ -17,6 +17,13 @@ def _raw(value):
     return value.as_value() if hasattr(value, "as_value") else value
 
 
+def _flat(port):
+    """The signals of a port member, an array member's (nested lists) in order."""
+    if isinstance(port, list):
+        return [signal for item in port for signal in _flat(item)]
+    return [port]
+
+
 def _held(m, valid, ready, payload, name):
     """(pending, last payload): the previous step offered `payload` and was not accepted."""
     payload = _raw(payload)
@@ -124,9 +131,9 @@ class StreamMutant(wiring.Component):
             if member.is_signature:
                 wiring.connect(m, wiring.flipped(port), inside)
             elif member.flow == wiring.In:
-                m.d.comb += inside.eq(port)
+                m.d.comb += [a.eq(b) for a, b in zip(_flat(inside), _flat(port))]
             else:
-                m.d.comb += port.eq(inside)
+                m.d.comb += [a.eq(b) for a, b in zip(_flat(port), _flat(inside))]
         outer, inside = getattr(self, self._name), getattr(inner, self._name)
         dropped = self._drop(inside.payload) if self._drop else 0
         valid = inside.valid & ~dropped

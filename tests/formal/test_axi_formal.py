@@ -4,9 +4,11 @@
 The accelerator behind the wrapper is replaced by a free stand-in (its input `ready` any
 pattern, its results any stream obeying the rules), so the proof is about the wrapper for every
 accelerator: each AXI input word is the accelerator's input beat of the same step, fields
-split as spikeshift.gen.ir.link says; each result is the next AXI output word, sign-extended;
-``m_axis_tvalid`` never waits for ``tready``; ``tlast`` closes every SAMPLES_PER_PACKET-th
-sample (written over AXI4-Lite at any time).
+split as spikeshift.gen.ir.link says and passed whole (the accelerator's input stage drops
+out-of-range ones); each result is the next AXI output word, sign-extended; ``m_axis_tvalid``,
+``tdata`` and ``tlast`` are held until ``tready``; ``tlast`` closes every SAMPLES_PER_PACKET-th
+sample, counted with the size in force when the beat was first offered (the register is
+written over AXI4-Lite at any time, also while a beat waits); the drop counters read back.
 """
 
 from unittest import mock
@@ -20,7 +22,13 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from spikeshift.gen.ir.design import plan
-from spikeshift.gen.ir.link import AXI_INDEX_BITS, AXI_REGISTERS, AXI_VALUE_BITS
+from spikeshift.gen.ir.link import (
+    AXI_INDEX_BITS,
+    AXI_REGISTERS,
+    AXI_VALUE_BITS,
+    COUNTER_BITS,
+    DROP_COUNTERS,
+)
 from spikeshift.gen.ir.synthetic import random_network
 from spikeshift.hdl import axi
 from spikeshift.hdl.layouts import input_event_layout, result_layout
@@ -37,13 +45,12 @@ class FreeAccelerator(wiring.Component):
 
     instances = []
 
-    def __init__(self, design):
-        first = design.layers[0]
+    def __init__(self, design, *, index_bits, value_bits):
         super().__init__({
-            "i_stream": In(stream.Signature(input_event_layout(first.in_index_bits,
-                                                               first.in_value.bits))),
+            "i_stream": In(stream.Signature(input_event_layout(index_bits, value_bits))),
             "o_stream": Out(stream.Signature(result_layout(design.result))),
             "busy": Out(len(design.layers)),
+            **{name: Out(COUNTER_BITS) for name in DROP_COUNTERS},
         })
         FreeAccelerator.instances.append(self)
 
@@ -72,10 +79,6 @@ def harness(make) -> Module:
     m.d.comb += [Assert(beat.valid == dut.s_axis_tvalid),
                  Assert(dut.s_axis_tready == beat.ready)]
     index, value = word[:AXI_INDEX_BITS], word[AXI_INDEX_BITS:][:AXI_VALUE_BITS]
-    with m.If(dut.s_axis_tvalid):
-        # valid input: fields within the accelerator's widths (wider ones are cut, see README)
-        m.d.comb += [Assume(index < (1 << len(beat.payload.index))),
-                     Assume(value < (1 << len(beat.payload.value)))]
     with m.If(beat.valid):
         m.d.comb += [Assert(beat.payload.index == index),
                      Assert(beat.payload.value == value),
@@ -89,20 +92,36 @@ def harness(make) -> Module:
     per_packet, in_packet = Signal(32, init=1), Signal(32)
     write = (dut.s_axil_awvalid & dut.s_axil_awready & dut.s_axil_wvalid & dut.s_axil_wready)
     packet_write = write & (dut.s_axil_awaddr[2:] == AXI_REGISTERS["SAMPLES_PER_PACKET"] // 4)
-    # the host changes the packet size only while no result waits (else tlast may change
-    # under a stalled beat; see README)
-    m.d.comb += Assume(~(packet_write & dut.m_axis_tvalid))
     with m.If(packet_write):
         m.d.sync += per_packet.eq(dut.s_axil_wdata)
     m.d.comb += Assume(per_packet < 4)
+    # the packet size of the beat on offer: the latest written, or the one in force when the
+    # beat now waiting was first offered
+    waiting, offered_size = Signal(), Signal(32)
+    size = Signal(32)
+    m.d.comb += size.eq(per_packet)
+    with m.If(waiting):
+        m.d.comb += size.eq(offered_size)
+    m.d.sync += [waiting.eq(dut.m_axis_tvalid & ~dut.m_axis_tready), offered_size.eq(size)]
     sent = dut.m_axis_tvalid & dut.m_axis_tready
     with m.If(dut.m_axis_tvalid):
-        m.d.comb += Assert(dut.m_axis_tlast == (result.payload.last
-                                                & (in_packet + 1 >= per_packet)))
+        m.d.comb += Assert(dut.m_axis_tlast == (result.payload.last & (in_packet + 1 >= size)))
     with m.If(sent & result.payload.last):
         m.d.sync += in_packet.eq(in_packet + 1)
         with m.If(dut.m_axis_tlast):
             m.d.sync += in_packet.eq(0)
+
+    # a read of a drop counter returns the accelerator's count
+    read = dut.s_axil_arvalid & dut.s_axil_arready
+    check, expected = Signal(), Signal(COUNTER_BITS)
+    m.d.sync += check.eq(0)
+    for name in DROP_COUNTERS:
+        counter = getattr(acc, name)
+        m.d.comb += counter.eq(AnySeq(COUNTER_BITS))
+        with m.If(read & (dut.s_axil_araddr[2:] == AXI_REGISTERS[name.upper()] // 4)):
+            m.d.sync += [check.eq(1), expected.eq(counter)]
+    with m.If(check):
+        m.d.comb += [Assert(dut.s_axil_rvalid), Assert(dut.s_axil_rdata == expected)]
     return m
 
 
@@ -125,6 +144,10 @@ def test_axi_wrapper_passes_every_beat_through_unchanged(tmp_path):
 MUTANTS = {
     "index-field": ("AXI_INDEX_BITS", AXI_INDEX_BITS - 1),
     "packet-register": ("AXI_REGISTERS", {**AXI_REGISTERS, "SAMPLES_PER_PACKET": 0x10}),
+    "counter-registers": ("AXI_REGISTERS", {**AXI_REGISTERS, "DUPLICATES": 0x2C,
+                                            "BAD_VALUES": 0x28}),
+    # the wrapper before the fix: tlast follows a packet size written under a waiting beat
+    "packet-size-unheld": ("_as_offered", lambda m, valid, ready, value: value),
 }
 
 

@@ -2,9 +2,10 @@
 """The UART link never drops, duplicates or reorders a frame, a value or a byte.
 
 - InputDeframer: the environment sends well-formed frames (spikeshift.gen.ir.link), with any
-  noise bytes between them and any pace; the n-th frame's fields are the n-th event out, no
-  frame is reported bad, at most one event waits inside (and no byte is taken meanwhile),
-  and the events obey the stream rules.
+  noise bytes between them and any pace; the n-th input frame's whole fields (16-bit index and
+  value, ``last``) are the n-th event out, each status request frame pulses `status_request`
+  once instead, no frame is reported bad, at most one event waits inside (and no byte is taken
+  meanwhile), and the events obey the stream rules.
 - ResultFramer: the bytes out parse as result frames: sync and count, every value's four
   little-endian bytes in order (the n-th value in is the n-th value out), a check byte that
   makes the frame's sum 0; the bytes obey the stream rules.
@@ -19,6 +20,8 @@ from amaranth.hdl import Assert, Assume
 
 from spikeshift.gen.ir.formats import IntFormat
 from spikeshift.gen.ir.link import (
+    FLAG_LAST,
+    FLAG_STATUS,
     INPUT_FRAME_BYTES,
     INPUT_SYNC,
     RESULT_SYNC,
@@ -30,8 +33,6 @@ from spikeshift.hdl.uart import UartRx, UartTx
 
 from .prove import bound, prove, refute
 from .streams import Scoreboard, StreamMutant, obeys_stream_rules, sink, source
-
-INDEX_BITS, VALUE_BITS = 4, 3
 
 
 def deframer_harness(dut) -> Module:
@@ -63,22 +64,26 @@ def deframer_harness(dut) -> Module:
                     m.d.sync += reg.eq(byte)
     frame_done = accept & (pos == INPUT_FRAME_BYTES - 1)
     flags, index_lo, index_hi, value_lo, value_hi = body
-    board = Scoreboard(m, put=frame_done,
-                       put_data=Cat(flags[0], Cat(index_lo, index_hi)[:INDEX_BITS],
-                                    Cat(value_lo, value_hi)[:VALUE_BITS]),
+    status = (flags & FLAG_STATUS) != 0
+    board = Scoreboard(m, put=frame_done & ~status,
+                       put_data=Cat((flags & FLAG_LAST) != 0, index_lo, index_hi, value_lo,
+                                    value_hi),
                        get=o.valid & o.ready,
                        get_data=Cat(o.payload.last, o.payload.index, o.payload.value), bits=3)
+    requested = Signal()
+    m.d.sync += requested.eq(frame_done & status)
     # at most one event inside, and no byte taken while it waits
     m.d.comb += [Assert(~dut.bad_frame), Assert(board.in_flight <= 1),
-                 Assert(~i.ready | (board.puts == board.gets))]
+                 Assert(~i.ready | (board.puts == board.gets)),
+                 Assert(dut.status_request == requested)]
     return m
 
 
-DEFRAMER_DEPTH = bound(11, 18)      # one frame and its event; the checksum makes steps costly
+DEFRAMER_DEPTH = bound(9, 11)   # one frame and its event; the checksum makes each step costly
 
 
 def _deframer():
-    return InputDeframer(index_bits=INDEX_BITS, value_bits=VALUE_BITS)
+    return InputDeframer()
 
 
 def test_deframer_turns_every_good_frame_into_its_event_in_order(tmp_path):
@@ -87,6 +92,7 @@ def test_deframer_turns_every_good_frame_into_its_event_in_order(tmp_path):
 
 DEFRAMER_MUTANTS = {
     "drops-index-5": dict(drop=lambda p: p.index == 5),
+    "drops-index-above-255": dict(drop=lambda p: p.index[8:] != 0),
     "withdraws-valid": dict(withdraw=True),
 }
 

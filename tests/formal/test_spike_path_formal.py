@@ -1,29 +1,39 @@
 # amaranth: UnusedElaboratable=no
 """The input stage and the spike buffers never drop, duplicate or reorder a spike.
 
-Input stage: for valid input (indices below the input size, each at most once per timestep),
-the n-th non-zero beat accepted is the n-th spike written, in the same timestep; every
-timestep's ``last`` commits it; nothing is written or committed while the buffer is not free.
+Input stage, for any input (no assumption on the beats): the harness classifies every accepted
+beat by the drop rules of README "Bad input" (extra beat, then index >= size, then an index
+already kept this timestep, then value > value_max); the n-th kept non-zero beat is the n-th
+spike written, whole and in the same timestep; every timestep's ``last`` commits it, on a
+dropped beat too; each counter counts its kind; the stage holds no beat, is ready exactly
+while the buffer is free, and writes or commits nothing otherwise. Index and value fields are
+wider than the entry's, so a truncated field would alias a kept one.
 
 Spike buffer: for a free timestep n, bank b and entry e, the consumer of timestep n sees the
 number of spikes the producer wrote to bank b in timestep n, and reads entry e back as the
 e-th spike written there, whatever the two sides' pace (the producer may run a slot ahead).
 """
 
+from unittest import mock
+
 import pytest
 from amaranth import Array, Cat, Module, Signal
 from amaranth.asserts import AnyConst, AnySeq
 from amaranth.hdl import Assert, Assume
-from amaranth.lib import wiring
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In
 
+from spikeshift.gen.ir.link import DROP_COUNTERS
+from spikeshift.hdl import input_stage
 from spikeshift.hdl.input_stage import InputStage
-from spikeshift.hdl.layouts import spike_entry_layout
+from spikeshift.hdl.layouts import input_event_layout, spike_entry_layout
 from spikeshift.hdl.spike_buffer import SpikeBuffer
 
 from .prove import bound, prove, refute
 from .streams import Scoreboard, source
 
-INDEX_BITS, VALUE_BITS, SIZE = 3, 2, 6
+# indices 3..7 and values 3..7 are bad; index 4 and value 4 would alias 0 in the entry's width
+SIZE, INDEX_BITS, ENTRY_INDEX_BITS, VALUE_BITS, VALUE_MAX = 3, 3, 2, 3, 2
 
 
 def _buffer_free(m, free, commit):
@@ -37,6 +47,12 @@ def _buffer_free(m, free, commit):
         m.d.comb += Assume(free)
 
 
+def _widened(m, value, bits, name):
+    wide = Signal(bits, name=name)
+    m.d.comb += wide.eq(value)
+    return wide
+
+
 def input_stage_harness(dut) -> Module:
     m = Module()
     m.submodules.dut = dut
@@ -44,49 +60,107 @@ def input_stage_harness(dut) -> Module:
     source(m, beat.valid, beat.ready, beat.payload)
     _buffer_free(m, out.free, out.commit)
     accept = beat.valid & beat.ready
-    seen = Signal(SIZE)                          # indices already sent this timestep
-    with m.If(beat.valid):
-        m.d.comb += [Assume(beat.payload.index < SIZE),
-                     Assume(~seen.bit_select(beat.payload.index, 1))]
+    index, value, last = beat.payload.index, beat.payload.value, beat.payload.last
+
+    # the drop rules, restated: beats of this timestep so far and the indices kept
+    beats = Signal(range(SIZE + 2))
+    kept = Signal(SIZE)
+    extra = beats >= SIZE
+    bad_index = ~extra & (index >= SIZE)
+    duplicate = ~extra & ~bad_index & (kept >> index)[0]
+    bad_value = ~extra & ~bad_index & ~duplicate & (value > VALUE_MAX)
+    keep = ~(extra | bad_index | duplicate | bad_value)
     with m.If(accept):
-        m.d.sync += seen.eq(seen | (1 << beat.payload.index))
-        with m.If(beat.payload.last):
-            m.d.sync += seen.eq(0)
+        with m.If(last):
+            m.d.sync += [beats.eq(0), kept.eq(0)]
+        with m.Else():
+            m.d.sync += beats.eq(beats + ~extra)
+            with m.If(keep):
+                m.d.sync += kept.eq(kept | (1 << index))
+    kinds = {"extra_beats": extra, "bad_indices": bad_index, "duplicates": duplicate,
+             "bad_values": bad_value}
+    for name in DROP_COUNTERS:
+        count = Signal(5, name=f"ref_{name}")
+        m.d.sync += count.eq(count + (accept & kinds[name]))
+        m.d.comb += Assert(getattr(dut, name) == count)
 
     lasts, commits = Signal(5), Signal(5)
-    m.d.sync += [lasts.eq(lasts + (accept & beat.payload.last)), commits.eq(commits + out.commit)]
-    board = Scoreboard(m, put=accept & (beat.payload.value != 0),
-                       put_data=Cat(beat.payload.index, beat.payload.value, lasts),
-                       get=out.en[0], get_data=Cat(out.data[0].index, out.data[0].value, commits))
+    m.d.sync += [lasts.eq(lasts + (accept & last)), commits.eq(commits + out.commit)]
+    entry = out.data[0]
+    board = Scoreboard(m, put=accept & keep & (value != 0), put_data=Cat(index, value, lasts),
+                       get=out.en[0],
+                       get_data=Cat(_widened(m, entry.index, INDEX_BITS, "written_index"),
+                                    _widened(m, entry.value, VALUE_BITS, "written_value"),
+                                    commits))
     m.d.comb += [
         Assert(board.in_flight == 0),                   # the stage holds no beat
-        Assert(commits + out.commit == lasts + (accept & beat.payload.last)),
+        Assert(commits + out.commit == lasts + (accept & last)),
+        Assert(beat.ready == out.free),
         Assert(~out.en[0] | out.free),
         Assert(~out.commit | out.free),
     ]
     return m
 
 
-def _input_stage(cls=InputStage):
-    return cls(index_bits=INDEX_BITS, value_bits=VALUE_BITS, depth=SIZE)
+def _input_stage(cls=InputStage, **kwargs):
+    return cls(size=SIZE, index_bits=INDEX_BITS, value_bits=VALUE_BITS,
+               entry_index_bits=ENTRY_INDEX_BITS, value_max=VALUE_MAX, **kwargs)
 
 
-INPUT_DEPTH = bound(10, 20)
+INPUT_DEPTH = bound(12, 24)
 
 
-def test_input_stage_writes_every_nonzero_beat_once_in_order(tmp_path):
+def test_input_stage_writes_exactly_the_beats_the_drop_rules_keep(tmp_path):
     prove(input_stage_harness(_input_stage()), tmp_path, depth=INPUT_DEPTH)
+
+
+class Unchecked(InputStage):
+    """Skips the drop rules named `rules` (their counters stay 0), or checks all of them in
+    the order `rules` gives."""
+
+    def __init__(self, *, rules, **kwargs):
+        self._rules = rules
+        super().__init__(**kwargs)
+
+    def elaborate(self, platform):
+        with mock.patch.object(input_stage, "DROP_COUNTERS", self._rules):
+            return super().elaborate(platform)
 
 
 class DropsLastIndex(InputStage):
     """Treats the last valid index as out of range."""
 
     def elaborate(self, platform):
-        self._depth -= 1
+        self._size -= 1
         try:
             return super().elaborate(platform)
         finally:
-            self._depth += 1
+            self._size += 1
+
+
+class TruncatesFields(wiring.Component):
+    """The input path before the stage defended itself: index and value cut to the entry's
+    widths (an out-of-range index or value aliases a valid one)."""
+
+    def __init__(self):
+        self._inner = InputStage(size=SIZE, index_bits=ENTRY_INDEX_BITS,
+                                 value_bits=VALUE_MAX.bit_length(),
+                                 entry_index_bits=ENTRY_INDEX_BITS, value_max=VALUE_MAX)
+        members = dict(self._inner.signature.members)
+        members["i_stream"] = In(stream.Signature(input_event_layout(INDEX_BITS, VALUE_BITS)))
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.inner = inner = self._inner
+        outer = self.i_stream
+        m.d.comb += [inner.i_stream.valid.eq(outer.valid), outer.ready.eq(inner.i_stream.ready),
+                     inner.i_stream.payload.index.eq(outer.payload.index),
+                     inner.i_stream.payload.value.eq(outer.payload.value),
+                     inner.i_stream.payload.last.eq(outer.payload.last)]
+        wiring.connect(m, wiring.flipped(self.o_spikes), inner.o_spikes)
+        m.d.comb += [getattr(self, name).eq(getattr(inner, name)) for name in DROP_COUNTERS]
+        return m
 
 
 class IgnoresFree(wiring.Component):
@@ -102,13 +176,28 @@ class IgnoresFree(wiring.Component):
         wiring.connect(m, wiring.flipped(self.i_stream), inner.i_stream)
         m.d.comb += [self.o_spikes.en.eq(inner.o_spikes.en),
                      *(a.eq(b) for a, b in zip(self.o_spikes.data, inner.o_spikes.data)),
-                     self.o_spikes.commit.eq(inner.o_spikes.commit), inner.o_spikes.free.eq(1)]
+                     self.o_spikes.commit.eq(inner.o_spikes.commit), inner.o_spikes.free.eq(1),
+                     *(getattr(self, name).eq(getattr(inner, name)) for name in DROP_COUNTERS)]
         return m
 
 
-@pytest.mark.parametrize("mutant", [DropsLastIndex, IgnoresFree], ids=lambda c: c.__name__)
-def test_input_stage_proof_catches_mutant(mutant, tmp_path):
-    refute(input_stage_harness(_input_stage(mutant)), tmp_path, depth=INPUT_DEPTH)
+def _without(rule):
+    return lambda: _input_stage(Unchecked, rules=tuple(r for r in DROP_COUNTERS if r != rule))
+
+
+INPUT_STAGE_MUTANTS = {
+    **{f"keeps-{rule.replace('_', '-')}": _without(rule) for rule in DROP_COUNTERS},
+    "values-checked-first": lambda: _input_stage(Unchecked, rules=DROP_COUNTERS[-1:]
+                                                 + DROP_COUNTERS[:-1]),
+    "drops-last-index": lambda: _input_stage(DropsLastIndex),
+    "truncates-fields": TruncatesFields,
+    "ignores-free": lambda: _input_stage(IgnoresFree),
+}
+
+
+@pytest.mark.parametrize("name", INPUT_STAGE_MUTANTS)
+def test_input_stage_proof_catches_mutant(name, tmp_path):
+    refute(input_stage_harness(INPUT_STAGE_MUTANTS[name]()), tmp_path, depth=INPUT_DEPTH)
 
 
 BANKS, DEPTH = 2, 2
