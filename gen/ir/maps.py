@@ -4,6 +4,7 @@
 each side, giving PyTorch's ``H' = floor((H + 2 ph - kh) / sh) + 1`` rows (likewise W')."""
 
 from abc import abstractmethod
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -51,16 +52,20 @@ def window_out(in_shape: tuple, source: str, *, kernel: tuple, stride: tuple,
     return ((hp - kernel[0]) // stride[0] + 1, (wp - kernel[1]) // stride[1] + 1)
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
 class PoolLayer(SimulationOnlyLayer):
     """What sumpool2d and maxpool2d share: a `kernel` window moving by `stride` (default: the
     kernel, as in PyTorch) over each channel of the map, without padding and without a neuron;
-    its output values pass on to the next layer as they are. Subclasses are frozen dataclasses
-    that call `_check_fields` and give `pool_max`."""
+    its output values pass on to the next layer as they are. Subclasses name their kind and
+    give `pool_max`."""
 
     takes: ClassVar[str] = "map"
     neuron: ClassVar[None] = None
     kernel: tuple
-    stride: tuple | None
+    stride: tuple | None = None
+
+    def __post_init__(self):
+        self._check_fields()
 
     def _check_fields(self):
         object.__setattr__(self, "kernel", pair("kernel", self.kernel, 1, MAX_WINDOW))

@@ -21,11 +21,5 @@ class SumPool2dLayer(PoolLayer):
     """Window sums of each channel; `stride` defaults to the kernel."""
 
     kind: ClassVar[str] = "sumpool2d"
-    kernel: tuple
-    stride: tuple | None = None
-
-    def __post_init__(self):
-        self._check_fields()
-
     def pool_max(self, in_max: int) -> int:
         return self.window * in_max
