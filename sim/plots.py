@@ -9,7 +9,12 @@ from ..gen.ir.network import Network
 from ..gen.ir.weights import PotWeights
 from .golden import Trace
 
-__all__ = ["spike_raster", "membrane_traces", "weight_histograms", "accuracy_vs_timesteps"]
+__all__ = ["spike_raster", "membrane_traces", "value_maps", "weight_histograms",
+           "accuracy_vs_timesteps", "MAX_MAP_CHANNELS", "MAX_MAP_STEPS"]
+
+#: Channels and timesteps drawn per map figure; the title says what was left out.
+MAX_MAP_CHANNELS = 8
+MAX_MAP_STEPS = 16
 
 
 def _pyplot():
@@ -74,12 +79,51 @@ def membrane_traces(net: Network, trace: Trace, path, *, layer: int = 0, neurons
     return _save(fig, path)
 
 
-def weight_histograms(net: Network, path) -> Path:
-    """Per layer: how the weights use the representable range (PoT exponents or int values)."""
+def value_maps(values: np.ndarray, shape: tuple, path, *, what: str, title: str,
+               threshold: int | None = None) -> Path:
+    """A ``(C, H, W)`` map per timestep: one row per channel (the first `MAX_MAP_CHANNELS`),
+    one column per timestep (the first `MAX_MAP_STEPS`), `values` of shape (T, C*H*W) in
+    PyTorch order. Spike values use
+    a grey scale from 0; membranes a diverging one centred on 0, with θ named in the title."""
     plt = _pyplot()
-    n = len(net.layers)
+    maps = values.reshape(values.shape[0], *shape)
+    steps = min(maps.shape[0], MAX_MAP_STEPS)
+    channels = min(shape[0], MAX_MAP_CHANNELS)
+    fig, axes = plt.subplots(channels, steps, squeeze=False,
+                             figsize=(0.9 + 1.1 * steps, 0.5 + 1.1 * channels))
+    signed = maps.min() < 0
+    hi = max(1, int(np.abs(maps).max()))
+    style = dict(cmap="coolwarm", vmin=-hi, vmax=hi) if signed else \
+        dict(cmap="Greys", vmin=0, vmax=hi)
+    for c in range(channels):
+        for t in range(steps):
+            ax = axes[c, t]
+            image = ax.imshow(maps[t, c], interpolation="nearest", **style)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_title(f"t={t}", fontsize=8)
+            if t == 0:
+                ax.set_ylabel(f"ch {c}", fontsize=8)
+    fig.colorbar(image, ax=axes, shrink=0.6, label=what)
+    more = f"; channels {channels}-{shape[0] - 1} not shown" if channels < shape[0] else ""
+    if steps < maps.shape[0]:
+        more += f"; timesteps {steps}-{maps.shape[0] - 1} not shown"
+    theta = f"; θ = {threshold}" if threshold is not None else ""
+    fig.suptitle(f"{title}: {what}, {shape[0]} x {shape[1]} x {shape[2]}{theta}{more}",
+                 fontsize=9)
+    return _save(fig, path)
+
+
+def weight_histograms(net: Network, path) -> Path:
+    """Per layer with weights: how they use the representable range (PoT exponents or int
+    values); pooling and flatten have none."""
+    plt = _pyplot()
+    weighted = [(i, layer) for i, layer in enumerate(net.layers)
+                if getattr(layer, "weights", None) is not None]
+    n = len(weighted)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3), squeeze=False)
-    for index, (ax, layer) in enumerate(zip(axes[0], net.layers)):
+    for ax, (index, layer) in zip(axes[0], weighted):
         w = layer.weights
         values = w.values.ravel()
         if isinstance(w, PotWeights):

@@ -255,30 +255,47 @@ def _cmd_plot(args):
     x = _load_inputs(args.inputs)
     if not 0 <= args.sample < len(x):
         raise ValueError(f"--sample must be in [0, {len(x) - 1}], not {args.sample}")
-    for index, layer in enumerate(net.layers):
-        if layer.takes == "map":
-            raise ValueError(f"spikeshift plot does not draw map layers yet (layers[{index}] is "
-                             f"{layer.kind}); spikeshift predict --trace writes their values")
+    # Flat layers with a neuron get membrane traces of --neurons; map layers get maps.
+    traced = [i for i, layer in enumerate(net.layers)
+              if layer.neuron is not None and len(net.output_shape(i)) == 1]
     neurons = ",".join(map(str, args.neurons))
-    widest = max(layer.size for layer in net.layers)
-    if nowhere := [j for j in args.neurons if j >= widest]:
+    widest = max((net.layer_size(i) for i in traced), default=0)
+    if traced and (nowhere := [j for j in args.neurons if j >= widest]):
         raise ValueError(f"--neurons {neurons}: {', '.join(map(str, nowhere))} is in no layer "
                          f"(the widest has neurons 0 to {widest - 1})")
-    for index, layer in enumerate(net.layers):
-        if not any(j < layer.size for j in args.neurons):
+    for index in traced:
+        if not any(j < net.layer_size(index) for j in args.neurons):
             raise ValueError(f"--neurons {neurons} draws nothing in layer {index}, whose "
-                             f"neurons are 0 to {layer.size - 1}")
+                             f"neurons are 0 to {net.layer_size(index) - 1}")
     result = trace(net, x[args.sample:args.sample + 1])
     from ..ir.files import replace_files
     with tempfile.TemporaryDirectory(prefix="spikeshift-plot-") as tmp:
         tmp = Path(tmp)
         drawn = [plots.spike_raster(result, tmp / "spike_raster.png",
-                                    title=f"{net.name}: sample {args.sample}"),
-                 plots.weight_histograms(net, tmp / "weights.png")]
-        for index in range(len(net.layers)):
-            drawn.append(plots.membrane_traces(
-                net, result, tmp / f"membranes_layer{index}.png", layer=index,
-                neurons=args.neurons, title=f"layer {index}, sample {args.sample}"))
+                                    title=f"{net.name}: sample {args.sample}")]
+        if any(getattr(layer, "weights", None) is not None for layer in net.layers):
+            drawn.append(plots.weight_histograms(net, tmp / "weights.png"))
+        if net.input.is_map:
+            drawn.append(plots.value_maps(x[args.sample], net.input.shape,
+                                          tmp / "input_maps.png", what="input values",
+                                          title=f"input, sample {args.sample}"))
+        for index, layer in enumerate(net.layers):
+            title = f"layer {index} ({layer.kind}), sample {args.sample}"
+            shape = net.output_shape(index)
+            if index in traced:
+                drawn.append(plots.membrane_traces(
+                    net, result, tmp / f"membranes_layer{index}.png", layer=index,
+                    neurons=args.neurons, title=title))
+            elif len(shape) == 3:
+                what = "spike values" if layer.neuron is not None else "output values"
+                drawn.append(plots.value_maps(result.spikes[index][0], shape,
+                                              tmp / f"spike_maps_layer{index}.png",
+                                              what=what, title=title))
+                if layer.neuron is not None:
+                    drawn.append(plots.value_maps(
+                        result.membranes[index][0], shape,
+                        tmp / f"membrane_maps_layer{index}.png", what="membrane v",
+                        title=title, threshold=layer.neuron.threshold))
         replace_files(args.output, {p.name: p.read_bytes() for p in drawn})
     print("wrote " + ", ".join(str(Path(args.output) / p.name) for p in drawn))
     return 0

@@ -42,3 +42,72 @@ def test_plot_command_writes_every_figure(tmp_path):
                              [f"membranes_layer{i}.png" for i in range(len(net.layers))])
     assert main(["plot", str(tmp_path / "net.json"), str(tmp_path / "x.npy"), "-o",
                  str(tmp_path / "plots"), "--sample", "3"]) == 2
+
+
+def test_plot_draws_conv_layers_as_per_channel_maps(tmp_path, monkeypatch):
+    """A conv network's figures: maps of the input, of each conv's spikes and membranes and of
+    each pooling's values, each panel the golden model's channel map at that timestep."""
+    from spikeshift import trace
+    from spikeshift.gen.ir.formats import IntFormat
+    from spikeshift.gen.ir.kinds.conv2d import Conv2dLayer
+    from spikeshift.gen.ir.kinds.dense import DenseLayer
+    from spikeshift.gen.ir.kinds.flatten import FlattenLayer
+    from spikeshift.gen.ir.kinds.maxpool2d import MaxPool2dLayer
+    from spikeshift.gen.ir.kinds.sumpool2d import SumPool2dLayer
+    from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
+    from spikeshift.gen.ir.neuron import Neuron
+    from spikeshift.gen.ir.synthetic import random_inputs
+    from spikeshift.gen.ir.weights import IntWeights
+    from spikeshift.sim import plots
+    rng = np.random.default_rng(11)
+    net = Network(
+        name="maps", timesteps=3, input=InputSpec(size=2 * 7 * 6, bits=2, shape=(2, 7, 6)),
+        output=OutputSpec(mode="membrane"), layers=(
+            Conv2dLayer(out_channels=3, kernel=(3, 2), padding=1,
+                        weights=IntWeights(bits=4, values=rng.integers(-3, 8, (3, 2, 3, 2)),
+                                           ndim=4),
+                        neuron=Neuron(model="if", v=IntFormat(bits=10), threshold=9)),
+            MaxPool2dLayer(kernel=1),
+            SumPool2dLayer(kernel=2),
+            FlattenLayer(),
+            DenseLayer(size=4, weights=IntWeights(bits=4, values=rng.integers(-8, 8, (4, 27))),
+                       neuron=Neuron(model="integrator", v=IntFormat(bits=12)))))
+    kinds = [layer.kind for layer in net.layers]
+    x = random_inputs(rng, net, 2)
+    net.save(tmp_path / "cnn.json")
+    np.save(tmp_path / "x.npy", x)
+    drawn = {}
+    save = plots._save
+
+    def keep(fig, path):
+        drawn[path.name] = [(ax.get_title(), ax.get_ylabel(), ax.images[0].get_array().data)
+                            for ax in fig.axes if ax.images]
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    assert main(["plot", str(tmp_path / "cnn.json"), str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "plots"), "--sample", "1"]) == 0
+    maps = {i: kind for i, kind in enumerate(kinds) if kind.endswith("2d")}
+    assert set(maps.values()) == {"conv2d", "maxpool2d", "sumpool2d"}
+    expected = {"spike_raster.png", "weights.png", "input_maps.png"}
+    expected |= {f"spike_maps_layer{i}.png" for i in maps}
+    expected |= {f"membrane_maps_layer{i}.png" for i, k in maps.items() if k == "conv2d"}
+    expected |= {f"membranes_layer{i}.png" for i, k in enumerate(kinds) if k == "dense"}
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == expected
+    result = trace(net, x[1:2])
+    assert result.spikes[0].any() and not result.spikes[0].all()
+    checks = [("input_maps.png", x[1], net.input.shape)]
+    for i, kind in maps.items():
+        shape = net.output_shape(i)
+        checks.append((f"spike_maps_layer{i}.png", result.spikes[i][0], shape))
+        if kind == "conv2d":
+            checks.append((f"membrane_maps_layer{i}.png", result.membranes[i][0], shape))
+    for name, values, shape in checks:
+        panels = drawn[name]
+        channels = min(shape[0], plots.MAX_MAP_CHANNELS)
+        steps = min(net.timesteps, plots.MAX_MAP_STEPS)
+        assert len(panels) == channels * steps, name
+        frames = values.reshape(net.timesteps, *shape)
+        for k, (_, _, image) in enumerate(panels):
+            c, t = divmod(k, steps)
+            np.testing.assert_array_equal(image, frames[t, c], err_msg=f"{name} ch {c} t={t}")
