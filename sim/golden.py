@@ -17,6 +17,12 @@ __all__ = ["Trace", "check_inputs", "ref_leak", "ref_fire", "ref_reset", "predic
 
 def check_inputs(net: Network, x) -> np.ndarray:
     """`x` as int64 of shape (batch, T, input.size), or a clear error naming what is wrong."""
+    return _checked(net, x)[0]
+
+
+def _checked(net: Network, x) -> tuple[np.ndarray, bool]:
+    """`check_inputs`, and whether the values are the same at every timestep (direct input;
+    then only the first timestep's values need the range checks)."""
     arr = np.asarray(x)
     want = f"(batch, {net.timesteps}, {net.input.size})"
     if arr.ndim != 3 or arr.shape[1:] != (net.timesteps, net.input.size):
@@ -24,18 +30,28 @@ def check_inputs(net: Network, x) -> np.ndarray:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"inputs must hold integers, not {arr.dtype} values")
     hi = net.input.format.max
-    # Checked in the array's own type, so 2^64 - 1 or inf is shown as itself, not wrapped.
-    bad = ~np.isfinite(arr) | (arr < 0) | (arr > hi) if arr.dtype.kind == "f" else \
-        (arr < 0) | (arr > hi)
-    if bad.any():
+    constant = all(np.array_equal(arr[:, t], arr[:, 0]) for t in range(1, arr.shape[1]))
+    seen = arr[:, :1] if constant else arr
+    # Checked in the array's own type, so 2^64 - 1 or inf is shown as itself, not wrapped;
+    # one reduction first (a signed integer seen as unsigned is beyond `hi` when negative),
+    # the element named only when it fails.
+    if seen.size == 0:
+        ok = True
+    elif arr.dtype.kind == "i":
+        ok = seen.view(arr.dtype.str.replace("i", "u")).max() <= hi
+    else:
+        ok = seen.min() >= 0 and seen.max() <= hi
+    if not ok:
+        bad = ~np.isfinite(arr) | (arr < 0) | (arr > hi) if arr.dtype.kind == "f" else \
+            (arr < 0) | (arr > hi)
         at = tuple(np.argwhere(bad)[0].tolist())
         raise ValueError(f"inputs{list(at)} must be in [0, {hi}] for input.bits="
                          f"{net.input.bits}, not {arr[at].item()!r}")
-    if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
+    if arr.dtype.kind == "f" and not np.all(seen == np.round(seen)):
         at = tuple(np.argwhere(arr != np.round(arr))[0].tolist())
         raise TypeError(f"inputs must hold integers, not {arr.dtype} values with fractions "
                         f"(inputs{list(at)} = {arr[at].item()!r})")
-    return arr.astype(np.int64)
+    return arr.astype(np.int64, copy=False), constant
 
 
 def ref_leak(v: np.ndarray, neuron: Neuron) -> np.ndarray:
@@ -87,7 +103,7 @@ class Trace:
 
 
 def _run(net: Network, x, keep_trace: bool) -> Trace:
-    x = check_inputs(net, x)
+    x, constant = _checked(net, x)
     batch = x.shape[0]
     currents = [CURRENTS[layer.kind](layer, net.input_max(index), net.input_shape(index))
                 for index, layer in enumerate(net.layers)]
@@ -97,15 +113,19 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
          for layer, size in zip(net.layers, sizes)]
     spikes = [np.zeros((batch, net.timesteps, size), np.int64) for size in sizes]
     membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
+    # Direct input (the same values every timestep): the first layer's current once.
+    first_current = currents[0](x[:, 0]) if constant else None
     for t in range(net.timesteps):
         s_in = x[:, t]
         for index, layer in enumerate(net.layers):
-            current = currents[index](s_in)
+            current = first_current if index == 0 and constant else currents[index](s_in)
             neuron = layer.neuron
             if neuron is None:                       # no neuron: the values pass on
                 v[index] = s = current
             else:
-                vl = neuron.v.clip(ref_leak(v[index], neuron) + current)
+                vl = ref_leak(v[index], neuron)     # v itself when nothing leaks: in place
+                vl += current
+                np.clip(vl, neuron.v.min, neuron.v.max, out=vl)
                 s = ref_fire(vl, neuron)
                 v[index] = ref_reset(vl, s, neuron)
             spikes[index][:, t] = s

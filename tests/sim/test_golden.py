@@ -142,6 +142,38 @@ def test_layers_see_the_previous_layers_spikes_of_the_same_timestep():
     assert result.membranes[1].tolist() == [[[4], [4]]]
 
 
+@pytest.mark.parametrize("seed", range(60))
+def test_direct_input_computed_once_equals_loop_reference(seed):
+    """The same values every timestep take the path that computes the first current once;
+    the result is what the loops give (random kinds, map inputs included)."""
+    rng = np.random.default_rng(seed)
+    kinds = ("dense",) if seed % 2 else ("conv2d", "sumpool2d", "maxpool2d", "flatten", "dense")
+    net = random_network(rng, kinds=kinds)
+    x = np.repeat(random_inputs(rng, net, 3)[:, :1], net.timesteps, axis=1)
+    result = trace(net, x)
+    ref_outputs, ref_classes = loop_reference(net, x)
+    np.testing.assert_array_equal(result.outputs, ref_outputs)
+    np.testing.assert_array_equal(result.classes, ref_classes)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8, np.float32])
+def test_range_checks_see_every_timestep_whether_or_not_the_input_is_direct(dtype):
+    neuron = Neuron(model="integrator", v=IntFormat(bits=8))
+    net = one_layer(neuron, [1, 1], bits=2, timesteps=3, fan_in=2)
+    direct = np.array([[[1, 4], [1, 4], [1, 4]]], dtype=dtype)
+    with pytest.raises(ValueError, match=r"^inputs\[0, 0, 1\] must be in \[0, 3\] .* not 4"):
+        predict(net, direct)
+    varying = np.array([[[1, 2], [1, 2], [1, 4]]], dtype=dtype)
+    with pytest.raises(ValueError, match=r"^inputs\[0, 2, 1\] must be in \[0, 3\] .* not 4"):
+        predict(net, varying)
+    if dtype in (np.int64, np.int8):
+        negative = np.array([[[1, 2], [1, -1], [1, 2]]], dtype=dtype)
+        with pytest.raises(ValueError, match=r"^inputs\[0, 1, 1\] .* not -1$"):
+            predict(net, negative)
+    np.testing.assert_array_equal(predict(net, np.array([[[1, 2]] * 3], dtype=dtype))[0],
+                                  [[9]])
+
+
 def test_golden_model_rejects_inputs_out_of_range_and_misshapen():
     neuron = Neuron(model="integrator", v=IntFormat(bits=8))
     net = one_layer(neuron, [[1]], bits=2, timesteps=2)
