@@ -4,6 +4,7 @@ Plain integer code that mirrors the hardware's blocks (leak, saturate, fire, res
 it comes from hdl. Every other part of spikeshift is checked against it.
 """
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,13 @@ def check_inputs(net: Network, x) -> np.ndarray:
     return _checked(net, x)[0]
 
 
+def _same_every_timestep(arr: np.ndarray, rows: int = 64) -> bool:
+    """Whether every timestep holds the values of the first; compared a few samples at a time
+    so the comparison stays in cache, stopping at the first difference."""
+    return all((arr[b:b + rows, 1:] == arr[b:b + rows, :1]).all()
+               for b in range(0, len(arr), rows))
+
+
 def _checked(net: Network, x) -> tuple[np.ndarray, bool]:
     """`check_inputs`, and whether the values are the same at every timestep (direct input;
     then only the first timestep's values need the range checks)."""
@@ -30,7 +38,7 @@ def _checked(net: Network, x) -> tuple[np.ndarray, bool]:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"inputs must hold integers, not {arr.dtype} values")
     hi = net.input.format.max
-    constant = all(np.array_equal(arr[:, t], arr[:, 0]) for t in range(1, arr.shape[1]))
+    constant = _same_every_timestep(arr)
     seen = arr[:, :1] if constant else arr
     # Checked in the array's own type, so 2^64 - 1 or inf is shown as itself, not wrapped;
     # one reduction first (a signed integer seen as unsigned is beyond `hi` when negative),
@@ -102,17 +110,31 @@ class Trace:
     membranes: tuple
 
 
+_CURRENTS = weakref.WeakKeyDictionary()
+
+
+def _currents(net: Network) -> list:
+    """Each layer's current function, made once per network (a network never changes)."""
+    if net not in _CURRENTS:
+        _CURRENTS[net] = [CURRENTS[layer.kind](layer, net.input_max(index),
+                                               net.input_shape(index))
+                          for index, layer in enumerate(net.layers)]
+    return _CURRENTS[net]
+
+
 def _run(net: Network, x, keep_trace: bool) -> Trace:
     x, constant = _checked(net, x)
     batch = x.shape[0]
-    currents = [CURRENTS[layer.kind](layer, net.input_max(index), net.input_shape(index))
-                for index, layer in enumerate(net.layers)]
+    currents = _currents(net)
     sizes = [net.layer_size(index) for index in range(len(net.layers))]
     v = [np.zeros((batch, size), np.int64) if layer.neuron is None else
          np.broadcast_to(layer.neuron.v_init_array(size), (batch, size)).copy()
          for layer, size in zip(net.layers, sizes)]
-    spikes = [np.zeros((batch, net.timesteps, size), np.int64) for size in sizes]
+    # Without a trace only the read-out's spike count is kept.
+    spikes = [np.zeros((batch, net.timesteps, size), np.int64) for size in sizes] \
+        if keep_trace else None
     membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
+    count = np.zeros((batch, sizes[-1]), np.int64)
     # Direct input (the same values every timestep): the first layer's current once.
     first_current = currents[0](x[:, 0]) if constant else None
     for t in range(net.timesteps):
@@ -128,16 +150,14 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
                 np.clip(vl, neuron.v.min, neuron.v.max, out=vl)
                 s = ref_fire(vl, neuron)
                 v[index] = ref_reset(vl, s, neuron)
-            spikes[index][:, t] = s
             if keep_trace:
+                spikes[index][:, t] = s
                 membranes[index][:, t] = v[index]
             s_in = s
-    if net.output.mode == "spike_count":
-        outputs = spikes[-1].sum(axis=1)
-    else:
-        outputs = v[-1]
+        count += s_in
+    outputs = count if net.output.mode == "spike_count" else v[-1]
     classes = np.argmax(outputs, axis=1) if batch else np.zeros(0, np.int64)
-    return Trace(outputs=outputs, classes=classes, spikes=tuple(spikes),
+    return Trace(outputs=outputs, classes=classes, spikes=tuple(spikes) if keep_trace else (),
                  membranes=tuple(membranes) if keep_trace else ())
 
 
