@@ -49,7 +49,7 @@ def _positive(kind: type, what: str):
     return parse
 
 
-def _int_list():
+def _int_list(what: str = "neuron indices (0,1,2)"):
     def parse(text: str) -> list[int]:
         try:
             values = [int(v) for v in text.split(",")]
@@ -57,7 +57,7 @@ def _int_list():
             values = None
         if not values or any(v < 0 for v in values):
             raise argparse.ArgumentTypeError(
-                f"must be a comma-separated list of neuron indices (0,1,2), not {text!r}")
+                f"must be a comma-separated list of {what}, not {text!r}")
         return values
     return parse
 
@@ -214,7 +214,7 @@ def _cmd_quantize(args):
         net, errors = sequential_to_network(model, input_bits=args.input_bits,
                                             timesteps=args.timesteps,
                                             e_max=PotWeights.e_max_for_bits(args.bits),
-                                            name=source.stem)
+                                            name=source.stem, input_shape=args.input_shape)
         from ..frontends.quantize import QuantizationReport
         report = QuantizationReport(layers=[
             {"layer": i, "weight_rms_error": round(e.weight_rms_error, 4),
@@ -469,6 +469,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timesteps", type=timesteps)
     p.add_argument("--input-bits", type=input_bits, default=4,
                    help="PyTorch checkpoints: input bits")
+    p.add_argument("--input-shape", type=_int_list("three sizes C,H,W (1,28,28)"),
+                   metavar="C,H,W",
+                   help="PyTorch checkpoints with Conv2d or pooling: the input map")
     p.add_argument("--data", metavar="INPUTS.npy", help="inputs for accuracy and headroom")
     p.add_argument("--labels", metavar="LABELS.npy")
     p.add_argument("--report", metavar="FILE", help="also write the report here (JSON when "

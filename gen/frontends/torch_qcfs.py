@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ..ir.network import Network
-from .convert import qcfs_mlp_to_network
+from .convert import Stage, qcfs_to_network
 
 __all__ = ["QCFS", "PotWeight", "enable_pot_qat", "disable_pot_qat", "sequential_to_network",
            "load_checkpoint", "CHECKPOINT_CLASSES"]
@@ -73,10 +73,13 @@ class PotWeight(nn.Module):
         return w + (_pot_round(w / sigma, self.e_max) * sigma - w).detach()
 
 
+WEIGHTED = (nn.Linear, nn.Conv2d)
+
+
 def enable_pot_qat(model: nn.Module, e_max: int) -> nn.Module:
-    """Make every Linear layer of `model` train through PoT-quantized weights."""
+    """Make every Linear and Conv2d layer of `model` train through PoT-quantized weights."""
     for module in model.modules():
-        if isinstance(module, nn.Linear) and not parametrize.is_parametrized(module, "weight"):
+        if isinstance(module, WEIGHTED) and not parametrize.is_parametrized(module, "weight"):
             parametrize.register_parametrization(module, "weight", PotWeight(e_max))
     return model
 
@@ -84,12 +87,12 @@ def enable_pot_qat(model: nn.Module, e_max: int) -> nn.Module:
 def disable_pot_qat(model: nn.Module) -> nn.Module:
     """Back to float weights (the trained float values are kept)."""
     for module in model.modules():
-        if isinstance(module, nn.Linear) and parametrize.is_parametrized(module, "weight"):
+        if isinstance(module, WEIGHTED) and parametrize.is_parametrized(module, "weight"):
             parametrize.remove_parametrizations(module, "weight", leave_parametrized=False)
     return model
 
 
-def _float_weight(linear: nn.Linear) -> np.ndarray:
+def _float_weight(linear: nn.Module) -> np.ndarray:
     if parametrize.is_parametrized(linear, "weight"):
         return linear.parametrizations.weight.original.detach().cpu().numpy()
     return linear.weight.detach().cpu().numpy()
@@ -97,7 +100,8 @@ def _float_weight(linear: nn.Linear) -> np.ndarray:
 
 # What a QCFS checkpoint may hold. Loading allows these classes and torch's own tensors only
 # (``weights_only=True``), so a checkpoint can never run code of its own.
-CHECKPOINT_CLASSES = (nn.Sequential, nn.Linear, nn.Flatten, nn.Identity, nn.Dropout, QCFS)
+CHECKPOINT_CLASSES = (nn.Sequential, nn.Linear, nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d,
+                      nn.Flatten, nn.Identity, nn.Dropout, QCFS)
 
 
 def load_checkpoint(path) -> nn.Sequential:
@@ -144,33 +148,106 @@ def load_checkpoint(path) -> nn.Sequential:
     return model
 
 
+def _pair(value) -> tuple[int, int]:
+    return tuple(value) if isinstance(value, (tuple, list)) else (int(value), int(value))
+
+
+def _refuse(index: int, module, what: str, value, allowed: str):
+    raise TypeError(f"model[{index}] ({type(module).__name__}) {what} must be {allowed} to "
+                    f"convert, not {value!r}")
+
+
+def _pool_stage(index: int, module) -> Stage:
+    """avgpool2d / maxpool2d without padding, dilation or ceil mode (the kinds' arithmetic)."""
+    if _pair(module.padding) != (0, 0):
+        _refuse(index, module, "padding", module.padding, "0")
+    if module.ceil_mode:
+        _refuse(index, module, "ceil_mode", True, "False")
+    if isinstance(module, nn.AvgPool2d) and module.divisor_override is not None:
+        _refuse(index, module, "divisor_override", module.divisor_override, "None")
+    if isinstance(module, nn.MaxPool2d) and _pair(module.dilation) != (1, 1):
+        _refuse(index, module, "dilation", module.dilation, "1")
+    kernel = _pair(module.kernel_size)
+    stride = kernel if module.stride is None else _pair(module.stride)
+    kind = "avgpool2d" if isinstance(module, nn.AvgPool2d) else "maxpool2d"
+    return Stage(kind, kernel=kernel, stride=stride)
+
+
+def _weighted_stage(index: int, module) -> Stage:
+    w = _float_weight(module)
+    bias = None if module.bias is None else module.bias.detach().cpu().numpy()
+    if isinstance(module, nn.Linear):
+        return Stage("dense", weights=w, bias=bias)
+    if isinstance(module.padding, str):
+        _refuse(index, module, "padding", module.padding, "integers")
+    for what, value in (("dilation", module.dilation), ("groups", module.groups),
+                        ("padding_mode", module.padding_mode)):
+        if value not in ((1, 1), 1, "zeros"):
+            _refuse(index, module, what, value, "'zeros'" if what == "padding_mode" else "1")
+    return Stage("conv2d", weights=w, bias=bias, stride=_pair(module.stride),
+                 padding=_pair(module.padding))
+
+
+def model_stages(model: nn.Sequential) -> list[Stage]:
+    """The `Stage`s of ``Linear|Conv2d, QCFS, [AvgPool2d|MaxPool2d, ...] ... Linear|Conv2d``
+    with Flatten where the model flattens (Identity and Dropout skipped); TypeError naming the
+    module otherwise."""
+    stages = []
+    for index, module in enumerate(model):
+        if isinstance(module, (nn.Identity, nn.Dropout)):
+            continue
+        previous = stages[-1].kind if stages else None
+        if isinstance(module, WEIGHTED):
+            if previous in ("dense", "conv2d") and stages[-1].clip is None:
+                raise TypeError(f"model[{index}] ({type(module).__name__}) follows a layer "
+                                f"without a QCFS activation between them")
+            stages.append(_weighted_stage(index, module))
+        elif isinstance(module, QCFS):
+            if previous not in ("dense", "conv2d") or stages[-1].clip is not None:
+                raise TypeError(f"model[{index}] (QCFS) must follow an nn.Linear or nn.Conv2d")
+            stages[-1] = Stage(**{**stages[-1].__dict__,
+                                  "clip": float(module.effective_clip().detach())})
+        elif isinstance(module, (nn.AvgPool2d, nn.MaxPool2d)):
+            if previous in ("dense", "conv2d") and stages[-1].clip is None:
+                raise TypeError(f"model[{index}] ({type(module).__name__}) must follow a QCFS "
+                                f"activation (or the input): pooling pre-activations has no "
+                                f"spiking form")
+            stages.append(_pool_stage(index, module))
+        elif isinstance(module, nn.Flatten):
+            if stages and previous != "flatten" and stages[-1].kind != "dense":
+                stages.append(Stage("flatten"))
+        else:
+            raise TypeError(f"model[{index}] ({type(module).__name__}) cannot be converted: a "
+                            f"QCFS model holds only Linear, Conv2d, QCFS, AvgPool2d, "
+                            f"MaxPool2d, Flatten, Identity and Dropout")
+    if not stages or stages[-1].kind not in ("dense", "conv2d") or stages[-1].clip is not None:
+        raise TypeError("model must end with an nn.Linear (or nn.Conv2d) read-out, not a QCFS "
+                        "activation or a pooling")
+    return stages
+
+
 def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: int,
                           e_max: int = 7, name: str = "qcfs", spike_bits: int = 1,
-                          input_scale: float | None = None) -> tuple[Network, list]:
-    """Convert ``[Flatten,] Linear, QCFS, Linear, QCFS, ..., Linear`` into IF layers with PoT
-    weights, reset by subtraction, ``v_init = θ / 2``, and an integrator read-out.
+                          input_scale: float | None = None,
+                          input_shape: tuple | None = None) -> tuple[Network, list]:
+    """Convert ``[Flatten,] Linear, QCFS, Linear, QCFS, ..., Linear`` -- or a CNN of Conv2d,
+    QCFS, AvgPool2d/MaxPool2d, Flatten and Linear, given `input_shape` ``(C, H, W)`` -- into IF
+    layers with PoT weights, reset by subtraction, ``v_init = θ / 2``, and an integrator
+    read-out.
 
     The model's input must be the integer input times `input_scale` (default
     ``1 / (2**input_bits - 1)``). ``spike_bits`` > 1 converts to multi-bit (hybrid) spikes:
-    see `spikeshift.gen.frontends.convert.qcfs_mlp_to_network`.
+    see `spikeshift.gen.frontends.convert.qcfs_to_network`.
     """
-    modules = [m for m in model if not isinstance(m, (nn.Flatten, nn.Identity, nn.Dropout))]
-    weights, biases, clips = [], [], []
-    for index, module in enumerate(modules):
-        expect_linear = index % 2 == 0
-        if expect_linear and not isinstance(module, nn.Linear):
-            raise TypeError(f"model[{index}] must be an nn.Linear, not {type(module).__name__}")
-        if not expect_linear and not isinstance(module, QCFS):
-            raise TypeError(f"model[{index}] must be a QCFS activation, not "
-                            f"{type(module).__name__}")
-        if expect_linear:
-            weights.append(_float_weight(module))
-            biases.append(np.zeros(module.out_features) if module.bias is None
-                          else module.bias.detach().cpu().numpy())
-        else:
-            clips.append(float(module.effective_clip().detach()))
-    if len(modules) % 2 == 0:
-        raise TypeError("model must end with an nn.Linear read-out, not a QCFS activation")
-    return qcfs_mlp_to_network(weights, biases, clips, input_bits=input_bits,
-                               timesteps=timesteps, e_max=e_max, name=name,
-                               spike_bits=spike_bits, input_scale=input_scale)
+    stages = model_stages(model)
+    if any(s.kind != "dense" for s in stages):
+        if input_shape is None or len(input_shape) != 3:
+            raise ValueError(f"input_shape (--input-shape C,H,W) must be given for a model "
+                             f"with Conv2d or pooling, as three integers, not {input_shape!r}")
+        if stages[0].kind == "dense":
+            raise TypeError("model[0] is an nn.Linear on a map input: flatten first")
+    else:
+        input_shape = (stages[0].weights.shape[1],)
+    return qcfs_to_network(stages, input_shape=tuple(input_shape), input_bits=input_bits,
+                           timesteps=timesteps, e_max=e_max, name=name,
+                           spike_bits=spike_bits, input_scale=input_scale)
