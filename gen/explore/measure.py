@@ -130,6 +130,7 @@ def measure_cheap(source: Source, candidate: Candidate, data: Data, board_name: 
         "throughput": len(xt) / timeline.total * board.clock_hz,
         "energy": float(report["totals"]["energy_pj_per_inference"]),
         "dsps": int(report["totals"]["multipliers"]),
+        "layer_cycles": [e["model_cycles_per_inference"] for e in report["layers"]],
     }
     try:
         estimate = check_fit(design, board)

@@ -27,7 +27,8 @@ from .pareto import dominates, pareto_front
 from .source import Source
 from .space import Candidate, Space
 
-__all__ = ["Settings", "Outcome", "explore", "trial_records", "STUDY_NAME", "SAMPLERS"]
+__all__ = ["Settings", "Outcome", "check_study", "explore", "trial_records", "STUDY_NAME",
+           "SAMPLERS"]
 
 STUDY_NAME = "spikeshift-explore"
 SAMPLERS = ("nsga2", "tpe")
@@ -111,32 +112,52 @@ def _existing_study(path: Path) -> bool:
     return True
 
 
-def _open_study(settings: Settings, path: Path):
-    """The study in `path` (checked against `settings`) or a new one; and its seed."""
+def _stored_identity(settings: Settings, path: Path, storage) -> tuple[bool, int | None]:
+    """Whether `path` holds a study, and its seed; a study of anything else is refused."""
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    exists = _existing_study(path)
+    if not _existing_study(path):
+        return False, None
+    study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
+    stored = study.user_attrs.get(_IDENTITY)
+    if stored is None:
+        if study.trials:
+            raise ValueError(f"--study {str(path)!r} is not a study of spikeshift explore; "
+                             f"give a new file name")
+        return True, None
+    seed = settings.seed if settings.seed is not None else stored["seed"]
+    if problem := _mismatch(stored, settings.identity(seed), str(path)):
+        raise ValueError(problem)
+    return True, seed
+
+
+def check_study(settings: Settings, path) -> None:
+    """Refuse a --study file that is not an exploration of these settings (writes nothing)."""
+    path = Path(path)
+    if _existing_study(path):
+        _stored_identity(settings, path, f"sqlite:///{path.resolve()}")
+
+
+def _open_study(settings: Settings, path: Path):
+    """The study in `path` (checked against `settings`) or a new one; its seed and storage."""
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    exists, seed = _existing_study(path), None
     if not exists:
         path.parent.mkdir(parents=True, exist_ok=True)
     storage = optuna.storages.RDBStorage(f"sqlite:///{path.resolve()}")
     if exists:
+        exists, seed = _stored_identity(settings, path, storage)
+    if exists:
         study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
-        stored = study.user_attrs.get(_IDENTITY)
-        seed = settings.seed if settings.seed is not None or stored is None else stored["seed"]
-        if stored is not None:
-            if problem := _mismatch(stored, settings.identity(seed), str(path)):
-                raise ValueError(problem)
-            return study, seed, storage
-        if study.trials:
-            raise ValueError(f"--study {str(path)!r} is not an exploration study of spikeshift "
-                             f"explore; give a new file name")
     else:
-        seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(
-            2**31)
         study = optuna.create_study(
             study_name=STUDY_NAME, storage=storage,
             directions=[OBJECTIVES[o][0] for o in settings.objectives])
-    study.set_user_attr(_IDENTITY, settings.identity(seed))
+    if seed is None:
+        seed = settings.seed if settings.seed is not None else \
+            random.SystemRandom().randrange(2**31)
+        study.set_user_attr(_IDENTITY, settings.identity(seed))
     return study, seed, storage
 
 
