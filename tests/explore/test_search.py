@@ -1,0 +1,112 @@
+"""The search loop: determinism, resuming, extending, the Dask cluster, pruning."""
+
+import pytest
+
+from spikeshift.gen.explore import search
+from spikeshift.gen.explore.cluster import SerialExecutor, open_executor
+from spikeshift.gen.explore.search import explore
+
+from .tiny import summary, tiny_settings
+
+
+def run(settings, path, trials, executor=None, **options):
+    return explore(settings, path, trials, executor or SerialExecutor(), progress=False,
+                   **options)
+
+
+def test_two_worker_local_cluster_gives_the_study_of_one_process(tmp_path):
+    settings = tiny_settings(tmp_path)
+    with open_executor("local", workers=2) as executor:
+        assert executor.workers == 2
+        clustered = run(settings, tmp_path / "cluster.db", 12, executor)
+    serial = run(settings, tmp_path / "serial.db", 12)
+    assert len(clustered.trials) == 12
+    assert all(t.state.name == "COMPLETE" for t in clustered.trials)
+    assert summary(clustered) == summary(serial)
+
+
+def test_same_seed_gives_the_same_study_and_another_seed_another(tmp_path):
+    settings = tiny_settings(tmp_path)
+    first = run(settings, tmp_path / "a.db", 12)
+    again = run(settings, tmp_path / "b.db", 12)
+    other = run(tiny_settings(tmp_path, seed=4), tmp_path / "c.db", 12)
+    assert summary(first) == summary(again)
+    assert [s[2] for s in summary(first)] != [s[2] for s in summary(other)]
+
+
+def test_interrupted_run_resumes_into_the_same_study_without_measuring_again(tmp_path,
+                                                                          monkeypatch):
+    settings = tiny_settings(tmp_path)
+    whole = run(settings, tmp_path / "whole.db", 12)
+    measured = []
+    real = search.measure_cheap
+    monkeypatch.setattr(search, "measure_cheap",
+                        lambda source, candidate, *a: measured.append(candidate) or
+                        real(source, candidate, *a))
+
+    def stop_after_six(number):
+        if number == 5:  # stored, not yet told: the next run must tell it from the store
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(settings, tmp_path / "cut.db", 12, after_each=stop_after_six)
+    before = list(measured)
+    interrupted = search._open_study(settings, tmp_path / "cut.db")[0]
+    stale = [t for t in interrupted.trials if t.state.name == "RUNNING"]
+    assert 5 in [t.number for t in stale] and len(interrupted.trials) == 8
+    assert "spikeshift_result" in interrupted.trials[5].user_attrs
+    resumed = run(settings, tmp_path / "cut.db", 12)
+    assert summary(resumed) == summary(whole)
+    remeasured = [c.to_json() for c in measured[len(before):]]
+    others = [t.params for t in stale if t.number != 5]
+    params = interrupted.trials[5].params
+    assert params in others or {**params, "lanes": [params["lanes_0"], params["lanes_1"]]} \
+        not in [{**p, "lanes": p["lanes"]} for p in remeasured]
+
+
+def test_a_finished_study_extends_with_more_trials(tmp_path):
+    settings = tiny_settings(tmp_path)
+    short = summary(run(settings, tmp_path / "s.db", 8))
+    extended = run(settings, tmp_path / "s.db", 12)
+    assert summary(extended)[:8] == short
+    assert summary(extended) == summary(run(settings, tmp_path / "fresh.db", 12))
+
+
+def test_candidates_that_cannot_fit_the_board_are_pruned_not_errors(tmp_path):
+    from spikeshift.gen.explore.space import Space
+    settings = tiny_settings(tmp_path, hidden=128, board="icebreaker", space=Space(
+        timesteps=(8,), weights=("int8",), spike_bits=None, lanes=((1, 128), (4,))))
+    study = run(settings, tmp_path / "s.db", 4)
+    states = {t.params["lanes_0"]: t.state.name for t in study.trials}
+    assert states == {1: "COMPLETE", 128: "PRUNED"}
+    pruned = next(t for t in study.trials if t.state.name == "PRUNED")
+    reason = pruned.user_attrs["spikeshift_result"]["reason"]
+    assert reason.startswith("does not fit: the design needs about ")
+    assert "icebreaker" in reason
+
+
+def test_candidates_below_the_accuracy_floor_are_pruned(tmp_path):
+    study = run(tiny_settings(tmp_path, min_accuracy=0.9), tmp_path / "s.db", 12)
+    states = {t.state.name for t in study.trials}
+    assert states == {"PRUNED", "COMPLETE"}
+    for trial in study.trials:
+        measures = trial.user_attrs["spikeshift_result"]["measures"]
+        assert (trial.state.name == "COMPLETE") == (measures["accuracy"] >= 0.9)
+
+
+def test_dominated_candidates_are_pruned_before_their_expensive_step(tmp_path, monkeypatch):
+    synthesized = []
+
+    def fake_synthesis(source, candidate, board, mode):
+        synthesized.append(candidate)
+        return {"luts": 1000 * sum(candidate.lanes), "ffs": 10, "brams": 0, "dsps": 0}
+
+    monkeypatch.setattr(search, "measure_expensive", fake_synthesis)
+    study = run(tiny_settings(tmp_path, resources="yosys"), tmp_path / "s.db", 16)
+    pruned = [t for t in study.trials if t.state.name == "PRUNED"]
+    assert pruned and all("dominated" in t.user_attrs["spikeshift_result"]["reason"]
+                          for t in pruned)
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert len(synthesized) == len({tuple(sorted(t.params.items())) for t in complete})
+    assert all(t.user_attrs["spikeshift_result"]["measures"]["luts"] % 1000 == 0
+               for t in complete)
