@@ -91,7 +91,7 @@ def add_parser(sub, *, outputs: tuple, positive):
     p.add_argument("--timesteps", type=_list_of(_int_in(1, MAX_TIMESTEPS),
                                                 f"integers in [1, {MAX_TIMESTEPS}]"),
                    help="T values (default: the source's)")
-    p.add_argument("--weights", type=_list_of(_weight, WEIGHTS_HELP),
+    p.add_argument("--weights", type=_list_of(_weight, f"weight formats {WEIGHTS_HELP}"),
                    help=f"weight formats, {WEIGHTS_HELP} (default pot4)")
     p.add_argument("--spike-bits", type=_list_of(_int_in(1, MAX_SPIKE_BITS),
                                                  f"integers in [1, {MAX_SPIKE_BITS}]"),
