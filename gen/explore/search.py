@@ -14,6 +14,8 @@ a trial of an earlier batch on the predicted objectives, is told PRUNED and neve
 synthesized.
 """
 
+import hashlib
+import itertools
 import random
 import sqlite3
 import warnings
@@ -34,6 +36,7 @@ STUDY_NAME = "spikeshift-explore"
 SAMPLERS = ("nsga2", "tpe")
 _IDENTITY = "spikeshift_explore"
 _RESULT = "spikeshift_result"
+_BATCH = "spikeshift_batch"
 _CHEAP, _EXPENSIVE = 10, 0          # task priorities: cheap tasks go first
 
 
@@ -163,7 +166,7 @@ def _open_study(settings: Settings, path: Path):
 
 def _sampler(kind: str, seed: int, start: int, batch: int):
     import optuna
-    seed = (seed * 1_000_003 + start) % 2**32
+    seed = int.from_bytes(hashlib.sha256(f"{seed}:{start}".encode()).digest()[:4], "little")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if kind == "nsga2":
@@ -190,18 +193,22 @@ class Outcome:
 class _Batch:
     """One batch of asked trials: tasks out, outcomes stored at once, told in ask order."""
 
-    def __init__(self, run: "_Run", entries: list):
-        self.run, self.entries = run, entries
+    def __init__(self, run: "_Run", entries, start: int):
+        self.run, self.entries, self._incoming = run, [], entries
         self.outcomes: dict[int, Outcome] = {}
         self.waiting: dict[Candidate, list[int]] = {}
         self.pending: dict = {}
         self.told = 0
-        self.earlier = [o.measures["predicted"] for o in run.known.values()
-                        if o.state == "complete" and o.measures.get("predicted")]
+        self.earlier = [o.measures["predicted"] for n, o in run.finished.items()
+                        if n < start and o.state == "complete" and o.measures.get("predicted")]
 
     def go(self):
         run = self.run
-        for index, (_, _, candidate, stored) in enumerate(self.entries):
+        # Each trial's task is out as soon as it is asked: the cluster works while the
+        # sampler asks the rest of the batch.
+        for index, entry in enumerate(self._incoming):
+            self.entries.append(entry)
+            _, _, candidate, stored = entry
             if stored is not None:  # measured before an interruption, not yet told
                 self.outcomes[index] = stored
                 if candidate is not None:
@@ -289,18 +296,22 @@ class _Batch:
 
 
 class _Run:
-    def __init__(self, settings: Settings, study, executor, progress: tqdm, after_each):
-        self.settings, self.study, self.executor = settings, study, executor
+    def __init__(self, settings: Settings, study, seed: int, executor, progress: tqdm,
+                 after_each):
+        self.settings, self.study, self.seed, self.executor = settings, study, seed, executor
+        self.distributions = settings.space.distributions()
         self.progress, self.after_each = progress, after_each
         self.source = executor.scatter(settings.source)
         self.data = executor.scatter(settings.data)
         self.known: dict[Candidate, Outcome] = {}
+        self.finished: dict[int, Outcome] = {}
         self.pruned = 0
         self.front: list = []
         for trial in study.get_trials(deepcopy=False):
             if trial.state.is_finished() and _RESULT in trial.user_attrs:
                 outcome = Outcome.from_json(trial.user_attrs[_RESULT])
                 self.known.setdefault(Candidate.from_params(trial.params), outcome)
+                self.finished[trial.number] = outcome
                 self._count(outcome)
 
     def _count(self, outcome: Outcome):
@@ -316,6 +327,7 @@ class _Run:
 
     def tell(self, number: int, outcome: Outcome):
         from optuna.trial import TrialState
+        self.finished[number] = outcome
         if outcome.state == "complete":
             self.study.tell(number, self.values(outcome))
         else:
@@ -329,9 +341,21 @@ class _Run:
         self.progress.set_postfix_str(f"running {running}, pruned {self.pruned}, "
                                       f"Pareto front {len(self.front)}", refresh=True)
 
-    def batch(self, entries: list):
-        self.show(running=len(entries))
-        _Batch(self, entries).go()
+    def batch(self, entries, start: int, size: int):
+        """Measure and tell the trials `entries` yields: the batch of `size` trials from
+        trial number `start`."""
+        self.show(running=size)
+        _Batch(self, entries, start).go()
+
+    def ask(self, count: int, start: int, size: int):
+        """Ask `count` trials of the batch (`start`, `size`), each from a sampler seeded with
+        its own trial number, so that asking does not depend on when a run started."""
+        for _ in range(count):
+            self.study.sampler = _sampler(self.settings.sampler, self.seed, len(self.study.trials),
+                                          self.settings.batch)
+            trial = self.study.ask(self.distributions)
+            trial.set_user_attr(_BATCH, [start, size])
+            yield trial.number, trial, Candidate.from_params(trial.params), None
 
 
 def _candidate(params: dict, space: Space) -> Candidate | None:
@@ -348,26 +372,24 @@ def explore(settings: Settings, study_path, trials: int, executor, *, progress: 
             after_each=None):
     """Run the study in `study_path` up to `trials` trials (resuming or extending it) on
     `executor` (`spikeshift.gen.explore.cluster`); returns the Optuna study."""
-    import optuna
     from optuna.trial import Trial, TrialState
-    study, seed, storage = _open_study(settings, Path(study_path))
-    distributions = settings.space.distributions()
+    study, seed, _ = _open_study(settings, Path(study_path))
     done = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
     with tqdm(total=max(trials, len(study.trials)), initial=done, desc="explore",
               unit="trial", disable=not progress) as bar:
-        run = _Run(settings, study, executor, bar, after_each)
+        run = _Run(settings, study, seed, executor, bar, after_each)
         stale = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.RUNNING]
-        if stale:  # an interrupted run's batch: told from stored results, or measured again
-            run.batch([(t.number, Trial(study, t._trial_id), _candidate(t.params, settings.space),
-                        _stored(t)) for t in stale])
+        if stale:  # an interrupted run's batch: its trials told from stored results or
+            # measured again, and the rest of it asked as that run would have
+            start, size = stale[0].user_attrs.get(_BATCH, [stale[0].number, len(stale)])
+            entries = [(t.number, Trial(study, t._trial_id), _candidate(t.params, settings.space),
+                        _stored(t)) for t in stale]
+            missing = max(0, start + size - len(study.trials))
+            run.batch(itertools.chain(entries, run.ask(missing, start, size)), start,
+                      len(entries) + missing)
         while (start := len(study.trials)) < trials:
-            study = optuna.load_study(study_name=STUDY_NAME, storage=storage,
-                                      sampler=_sampler(settings.sampler, seed, start,
-                                                       settings.batch))
-            run.study = study
-            asked = [study.ask(distributions) for _ in range(min(settings.batch,
-                                                                 trials - start))]
-            run.batch([(t.number, t, Candidate.from_params(t.params), None) for t in asked])
+            size = min(settings.batch, trials - start)
+            run.batch(run.ask(size, start, size), start, size)
     return study
 
 
