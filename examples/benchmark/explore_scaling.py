@@ -1,10 +1,11 @@
 """Benchmark: exploration throughput on 1 and 2 Dask workers (``make bench``).
 
-Explores the digits MLP's float description (timesteps x weight formats x lanes, the cheap
-measurements: golden-model accuracy on the 360 test images, cycle model, fit estimate,
-energy) with the same seed on a LocalCluster of one worker and of two, each in a fresh study,
-checks that both studies are identical, and prints trials per second and their ratio. The
-cluster's start is not timed.
+Explores the digits MLP's float description (timesteps x weight formats x lanes) with the same
+seed on a LocalCluster of one worker and of two, each in a fresh study, checks that both
+studies are identical, and prints trials per second and their ratio: with the cheap
+measurements only (golden-model accuracy on the test images, or on them repeated, cycle
+model, fit estimate, energy), then with Yosys synthesis of every candidate. The cluster's
+start is not timed.
 """
 
 import argparse
@@ -39,14 +40,16 @@ def measure(settings: Settings, trials: int, samples: int) -> dict:
                 seconds = time.perf_counter() - start
             rates[workers] = trials / seconds
             studies[workers] = [(t.number, t.params, t.values) for t in study.trials]
-            print(f"{samples} samples per candidate, {workers} worker(s): {trials} trials in "
+            print(f"{samples} samples per candidate, resources {settings.resources}, "
+                  f"{workers} worker(s): {trials} trials in "
                   f"{seconds:.1f} s, {rates[workers]:.1f} trials/s")
     if studies[1] != studies[2]:
         raise SystemExit("the studies on 1 and 2 workers differ")
     ratio = rates[2] / rates[1]
-    print(f"{samples} samples per candidate: exploration throughput, 2 workers / 1 worker: "
-          f"{ratio:.2f} (identical studies)")
-    return {"samples": samples, "trials": trials, "trials_per_second": rates, "ratio": ratio}
+    print(f"{samples} samples per candidate, resources {settings.resources}: exploration "
+          f"throughput, 2 workers / 1 worker: {ratio:.2f} (identical studies)")
+    return {"samples": samples, "resources": settings.resources, "trials": trials,
+            "trials_per_second": rates, "ratio": ratio}
 
 
 def main(argv=None) -> int:
@@ -55,6 +58,8 @@ def main(argv=None) -> int:
     parser.add_argument("--trials", type=int, default=64)
     parser.add_argument("--repeat", type=int, nargs="+", default=[1, 10],
                         help="data sets: the test images repeated this many times")
+    parser.add_argument("--synthesis-trials", type=int, default=8,
+                        help="trials of the run with Yosys synthesis (0: none)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     from demo import build_network, direct_input, load_data
@@ -73,6 +78,14 @@ def main(argv=None) -> int:
                             objectives=("accuracy", "latency", "luts", "energy"),
                             board="ulx3s", seed=0, batch=8)
         results.append(measure(settings, args.trials, len(y)))
+    if args.synthesis_trials:
+        small = Space(timesteps=space.timesteps, weights=space.weights, spike_bits=None,
+                      lanes=((1, 2, 4, 8), (1, 2, 4, 8)))
+        settings = Settings(source=source, data=Data.of(direct_input(x_test, 8), y_test),
+                            space=small, objectives=("accuracy", "latency", "luts", "energy"),
+                            board="ulx3s", resources="yosys", seed=0,
+                            batch=args.synthesis_trials)
+        results.append(measure(settings, args.synthesis_trials, len(y_test)))
     (args.out / "explore.json").write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {args.out / 'explore.json'}")
     return 0
