@@ -293,6 +293,7 @@ class _Batch:
             number = self.entries[self.told][0]
             self.run.tell(number, self.outcomes[self.told])
             self.told += 1
+            self.run.show(running=len(self.entries) - self.told)
 
 
 class _Run:
@@ -335,7 +336,6 @@ class _Run:
                             else TrialState.FAIL)
         self._count(outcome)
         self.progress.update(1)
-        self.show(running=0)
 
     def show(self, running: int):
         self.progress.set_postfix_str(f"running {running}, pruned {self.pruned}, "

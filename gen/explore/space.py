@@ -32,6 +32,12 @@ def auto_lanes(max_lanes: int) -> list[int]:
     return values + [max_lanes]
 
 
+def _knobs(timesteps, weights, spike_bits) -> dict:
+    """The knobs in their fixed order, leaving out those not varied (None)."""
+    knobs = {"timesteps": timesteps, "weights": weights, "spike_bits": spike_bits}
+    return {name: value for name, value in knobs.items() if value is not None}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Space:
     """The choices of every knob; None: the knob is not varied (the source's own value).
@@ -52,11 +58,7 @@ class Space:
     def distributions(self) -> dict:
         """Parameter name -> Optuna distribution, in a fixed order."""
         from optuna.distributions import CategoricalDistribution
-        params = {"timesteps": self.timesteps}
-        if self.weights is not None:
-            params["weights"] = self.weights
-        if self.spike_bits is not None:
-            params["spike_bits"] = self.spike_bits
+        params = _knobs(self.timesteps, self.weights, self.spike_bits)
         params |= {f"lanes_{i}": choices for i, choices in enumerate(self.lanes)}
         return {name: CategoricalDistribution(list(choices)) for name, choices in params.items()}
 
@@ -97,12 +99,7 @@ class Candidate:
         return self.timesteps, self.weights, self.spike_bits
 
     def to_json(self) -> dict:
-        knobs = {"timesteps": self.timesteps}
-        if self.weights is not None:
-            knobs["weights"] = self.weights
-        if self.spike_bits is not None:
-            knobs["spike_bits"] = self.spike_bits
-        return knobs | {"lanes": list(self.lanes)}
+        return _knobs(self.timesteps, self.weights, self.spike_bits) | {"lanes": list(self.lanes)}
 
     @property
     def label(self) -> str:
