@@ -263,8 +263,7 @@ class _Batch:
         return None
 
     def _after_expensive(self, measures: dict, synthesized: dict) -> Outcome:
-        measures = {**measures, **{k: v for k, v in synthesized.items()},
-                    "resources": self.run.settings.resources}
+        measures = {**measures, **synthesized, "resources": self.run.settings.resources}
         if "fmax_mhz" in synthesized:
             if not synthesized["meets_clock"]:
                 return Outcome("pruned", measures, f"reaches {synthesized['fmax_mhz']} MHz, "

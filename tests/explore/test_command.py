@@ -2,6 +2,7 @@
 through the command, and bad input refused with exit 2 and nothing written."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -161,4 +162,11 @@ def test_an_integer_description_refuses_the_quantization_knobs(work, capsys):
     assert main(argv + ["--spike-bits", "2"]) == 2
     assert "--spike-bits 2: SOURCE 'net.json' is an integer description" in \
         capsys.readouterr().err
+    assert not (work / "out").exists()
+
+
+def test_a_missing_explore_extra_is_named(work, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    assert main(BASE + ["-o", "out"]) == 2
+    assert "pip install 'spikeshift[explore]'" in capsys.readouterr().err
     assert not (work / "out").exists()

@@ -26,11 +26,12 @@ def test_two_worker_local_cluster_gives_the_study_of_one_process(tmp_path):
     assert summary(clustered) == summary(serial)
 
 
-def test_same_seed_gives_the_same_study_and_another_seed_another(tmp_path):
-    settings = tiny_settings(tmp_path)
+@pytest.mark.parametrize("sampler", ["nsga2", "tpe"])
+def test_same_seed_gives_the_same_study_and_another_seed_another(tmp_path, sampler):
+    settings = tiny_settings(tmp_path, sampler=sampler)
     first = run(settings, tmp_path / "a.db", 12)
     again = run(settings, tmp_path / "b.db", 12)
-    other = run(tiny_settings(tmp_path, seed=4), tmp_path / "c.db", 12)
+    other = run(tiny_settings(tmp_path, seed=4, sampler=sampler), tmp_path / "c.db", 12)
     assert summary(first) == summary(again)
     assert [s[2] for s in summary(first)] != [s[2] for s in summary(other)]
 

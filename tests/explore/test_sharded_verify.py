@@ -37,3 +37,15 @@ def test_sharded_verification_equals_the_serial_one(tmp_path):
     for name in ("outputs", "last_flags", "step_cycles", "latency", "expected_outputs",
                  "expected_step_cycles", "expected_latency"):
         np.testing.assert_array_equal(getattr(sharded, name), getattr(serial, name), name)
+
+
+def test_verify_command_with_a_scheduler_checks_every_sample(tmp_path, capsys):
+    from spikeshift.gen.cli.main import main
+    net, x = demo_network_and_inputs(2)
+    net.save(tmp_path / "net.json")
+    np.save(tmp_path / "x.npy", x)
+    assert main(["verify", str(tmp_path / "net.json"), str(tmp_path / "x.npy"), "--scheduler",
+                 "serial", "-o", str(tmp_path / "out.npz")]) == 0
+    assert "OK: 2 samples" in capsys.readouterr().out
+    result = np.load(tmp_path / "out.npz")
+    np.testing.assert_array_equal(result["outputs"], result["expected_outputs"])
