@@ -275,7 +275,8 @@ class _Batch:
         return Outcome("complete", measures)
 
     def _finish(self, candidate: Candidate, outcome: Outcome):
-        self.run.known[candidate] = outcome
+        if outcome.state != "failed":  # a failure may pass: a later trial measures again
+            self.run.known[candidate] = outcome
         for index in self.waiting.pop(candidate):
             self._finish_one(index, outcome)
         self._tell()
@@ -310,7 +311,8 @@ class _Run:
         for trial in study.get_trials(deepcopy=False):
             if trial.state.is_finished() and _RESULT in trial.user_attrs:
                 outcome = Outcome.from_json(trial.user_attrs[_RESULT])
-                self.known.setdefault(Candidate.from_params(trial.params), outcome)
+                if outcome.state != "failed":
+                    self.known.setdefault(Candidate.from_params(trial.params), outcome)
                 self.finished[trial.number] = outcome
                 self._count(outcome)
 

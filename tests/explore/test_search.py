@@ -112,3 +112,21 @@ def test_dominated_candidates_are_pruned_before_their_expensive_step(tmp_path, m
     assert len(synthesized) == len({tuple(sorted(t.params.items())) for t in complete})
     assert all(t.user_attrs["spikeshift_result"]["measures"]["luts"] % 1000 == 0
                for t in complete)
+
+
+def test_a_task_that_fails_fails_its_trial_only(tmp_path, monkeypatch):
+    real = search.measure_cheap
+
+    def flaky(source, candidate, *args):
+        if candidate.lanes[0] == 16:
+            raise OSError("worker lost its disk")
+        return real(source, candidate, *args)
+
+    monkeypatch.setattr(search, "measure_cheap", flaky)
+    study = run(tiny_settings(tmp_path), tmp_path / "s.db", 12)
+    for trial in study.trials:
+        assert (trial.state.name == "FAIL") == (trial.params["lanes_0"] == 16)
+        if trial.state.name == "FAIL":
+            assert trial.user_attrs["spikeshift_result"]["reason"] == \
+                "OSError: worker lost its disk"
+    assert any(t.state.name == "FAIL" for t in study.trials)
