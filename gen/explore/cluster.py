@@ -80,10 +80,12 @@ def open_executor(scheduler: str, *, workers: int | None = None):
     else:
         from distributed import Client, LocalCluster
         if scheduler == "local":
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
-                                   threads_per_worker=1, processes=True,
+            count = workers or os.cpu_count() or 1
+            cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)
-            executor = DaskExecutor(Client(cluster), cluster)
+            client = Client(cluster)
+            client.wait_for_workers(count, timeout=120)  # so that shards go to every worker
+            executor = DaskExecutor(client, cluster)
         else:
             try:
                 client = Client(scheduler, timeout="10s")

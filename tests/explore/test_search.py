@@ -15,11 +15,17 @@ def run(settings, path, trials, executor=None, **options):
                    **options)
 
 
-def test_two_worker_local_cluster_gives_the_study_of_one_process(tmp_path):
+def test_two_worker_local_cluster_gives_the_study_of_one_process_though_a_worker_dies(
+        tmp_path, monkeypatch):
+    from .tiny import measure_or_die
+    monkeypatch.setenv("SPIKESHIFT_TEST_DIE_ONCE", str(tmp_path / "died"))
+    monkeypatch.setattr(search, "measure_cheap", measure_or_die)
     settings = tiny_settings(tmp_path)
     with open_executor("local", workers=2) as executor:
         assert executor.workers == 2
         clustered = run(settings, tmp_path / "cluster.db", 12, executor)
+    assert (tmp_path / "died").exists()  # the first task killed its worker; Dask ran it again
+    monkeypatch.undo()
     serial = run(settings, tmp_path / "serial.db", 12)
     assert len(clustered.trials) == 12
     assert all(t.state.name == "COMPLETE" for t in clustered.trials)
@@ -130,3 +136,4 @@ def test_a_task_that_fails_fails_its_trial_only(tmp_path, monkeypatch):
             assert trial.user_attrs["spikeshift_result"]["reason"] == \
                 "OSError: worker lost its disk"
     assert any(t.state.name == "FAIL" for t in study.trials)
+
