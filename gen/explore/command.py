@@ -17,8 +17,8 @@ from .measure import OBJECTIVES, RESOURCE_MODES, SYNTHESIZED
 __all__ = ["add_parser", "run", "SCHEDULER_HELP"]
 
 SCHEDULER_HELP = ("'local' (default) starts a Dask LocalCluster, one single-threaded worker "
-                  "per core (--workers to choose); a scheduler's address (tcp://host:8786) "
-                  "joins that cluster")
+                  "per core (--workers to choose); 'serial' runs every task in this process; "
+                  "a scheduler's address (tcp://host:8786) joins that cluster")
 DEFAULT_OBJECTIVES = ("accuracy", "latency", "luts", "energy")
 
 

@@ -170,3 +170,26 @@ def test_a_missing_explore_extra_is_named(work, capsys, monkeypatch):
     assert main(BASE + ["-o", "out"]) == 2
     assert "pip install 'spikeshift[explore]'" in capsys.readouterr().err
     assert not (work / "out").exists()
+
+
+def test_a_qcfs_checkpoint_is_converted_again_for_every_candidate(work, capsys):
+    torch = pytest.importorskip("torch")
+    from spikeshift.gen.frontends.torch_qcfs import QCFS
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(12, 8), QCFS(4), torch.nn.Linear(8, 4))
+    torch.save(model, "model.pt")
+    argv = ["explore", "model.pt", "--data", "x.npy", "--labels", "y.npy", "--scheduler",
+            "serial", "-o", "out", "--trials", "6", "--input-bits", "2"]
+    assert main(argv + ["--timesteps", "2,4", "--weights", "pot3,pot5"]) == 0
+    summary = json.loads((work / "out/pareto.json").read_text())
+    assert summary["source"]["kind"] == "checkpoint" and summary["complete"] == 6
+    for entry in summary["pareto"]:
+        net = Network.load(work / "out" / entry["description"])
+        assert net.timesteps == entry["knobs"]["timesteps"]
+        assert net.layers[0].weights.format == "pot"
+    capsys.readouterr()
+    assert main(argv + ["--timesteps", "2", "--weights", "int4"]) == 2
+    assert "--weights int4: a QCFS checkpoint converts with PoT weights only" in \
+        capsys.readouterr().err
+    assert main(argv) == 2
+    assert "--timesteps is required for a PyTorch checkpoint" in capsys.readouterr().err
