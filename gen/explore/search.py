@@ -1,13 +1,15 @@
 """The search: an Optuna multi-objective study kept in SQLite, asked in batches whose
 candidates run as tasks on a cluster.
 
-Determinism: every batch is asked from a sampler seeded with (seed, the batch's first trial
-number) and its trials are told in ask order, so the study is a function of the seed, the
-knobs and the batch size only, never of the cluster's size or of which task finished first.
+Determinism: each trial is asked from a sampler seeded with (seed, its trial number), no
+trial of a batch is told before the whole batch is asked, and a batch's trials are told in
+ask order, so the study is a function of the seed, the knobs and the batch size only, never
+of the cluster's size or of which task finished first.
 Durability: each trial's measurements are stored in the study the moment they are known (a
 trial attribute, written at once to SQLite), before the in-order tell; a run that stops
 leaves its unfinished trials RUNNING, and the next run tells those from their stored results
-or measures them again, then goes on asking: the same study as an uninterrupted run.
+or measures them again, asks the rest of their batch, then goes on: the same study as an
+uninterrupted run.
 Pruning: the cheap measurements come first; a candidate that cannot be built or fit the
 board, is below the accuracy floor, or (when an expensive step would follow) is dominated by
 a trial of an earlier batch on the predicted objectives, is told PRUNED and never
