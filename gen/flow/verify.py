@@ -22,7 +22,7 @@ from ..ir.files import check_output_folder
 from ..ir.network import Network
 from .generator import write_design
 
-__all__ = ["Verification", "verify", "verify_design"]
+__all__ = ["Verification", "verify", "verify_design", "run_chunks"]
 
 
 @dataclass
@@ -66,13 +66,25 @@ def verify(net: Network, x, *, lanes=None, **options) -> Verification:
     return verify_design(plan(net, lanes), x, **options)
 
 
+def run_chunks(design: Design, verilog: Path, sim_dir: Path, x: np.ndarray, *, simulator: str,
+               seed: int | None, chunk: int, progress: bool = False) -> list:
+    """The RTL's results on `x`, one fresh simulation per `chunk` samples (built once)."""
+    sim = RtlSimulation(design, verilog, sim_dir, simulator=simulator)
+    return [sim.run(x[start:start + chunk], seed=seed)
+            for start in tqdm(range(0, len(x), chunk), desc="RTL simulation", unit="chunk",
+                              disable=not progress)]
+
+
 def verify_design(design: Design, x, *, simulator: str = "icarus", build_dir=None,
                   seed: int | None = None, chunk: int = 64,
-                  progress: bool = True) -> Verification:
+                  progress: bool = True, runner=None) -> Verification:
     """Run the generated Verilog on every sample of `x` and compare it with the models.
 
     `seed` adds random input gaps and output backpressure (latency is then not compared).
     Samples run in chunks of `chunk`, each a fresh simulation, with a progress bar.
+    `runner(design, x, simulator=, seed=, chunk=)`, if given, returns the chunks' results
+    instead of `run_chunks` here (e.g. shards on a Dask cluster; the same chunks, so the
+    same results).
     """
     net = design.network
     x = check_inputs(net, x)
@@ -88,11 +100,12 @@ def verify_design(design: Design, x, *, simulator: str = "icarus", build_dir=Non
     with tempfile.TemporaryDirectory(prefix="spikeshift-verify-") as tmp:
         work = Path(build_dir) if build_dir is not None else Path(tmp)
         generated = write_design(design, work / "rtl", counts=counts)
-        sim = RtlSimulation(design, generated.verilog, work / "sim", simulator=simulator)
-        parts = []
-        starts = range(0, len(x), chunk)
-        for start in tqdm(starts, desc="RTL simulation", unit="chunk", disable=not progress):
-            parts.append(sim.run(x[start:start + chunk], seed=seed))
+        if runner is None:
+            parts = run_chunks(design, generated.verilog, work / "sim", x, simulator=simulator,
+                               seed=seed, chunk=chunk, progress=progress)
+        else:
+            parts = runner(design, x, simulator=simulator, seed=seed, chunk=chunk)
+    starts = range(0, len(x), chunk)
     outputs = np.concatenate([p.outputs for p in parts])
     last_flags = np.concatenate([p.last_flags for p in parts])
     expected_last = np.zeros_like(last_flags)

@@ -1,0 +1,1 @@
+"""Design-space exploration (`spikeshift explore`): knobs, measurements, search, results."""
