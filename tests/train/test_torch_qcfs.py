@@ -53,7 +53,8 @@ def test_converter_names_the_module_it_cannot_convert():
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
     with pytest.raises(TypeError, match=r"^model\[1\] \(ReLU\) cannot be converted: a QCFS "
                                         r"model holds only Linear, Conv2d, QCFS, AvgPool2d, "
-                                        r"MaxPool2d, Flatten, Identity and Dropout$"):
+                                        r"MaxPool2d, Flatten, Identity and Dropout "
+                                        r"\(and a first Unflatten\)$"):
         sequential_to_network(model, input_bits=1, timesteps=4)
 
 
