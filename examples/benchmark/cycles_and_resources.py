@@ -22,26 +22,26 @@ from spikeshift.gen.flow.verify import verify_design  # noqa: E402
 from spikeshift.gen.flow.verilog import TOPLEVEL  # noqa: E402
 from spikeshift.gen.ir.design import plan  # noqa: E402
 from spikeshift.gen.ir.synthetic import dense_pot_network  # noqa: E402
-from spikeshift.sim.cycles import input_beats, input_spike_counts, schedule  # noqa: E402
+from spikeshift.sim.cycles import input_beats, layer_inputs, schedule  # noqa: E402
 
 
 def measure(name: str, net, x, out: Path, *, synth: bool) -> dict:
     golden = spikeshift.trace(net, x)
-    counts = input_spike_counts(x, golden)
+    inputs = layer_inputs(x, golden)
     design = plan(net)
     result = verify_design(design, x, build_dir=out / name)
     if not result.ok:
         raise SystemExit(f"{name}: RTL differs from the models: {result.first_difference}")
     rows = []
     for index, lp in enumerate(design.layers):
-        n = counts[..., index]
-        ideal = float(n.sum() * lp.size / lp.lanes)
-        model = float(lp.step_cycles(n).sum())
+        n = np.count_nonzero(inputs[index], axis=-1)
+        ideal = float(lp.synaptic_events(inputs[index]).sum() / lp.lanes)
+        model = float(lp.step_cycles(inputs[index]).sum())
         rtl = float(result.step_cycles[..., index].sum())
         rows.append({"layer": index, "size": lp.size, "lanes": lp.lanes,
                      "spikes_per_step": float(n.mean()), "ideal": ideal, "model": model,
                      "rtl": rtl})
-    timeline = schedule(design, counts, input_beats(x))
+    timeline = schedule(design, inputs, input_beats(x))
     entry = {"network": name, "samples": len(x), "layers": rows,
              "cycles_per_sample_streamed": timeline.total / len(x),
              "latency_mean": float(result.latency.mean())}

@@ -79,13 +79,19 @@ def _lanes_per_layer(net: Network, lanes) -> list[int]:
 def plan(net: Network, lanes=None) -> Design:
     """Plan `net`: `lanes` is None (each kind's default), one int for every layer, or one per
     layer; a value above what a layer can use is reduced to that. A network holding a kind
-    without a hardware core (`Layer.has_core`) is refused: only the golden model runs it."""
+    without a hardware core (`Layer.has_core`), or ending in a kind whose core cannot write
+    the results (`Layer.can_be_last`), is refused: only the golden model runs it."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, not {net!r}")
     for index, layer in enumerate(net.layers):
         if not layer.has_core:
             raise ValueError(f"layers[{index}] ({layer.kind}) has no hardware core yet; "
                              f"spikeshift predict runs it in the golden model")
+    last = net.layers[-1]
+    if not last.can_be_last:
+        raise ValueError(f"layers[{len(net.layers) - 1}] ({last.kind}) is the last layer, but "
+                         f"its core cannot write the results; end the network with a flatten "
+                         f"and a dense layer (spikeshift predict runs it as it is)")
     layers = []
     for index, (layer, p) in enumerate(zip(net.layers, _lanes_per_layer(net, lanes))):
         lp = layer.plan(index=index, lanes=p, in_bits=net.input_bits(index),

@@ -130,11 +130,14 @@ class Layer(ABC):
         refuses any other input before `check_input` runs
     has_core : whether ``hdl.cores`` holds a core for the kind; a kind without one runs in
         the golden model only, and `plan` refuses a network that holds it
+    can_be_last : whether the kind's core can write the results (`plan` refuses a design
+        whose last layer cannot)
     """
 
     kind: ClassVar[str]
     takes: ClassVar[str] = "flat"
     has_core: ClassVar[bool] = True
+    can_be_last: ClassVar[bool] = True
     neuron: Neuron | None
 
     @abstractmethod
@@ -249,17 +252,21 @@ class LayerPlan(ABC):
         """Entries per bank of that buffer."""
 
     @abstractmethod
-    def step_cycles(self, n_inputs):
-        """Busy cycles of one timestep with `n_inputs` non-zero inputs (scalar or array)."""
+    def step_cycles(self, values):
+        """Busy cycles of one timestep from the layer's input `values` (..., in_size), flat in
+        the order of its input map: an array of shape ``values.shape[:-1]``. Which inputs are
+        non-zero is what counts (and, for a map kind, where they lie)."""
 
     @property
     @abstractmethod
     def cycle_formula(self) -> str:
-        """`step_cycles` as text, with ``n`` the non-zero inputs of the timestep."""
+        """`step_cycles` as text: ``n`` the non-zero inputs of the timestep, ``P`` the window
+        positions of one of them (map kinds)."""
 
     @abstractmethod
-    def synaptic_events(self, n_inputs):
-        """Synaptic operations caused by `n_inputs` non-zero inputs (scalar or array)."""
+    def synaptic_events(self, values):
+        """Synaptic operations caused by input `values` (..., in_size), shape
+        ``values.shape[:-1]``."""
 
     @abstractmethod
     def resources(self, layer: Layer) -> Resources:

@@ -44,15 +44,17 @@ def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
 def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: int = 24,
                    max_timesteps: int = 6, kinds: tuple[str, ...] | None = None,
                    max_map: int = 9) -> Network:
-    """A random valid network of registered `kinds` (default: every kind with a hardware
-    core); every model, leak, reset, width and output mode can occur.
+    """A random valid network of registered `kinds` (default: the flat kinds with a hardware
+    core, i.e. dense; map kinds only when asked for); every model, leak, reset, width and
+    output mode can occur.
 
     When `kinds` holds map kinds (conv2d, sumpool2d, maxpool2d) the network is a conv chain:
     an input map ``[C, H, W]`` (C 1-3, H and W 1-`max_map`, independently), 1 to `max_layers`
     map layers drawn from those kinds (a conv2d last if the chain would end without a neuron),
     then, when `kinds` also holds flatten and dense, a flatten and 1 or 2 dense layers.
     """
-    kinds = tuple(k for k in KINDS if KINDS[k].has_core) if kinds is None else tuple(kinds)
+    kinds = (tuple(k for k in KINDS if KINDS[k].has_core and KINDS[k].takes == "flat")
+             if kinds is None else tuple(kinds))
     for kind in kinds:
         KINDS[kind]                                 # names the registered kinds if unknown
     map_kinds = [k for k in kinds if KINDS[k].takes == "map" and k != "flatten"]

@@ -13,6 +13,7 @@ from ..neuron import NeuronUpdate
 from ..result_buffer import result_write_signature
 from ..spike_buffer import spike_read_signature, spike_write_signature
 from ..synapse import synapse_for
+from .events import lowest_set
 from .registry import core_for
 
 __all__ = ["DenseCore", "per_lane", "weight_init"]
@@ -36,16 +37,6 @@ def weight_init(layer: DenseLayer, plan: DensePlan) -> list[list]:
             rows.append([weight_code(w, int(w.values[j, i]) if j < plan.size else 0)
                          for j in neurons])
     return rows
-
-
-def _lowest_set(m: Module, mask, width: int, name: str):
-    """(index, found): the lowest set bit of `mask` (combinational priority encoder)."""
-    index = Signal(range(width), name=f"{name}_index")
-    found = Signal(name=f"{name}_found")
-    for i in reversed(range(width)):
-        with m.If(mask[i]):
-            m.d.comb += [index.eq(i), found.eq(1)]
-    return index, found
 
 
 @core_for("dense")
@@ -171,10 +162,10 @@ class DenseCore(wiring.Component):
 
         nonempty = Signal(self._in_banks)
         m.d.comb += nonempty.eq(Cat(*(count != 0 for count in src.counts)))
-        first_bank, any_bank = _lowest_set(m, nonempty, self._in_banks, "first")
+        first_bank, any_bank = lowest_set(m, nonempty, self._in_banks, "first")
         after = Signal(self._in_banks)
         m.d.comb += after.eq(nonempty & ~((Const(2, self._in_banks + 1) << bank) - 1))
-        next_bank, more_banks = _lowest_set(m, after, self._in_banks, "next")
+        next_bank, more_banks = lowest_set(m, after, self._in_banks, "next")
 
         at_last_timestep = t == self._timesteps - 1
         if is_last:

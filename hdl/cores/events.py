@@ -1,0 +1,50 @@
+"""Walking a timestep's input spike list, one entry after another (the map and flatten cores)."""
+
+from amaranth import Array, Cat, Const, Signal
+
+__all__ = ["lowest_set", "walk_events"]
+
+
+def lowest_set(m, mask, width: int, name: str):
+    """(index, found): the lowest set bit of `mask` (combinational priority encoder)."""
+    index = Signal(range(width), name=f"{name}_index")
+    found = Signal(name=f"{name}_found")
+    for i in reversed(range(width)):
+        with m.If(mask[i]):
+            m.d.comb += [index.eq(i), found.eq(1)]
+    return index, found
+
+
+def walk_events(m, src, banks: int, *, start, advance, name: str = "walk"):
+    """Present the entries of the spike list `src` (a ``spike_read_signature`` port of `banks`
+    banks) one by one; returns `valid`: ``src.data`` holds an entry in this cycle.
+
+    `start` (the core's start cycle) points at the first entry, whose data arrives in the next
+    cycle; `advance` (combinational) moves on to the next entry at the end of a cycle. The read
+    address is driven with the position of the next cycle, so a held entry stays on
+    ``src.data`` however long the consumer stalls. After the last entry `valid` stays low until
+    the next `start`.
+    """
+    bank = Signal(range(banks), name=f"{name}_bank")
+    entry = Signal(len(src.entry), name=f"{name}_entry")
+    valid = Signal(name=f"{name}_valid")
+    nonempty = Signal(banks, name=f"{name}_nonempty")
+    m.d.comb += nonempty.eq(Cat(*(count != 0 for count in src.counts)))
+    first_bank, any_bank = lowest_set(m, nonempty, banks, f"{name}_first")
+    after = Signal(banks, name=f"{name}_after")
+    m.d.comb += after.eq(nonempty & ~((Const(2, banks + 1) << bank) - 1))
+    next_bank, more_banks = lowest_set(m, after, banks, f"{name}_more")
+    n_bank, n_entry, n_valid = Signal.like(bank), Signal.like(entry), Signal()
+    m.d.comb += [n_bank.eq(bank), n_entry.eq(entry), n_valid.eq(valid)]
+    with m.If(start):
+        m.d.comb += [n_bank.eq(first_bank), n_entry.eq(0), n_valid.eq(any_bank)]
+    with m.Elif(advance & valid):
+        with m.If(entry + 1 < Array(src.counts)[bank]):
+            m.d.comb += n_entry.eq(entry + 1)
+        with m.Elif(more_banks):
+            m.d.comb += [n_bank.eq(next_bank), n_entry.eq(0)]
+        with m.Else():
+            m.d.comb += n_valid.eq(0)
+    m.d.sync += [bank.eq(n_bank), entry.eq(n_entry), valid.eq(n_valid)]
+    m.d.comb += [src.bank.eq(n_bank), src.entry.eq(n_entry)]
+    return valid
