@@ -127,7 +127,7 @@ def format_report(report: dict) -> str:
              f"{report['input_size']} x {report['input_bits']} bit, output "
              f"{report['output_mode']})")
     lines = [title, ""]
-    head = (f"{'layer':>5} {'kind':>6} {'neurons':>7} {'synapses':>9} {'weights':>8} "
+    head = (f"{'layer':>5} {'kind':>9} {'neurons':>7} {'synapses':>9} {'weights':>8} "
             f"{'mem bits':>10} {'lanes':>5} {'acc':>4} {'cycles per timestep':>24} "
             f"{'SOPs/inf':>10} {'mult':>4}")
     lines += [head, "-" * len(head)]
@@ -136,7 +136,7 @@ def format_report(report: dict) -> str:
         weights = (f"{e['weight_format']}{e['weight_code_bits']}" if "weight_format" in e
                    else "-")
         memory_bits = sum(m["bits"] for m in e["memories"])
-        lines.append(f"{e['index']:>5} {e['kind']:>6} {e['neurons']:>7} "
+        lines.append(f"{e['index']:>5} {e['kind']:>9} {e['neurons']:>7} "
                      f"{e.get('synapses', '-'):>9} {weights:>8} {memory_bits:>10} {e['lanes']:>5} "
                      f"{e['accumulator_bits']:>4} {e['cycle_formula']:>24} {sops:>10.0f} "
                      f"{e['multipliers']:>4}")

@@ -4,15 +4,14 @@ channels at a time, then a fire pass over the output map."""
 from amaranth import Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import Out
 
 from ...gen.ir.formats import signed_bits_for
 from ...gen.ir.kinds.conv2d import Conv2dLayer, Conv2dPlan
 from ...gen.ir.layer import MemoryImage
-from ..layouts import spike_entry_layout, weight_code, weight_code_shape
+from ..layouts import weight_code, weight_code_shape
 from ..neuron import NeuronUpdate
-from ..spike_buffer import spike_read_signature, spike_write_signature
 from ..synapse import synapse_for
+from .events import event_core_members
 from .registry import core_for
 from .windows import WindowIssue, window_image
 
@@ -76,16 +75,7 @@ class Conv2dCore(wiring.Component):
         self._layer, self._plan, self._timesteps = layer, plan, timesteps
         self._in_banks = in_banks
         self._weight_rows = conv_weight_init(layer, plan)
-        super().__init__({
-            "i_spikes": Out(spike_read_signature(
-                in_banks, in_depth,
-                spike_entry_layout(plan.in_index_bits, plan.in_value.bits))),
-            "o_spikes": Out(spike_write_signature(
-                plan.lanes, plan.out_depth,
-                spike_entry_layout(plan.out_index_bits, plan.spike.bits))),
-            "busy": Out(1),
-            "done": Out(1),
-        })
+        super().__init__(event_core_members(plan, in_banks, in_depth))
 
     @property
     def layer(self) -> Conv2dLayer:

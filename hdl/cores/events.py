@@ -1,8 +1,26 @@
 """Walking a timestep's input spike list, one entry after another (the map and flatten cores)."""
 
 from amaranth import Array, Cat, Const, Signal
+from amaranth.lib.wiring import Out
 
-__all__ = ["lowest_set", "walk_events"]
+from ..layouts import spike_entry_layout
+from ..spike_buffer import spike_read_signature, spike_write_signature
+
+__all__ = ["lowest_set", "walk_events", "event_core_members"]
+
+
+def event_core_members(plan, in_banks: int, in_depth: int) -> dict:
+    """The members of a core that reads one spike list and writes the next: `i_spikes`,
+    `o_spikes` (``plan.out_banks`` banks of ``plan.out_depth`` entries), `busy`, `done`."""
+    return {
+        "i_spikes": Out(spike_read_signature(
+            in_banks, in_depth, spike_entry_layout(plan.in_index_bits, plan.in_value.bits))),
+        "o_spikes": Out(spike_write_signature(
+            plan.out_banks, plan.out_depth,
+            spike_entry_layout(plan.out_index_bits, plan.spike.bits))),
+        "busy": Out(1),
+        "done": Out(1),
+    }
 
 
 def lowest_set(m, mask, width: int, name: str):

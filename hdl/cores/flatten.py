@@ -6,12 +6,9 @@ no index and no value: the core only moves a timestep's entries into the one ban
 
 from amaranth import Module, Signal
 from amaranth.lib import wiring
-from amaranth.lib.wiring import Out
 
 from ...gen.ir.kinds.flatten import FlattenLayer, FlattenPlan
-from ..layouts import spike_entry_layout
-from ..spike_buffer import spike_read_signature, spike_write_signature
-from .events import walk_events
+from .events import event_core_members, walk_events
 from .registry import core_for
 
 __all__ = ["FlattenCore"]
@@ -40,13 +37,7 @@ class FlattenCore(wiring.Component):
         if result is not None:
             raise ValueError("FlattenCore cannot be the last layer: it has no neuron")
         self._plan, self._in_banks = plan, in_banks
-        entry = spike_entry_layout(plan.in_index_bits, plan.in_value.bits)
-        super().__init__({
-            "i_spikes": Out(spike_read_signature(in_banks, in_depth, entry)),
-            "o_spikes": Out(spike_write_signature(1, plan.out_depth, entry)),
-            "busy": Out(1),
-            "done": Out(1),
-        })
+        super().__init__(event_core_members(plan, in_banks, in_depth))
 
     @property
     def plan(self) -> FlattenPlan:

@@ -4,12 +4,10 @@ pass sends every non-zero window value on as a multi-bit event and clears it."""
 from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import Out
 
 from ...gen.ir.layer import MemoryImage
 from ...gen.ir.maps import PoolLayer, PoolPlan
-from ..layouts import spike_entry_layout
-from ..spike_buffer import spike_read_signature, spike_write_signature
+from .events import event_core_members
 from .windows import WindowIssue, window_image
 
 __all__ = ["PoolCore"]
@@ -40,15 +38,7 @@ class PoolCore(wiring.Component):
         if result is not None:
             raise ValueError(f"{type(self).__name__} cannot be the last layer: it has no neuron")
         self._layer, self._plan, self._in_banks = layer, plan, in_banks
-        super().__init__({
-            "i_spikes": Out(spike_read_signature(
-                in_banks, in_depth,
-                spike_entry_layout(plan.in_index_bits, plan.in_value.bits))),
-            "o_spikes": Out(spike_write_signature(
-                1, plan.out_depth, spike_entry_layout(plan.out_index_bits, plan.spike.bits))),
-            "busy": Out(1),
-            "done": Out(1),
-        })
+        super().__init__(event_core_members(plan, in_banks, in_depth))
 
     @property
     def plan(self) -> PoolPlan:
