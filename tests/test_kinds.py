@@ -25,15 +25,12 @@ def test_every_kind_has_a_golden_current_a_loop_reference_and_a_core_if_it_says_
         assert issubclass(KINDS[name], SimulationOnlyLayer) == (not KINDS[name].has_core)
 
 
-def test_a_network_ending_in_a_convolution_is_refused_by_plan_naming_the_layer():
+def test_a_convolution_as_the_last_layer_is_planned_with_one_lane():
     net = random_network(np.random.default_rng(3), kinds=("conv2d",), max_layers=2)
-    last = len(net.layers) - 1
-    assert net.layers[last].kind == "conv2d"
-    with pytest.raises(ValueError, match=rf"^layers\[{last}\] \(conv2d\) is the last layer, but "
-                                         r"its core cannot write the results; end the network "
-                                         r"with a flatten and a dense layer \(spikeshift predict "
-                                         r"runs it as it is\)$"):
-        plan(net)
+    assert all(layer.kind == "conv2d" for layer in net.layers)
+    design = plan(net, 4)
+    assert design.lanes[-1] == 1
+    assert design.layers[-1].out_banks == 1 and design.layers[-1].out_depth == net.n_out
 
 
 @pytest.mark.parametrize("kinds", [None, ("conv2d", "sumpool2d", "maxpool2d", "flatten",

@@ -130,14 +130,12 @@ class Layer(ABC):
         refuses any other input before `check_input` runs
     has_core : whether ``hdl.cores`` holds a core for the kind; a kind without one runs in
         the golden model only, and `plan` refuses a network that holds it
-    can_be_last : whether the kind's core can write the results (`plan` refuses a design
-        whose last layer cannot)
     """
 
     kind: ClassVar[str]
     takes: ClassVar[str] = "flat"
     has_core: ClassVar[bool] = True
-    can_be_last: ClassVar[bool] = True
+
     neuron: Neuron | None
 
     @abstractmethod
@@ -175,6 +173,11 @@ class Layer(ABC):
     @abstractmethod
     def default_lanes(self) -> int:
         """Lanes when the user gives none."""
+
+    @property
+    def max_result_lanes(self) -> int:
+        """The most lanes the core can use as the last layer, which writes the results."""
+        return self.max_lanes
 
     @abstractmethod
     def plan(self, *, index: int, lanes: int, in_bits: int, in_shape: tuple) -> "LayerPlan":

@@ -216,7 +216,6 @@ class PoolLayer(Layer):
 
     takes: ClassVar[str] = "map"
     neuron: ClassVar[None] = None
-    can_be_last: ClassVar[bool] = False      # no neuron, no result
     kernel: tuple
     stride: tuple | None = None
 

@@ -58,10 +58,15 @@ class Conv2dCore(wiring.Component):
     ``sum of max(chunks * P, 1) + chunks * H' * W' + 4``. A timestep starts once the input
     buffer holds it and the output buffer has room, so nothing stalls inside a timestep.
 
+    As the last layer (`result` given; 1 lane, so fire operation k is neuron k in flat order)
+    the fire pass writes each membrane or spike count to the result buffer at the last
+    timestep instead, and a timestep then also waits for the result buffer to be free.
+
     Members
     -------
     i_spikes : ``Out(spike_read_signature(in_banks, in_depth, ...))``
-    o_spikes : ``Out(spike_write_signature(lanes, chunks * H' * W', ...))``
+    o_spikes : ``Out(spike_write_signature(lanes, chunks * H' * W', ...))``, when not last
+    o_result : ``Out(result_write_signature(1, size, result))``, when the last layer
     busy, done : ``Out(1)``
     """
 
@@ -69,13 +74,13 @@ class Conv2dCore(wiring.Component):
                  in_depth: int, result=None, output_mode: str = "membrane"):
         if not isinstance(layer, Conv2dLayer):
             raise TypeError(f"Conv2dCore layer must be a Conv2dLayer, not {layer!r}")
-        if result is not None:
-            raise ValueError("Conv2dCore cannot be the last layer; end the network with a "
-                             "flatten and a dense layer")
+        if result is not None and plan.lanes != 1:
+            raise ValueError(f"Conv2dCore as the last layer needs 1 lane, not {plan.lanes}")
         self._layer, self._plan, self._timesteps = layer, plan, timesteps
         self._in_banks = in_banks
+        self._result, self._output_mode = result, output_mode
         self._weight_rows = conv_weight_init(layer, plan)
-        super().__init__(event_core_members(plan, in_banks, in_depth))
+        super().__init__(event_core_members(plan, in_banks, in_depth, result))
 
     @property
     def layer(self) -> Conv2dLayer:
@@ -97,11 +102,14 @@ class Conv2dCore(wiring.Component):
         layer, plan = self._layer, self._plan
         neuron = layer.neuron
         lanes, hw = plan.lanes, plan.out_positions
-        src, dst = self.i_spikes, self.o_spikes
+        src = self.i_spikes
+        is_last = self._result is not None
 
         t = Signal(range(self._timesteps))
+        at_last_timestep = t == self._timesteps - 1
         running = Signal()
-        go = ~running & src.full & dst.free
+        room = (~at_last_timestep | self.o_result.free) if is_last else self.o_spikes.free
+        go = ~running & src.full & room
         issue = WindowIssue(m, plan, src, self._in_banks, go=go)
         m.d.comb += self.busy.eq(running | go)
         with m.If(go):
@@ -149,6 +157,16 @@ class Conv2dCore(wiring.Component):
             i_wr.addr.eq(issue.u_addr), i_wr.en.eq(issue.u_scatter | issue.u_fire),
             v_wr.addr.eq(issue.u_addr), v_wr.en.eq(issue.u_fire),
         ]
+        counting = is_last and self._output_mode == "spike_count"
+        if counting:
+            m.submodules.counts = counts = Memory(shape=signed(self._result.bits),
+                                                  depth=plan.size, init=[])
+            n_rd, n_wr = counts.read_port(), counts.write_port()
+            m.d.comb += [n_rd.addr.eq(issue.fire_addr), n_wr.addr.eq(issue.u_addr),
+                         n_wr.en.eq(issue.u_fire)]
+        if is_last:
+            m.d.comb += [self.o_result.en.eq(issue.u_fire & at_last_timestep),
+                         self.o_result.chunk.eq(issue.u_addr)]
         first_step = t == 0
         for lane in range(lanes):
             product = m.submodules[f"synapse_{lane}"] = synapse_for(
@@ -163,16 +181,26 @@ class Conv2dCore(wiring.Component):
                 unit.current.eq(current + bias(lane)),
                 v_wr.data[lane].eq(unit.v_next),
             ]
-            active = issue.u_chunk * lanes + lane < layer.out_channels
-            m.d.comb += [
-                dst.en[lane].eq(issue.u_fire & active & (unit.spike != 0)),
-                dst.data[lane].index.eq(issue.u_neuron + lane * hw),
-                dst.data[lane].value.eq(unit.spike),
-            ]
+            if counting:            # last layer, 1 lane: word u_addr is neuron u_addr
+                total = Mux(first_step, 0, n_rd.data) + unit.spike
+                m.d.comb += [n_wr.data.eq(total), self.o_result.values[0].eq(total)]
+            elif is_last:
+                m.d.comb += self.o_result.values[0].eq(unit.v_next)
+            else:
+                dst = self.o_spikes
+                active = issue.u_chunk * lanes + lane < layer.out_channels
+                m.d.comb += [
+                    dst.en[lane].eq(issue.u_fire & active & (unit.spike != 0)),
+                    dst.data[lane].index.eq(issue.u_neuron + lane * hw),
+                    dst.data[lane].value.eq(unit.spike),
+                ]
 
         finish = issue.u_fire & issue.u_last
-        at_last_timestep = t == self._timesteps - 1
-        m.d.comb += [self.done.eq(finish), src.release.eq(finish), dst.commit.eq(finish)]
+        m.d.comb += [self.done.eq(finish), src.release.eq(finish)]
+        if is_last:
+            m.d.comb += self.o_result.commit.eq(finish & at_last_timestep)
+        else:
+            m.d.comb += self.o_spikes.commit.eq(finish)
         with m.If(finish):
             m.d.sync += [running.eq(0), t.eq(Mux(at_last_timestep, 0, t + 1))]
         return m

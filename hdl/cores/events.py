@@ -4,23 +4,30 @@ from amaranth import Array, Cat, Const, Signal
 from amaranth.lib.wiring import Out
 
 from ..layouts import spike_entry_layout
+from ..result_buffer import result_write_signature
 from ..spike_buffer import spike_read_signature, spike_write_signature
 
 __all__ = ["lowest_set", "walk_events", "event_core_members"]
 
 
-def event_core_members(plan, in_banks: int, in_depth: int) -> dict:
+def event_core_members(plan, in_banks: int, in_depth: int, result=None) -> dict:
     """The members of a core that reads one spike list and writes the next: `i_spikes`,
-    `o_spikes` (``plan.out_banks`` banks of ``plan.out_depth`` entries), `busy`, `done`."""
-    return {
+    `o_spikes` (``plan.out_banks`` banks of ``plan.out_depth`` entries) or, as the last layer
+    (`result`: the result format), `o_result` (``plan.out_depth`` words of
+    ``plan.out_banks`` values), `busy`, `done`."""
+    members = {
         "i_spikes": Out(spike_read_signature(
             in_banks, in_depth, spike_entry_layout(plan.in_index_bits, plan.in_value.bits))),
-        "o_spikes": Out(spike_write_signature(
-            plan.out_banks, plan.out_depth,
-            spike_entry_layout(plan.out_index_bits, plan.spike.bits))),
         "busy": Out(1),
         "done": Out(1),
     }
+    if result is None:
+        members["o_spikes"] = Out(spike_write_signature(
+            plan.out_banks, plan.out_depth,
+            spike_entry_layout(plan.out_index_bits, plan.spike.bits)))
+    else:
+        members["o_result"] = Out(result_write_signature(plan.out_banks, plan.out_depth, result))
+    return members
 
 
 def lowest_set(m, mask, width: int, name: str):

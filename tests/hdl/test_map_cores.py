@@ -23,10 +23,11 @@ from .harness import rtl_accelerator
 MAP_KINDS = ("conv2d", "sumpool2d", "maxpool2d", "flatten", "dense")
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(6))
 def test_conv_accelerator_matches_golden_and_cycle_models_with_gaps_and_backpressure(seed):
     rng = np.random.default_rng(7000 + seed)
-    net = random_network(rng, kinds=MAP_KINDS, max_size=8, max_map=7, max_timesteps=3)
+    kinds = MAP_KINDS[:3] if seed % 2 else MAP_KINDS        # odd seeds: a conv2d is last
+    net = random_network(rng, kinds=kinds, max_size=8, max_map=7, max_timesteps=3)
     x = random_inputs(rng, net, 2)
     x[0, 0] = 0                                     # an empty timestep
     design = plan(net, [int(rng.integers(1, layer.max_lanes + 1)) for layer in net.layers])

@@ -60,7 +60,6 @@ class Conv2dLayer(Layer):
 
     kind: ClassVar[str] = "conv2d"
     takes: ClassVar[str] = "map"
-    can_be_last: ClassVar[bool] = False
     out_channels: int
     kernel: tuple
     weights: Weights
@@ -138,6 +137,11 @@ class Conv2dLayer(Layer):
     @property
     def max_lanes(self) -> int:
         return min(self.out_channels, MAX_LANES)
+
+    @property
+    def max_result_lanes(self) -> int:
+        """1: its fire pass then meets the neurons in flat order, the order of the results."""
+        return 1
 
     def default_lanes(self) -> int:
         """Fewest lanes that keep ceil(out_channels / 16) chunks: no lane idles needlessly."""

@@ -33,7 +33,6 @@ class FlattenLayer(Layer):
     kind: ClassVar[str] = "flatten"
     takes: ClassVar[str] = "map"
     neuron: ClassVar[None] = None
-    can_be_last: ClassVar[bool] = False      # no neuron, no result
 
     def check_input(self, in_shape: tuple, source: str) -> None:
         pass                                    # every map flattens
