@@ -17,8 +17,8 @@ from .neuron import MAX_V_BITS, Neuron
 from .registry import Registry
 
 __all__ = ["KINDS", "register_kind", "CurrentRange", "MemoryGeometry", "MemoryImage", "Resources",
-           "Layer", "SimulationOnlyLayer", "LayerPlan", "MAX_ACCUMULATOR_BITS", "TAKES",
-           "check_bias"]
+           "Layer", "SimulationOnlyLayer", "LayerPlan", "SingleBankOutput",
+           "MAX_ACCUMULATOR_BITS", "TAKES", "check_bias"]
 
 MAX_ACCUMULATOR_BITS = 62   # the golden model computes in int64
 #: What a kind takes: flat values ``(size,)`` or a ``(C, H, W)`` map (`Layer.takes`).
@@ -284,3 +284,16 @@ class LayerPlan(ABC):
             if geometry.name == name:
                 return geometry
         raise KeyError(f"layer {self.index} has no memory {name!r}")
+
+
+class SingleBankOutput:
+    """Mixin of a `LayerPlan` whose core appends to one bank of up to `size` entries (a
+    pooling's emit pass, a flatten's copy)."""
+
+    @property
+    def out_banks(self) -> int:
+        return 1
+
+    @property
+    def out_depth(self) -> int:
+        return self.size

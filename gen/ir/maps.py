@@ -17,7 +17,7 @@ import numpy as np
 from .checks import check_int
 from .fields import build, fields
 from .formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
-from .layer import CurrentRange, Layer, LayerPlan, MemoryGeometry, Resources
+from .layer import CurrentRange, Layer, LayerPlan, MemoryGeometry, Resources, SingleBankOutput
 
 __all__ = ["MAX_WINDOW", "MAX_STRIDE", "MAX_PADDING", "MAP_STEP_OVERHEAD", "pair",
            "shape_text", "window_out", "window_ranges", "WindowPlan", "PoolLayer", "PoolPlan"]
@@ -296,7 +296,7 @@ class PoolLayer(Layer):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PoolPlan(WindowPlan):
+class PoolPlan(SingleBankOutput, WindowPlan):
     """A pooling core: each event updates the window values of its channel (sum or max) in the
     state memory, laid out in flat output order; the emit pass then walks all C * H' * W'
     values, appends the non-zero ones to the one bank it writes, and clears them."""
@@ -308,14 +308,6 @@ class PoolPlan(WindowPlan):
     @property
     def state_channel_stride(self) -> int:
         return self.out_positions
-
-    @property
-    def out_banks(self) -> int:
-        return 1
-
-    @property
-    def out_depth(self) -> int:
-        return self.size
 
     def resources(self, layer) -> Resources:
         return Resources(luts=LUTS_PER_ADDRESS_BIT * unsigned_bits_for(self.size)

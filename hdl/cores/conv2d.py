@@ -11,6 +11,7 @@ from ...gen.ir.layer import MemoryImage
 from ..layouts import weight_code, weight_code_shape
 from ..neuron import NeuronUpdate
 from ..synapse import synapse_for
+from .dense import weight_image
 from .events import event_core_members
 from .registry import core_for
 from .windows import WindowIssue, window_image
@@ -92,9 +93,7 @@ class Conv2dCore(wiring.Component):
 
     def memory_images(self) -> tuple[MemoryImage, ...]:
         """The weight and window memories' contents, packed as the hardware stores them."""
-        shape = data.ArrayLayout(weight_code_shape(self._layer.weights), self._plan.lanes)
-        words = [shape.const(word).as_bits() for word in self._weight_rows]
-        return (MemoryImage(geometry=self._plan.memory("weights"), words=words),
+        return (weight_image(self._layer.weights, self._plan, self._weight_rows),
                 window_image(self._plan))
 
     def elaborate(self, platform):

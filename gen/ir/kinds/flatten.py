@@ -17,7 +17,14 @@ import numpy as np
 from ..checks import check_int
 from ..fields import build, fields
 from ..formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
-from ..layer import CurrentRange, Layer, LayerPlan, Resources, register_kind
+from ..layer import (
+    CurrentRange,
+    Layer,
+    LayerPlan,
+    Resources,
+    SingleBankOutput,
+    register_kind,
+)
 
 __all__ = ["FlattenLayer", "FlattenPlan", "FLATTEN_OVERHEAD", "LUTS_FLATTEN"]
 
@@ -78,16 +85,8 @@ class FlattenLayer(Layer):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FlattenPlan(LayerPlan):
+class FlattenPlan(SingleBankOutput, LayerPlan):
     """A flatten core: no memory of its own; it writes one bank of up to `size` entries."""
-
-    @property
-    def out_banks(self) -> int:
-        return 1
-
-    @property
-    def out_depth(self) -> int:
-        return self.size
 
     def step_cycles(self, values):
         return np.count_nonzero(np.asarray(values), axis=-1) + FLATTEN_OVERHEAD
