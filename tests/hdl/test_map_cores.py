@@ -13,7 +13,7 @@ from spikeshift.gen.ir.kinds.flatten import FlattenLayer
 from spikeshift.gen.ir.kinds.sumpool2d import SumPool2dLayer
 from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
 from spikeshift.gen.ir.neuron import Neuron
-from spikeshift.gen.ir.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.synthetic import conv_pot_network, random_inputs, random_network
 from spikeshift.gen.ir.weights import IntWeights, PotWeights
 from spikeshift.hdl.top import Accelerator
 from spikeshift.sim.cycles import layer_inputs, step_cycles
@@ -71,3 +71,14 @@ def test_an_event_costs_its_valid_window_positions_only(pool):
         np.testing.assert_array_equal(cycles[:, 0, 2], step_cycles(
             design, layer_inputs(x, trace(net, x)))[:, 0, 2])
         assert cycles[0, 0, 1] < cycles[1, 0, 1]
+
+
+def test_the_benchmark_conv_network_fires_in_every_stage_and_plans():
+    rng = np.random.default_rng(0)
+    net = conv_pot_network(rng, side=8, channels=(4, 4), timesteps=2)
+    x = (rng.random((2, 2, 64)) < 0.3).astype(np.int64)
+    result = trace(net, x)
+    assert [layer.kind for layer in net.layers] == ["conv2d", "maxpool2d"] * 2 + ["flatten",
+                                                                                 "dense"]
+    assert all(result.spikes[i].any() for i in range(4))
+    assert plan(net).lanes == (4, 1, 4, 1, 1, 10)
