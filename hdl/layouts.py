@@ -29,12 +29,12 @@ def result_layout(fmt: IntFormat) -> data.StructLayout:
 def weight_code_shape(weights):
     """Stored weight code.
 
-    PoT: ``{exp, sign, zero}``, the weight being 0 if `zero` else (-1)**sign * 2**(e_min + exp).
-    Int: the two's-complement weight itself.
+    PoT: ``{exp, sign}``, the weight being 0 when `exp` is all ones, else
+    (-1)**sign * 2**(e_min + exp) (`PotWeights.code_bits`: the fewest bits that hold every
+    weight). Int: the two's-complement weight itself.
     """
     if isinstance(weights, PotWeights):
-        return data.StructLayout({"exp": unsigned(weights.exponent_bits),
-                                  "sign": 1, "zero": 1})
+        return data.StructLayout({"exp": unsigned(weights.exponent_bits), "sign": 1})
     assert isinstance(weights, IntWeights)
     return signed(weights.bits)
 
@@ -43,7 +43,6 @@ def weight_code(weights, value: int):
     """The code of one weight `value`, as a constant of `weight_code_shape(weights)`."""
     if isinstance(weights, PotWeights):
         if value == 0:
-            return {"exp": 0, "sign": 0, "zero": 1}
-        return {"exp": abs(value).bit_length() - 1 - weights.e_min, "sign": int(value < 0),
-                "zero": 0}
+            return {"exp": (1 << weights.exponent_bits) - 1, "sign": 0}
+        return {"exp": abs(value).bit_length() - 1 - weights.e_min, "sign": int(value < 0)}
     return int(value)

@@ -43,7 +43,7 @@ class PotShifter(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         magnitude = (self.value << self.code.exp) << self._weights.e_min
-        m.d.comb += self.addend.eq(Mux(self.code.zero, 0,
+        m.d.comb += self.addend.eq(Mux(self.code.exp.all(), 0,
                                        Mux(self.code.sign, -magnitude, magnitude)))
         return m
 

@@ -12,6 +12,7 @@ import numpy as np
 from ..gen.ir.network import Network
 from ..gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 from .currents import CURRENTS
+from .currents.recurrent import recurrent_current
 
 __all__ = ["Trace", "check_inputs", "ref_leak", "ref_fire", "ref_reset", "predict", "trace"]
 
@@ -114,10 +115,12 @@ _CURRENTS = weakref.WeakKeyDictionary()
 
 
 def _currents(net: Network) -> list:
-    """Each layer's current function, made once per network (a network never changes)."""
+    """Each layer's (feed-forward, recurrent or None) current functions, made once per network
+    (a network never changes)."""
     if net not in _CURRENTS:
-        _CURRENTS[net] = [CURRENTS[layer.kind](layer, net.input_max(index),
-                                               net.input_shape(index))
+        _CURRENTS[net] = [(CURRENTS[layer.kind](layer, net.input_max(index),
+                                                net.input_shape(index)),
+                           recurrent_current(layer, net.input_max(index)))
                           for index, layer in enumerate(net.layers)]
     return _CURRENTS[net]
 
@@ -135,12 +138,20 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
         if keep_trace else None
     membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
     count = np.zeros((batch, sizes[-1]), np.int64)
-    # Direct input (the same values every timestep): the first layer's current once.
-    first_current = currents[0](x[:, 0]) if constant else None
+    # A recurrent layer's own spikes of the previous timestep, r(-1) first.
+    fed_back = [None if rec is None else
+                np.broadcast_to(layer.recurrent_init_array(), (batch, size)).copy()
+                for (_, rec), layer, size in zip(currents, net.layers, sizes)]
+    # Direct input (the same values every timestep): the first layer's feed-forward current
+    # once.
+    first_current = currents[0][0](x[:, 0]) if constant else None
     for t in range(net.timesteps):
         s_in = x[:, t]
         for index, layer in enumerate(net.layers):
-            current = first_current if index == 0 and constant else currents[index](s_in)
+            feed_forward, recurrent = currents[index]
+            current = first_current if index == 0 and constant else feed_forward(s_in)
+            if recurrent is not None:
+                current = current + recurrent(fed_back[index])
             neuron = layer.neuron
             if neuron is None:                       # no neuron: the values pass on
                 v[index] = s = current
@@ -150,6 +161,8 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
                 np.clip(vl, neuron.v.min, neuron.v.max, out=vl)
                 s = ref_fire(vl, neuron)
                 v[index] = ref_reset(vl, s, neuron)
+            if recurrent is not None:
+                fed_back[index] = s
             if keep_trace:
                 spikes[index][:, t] = s
                 membranes[index][:, t] = v[index]

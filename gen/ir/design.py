@@ -80,13 +80,13 @@ def _lanes_per_layer(net: Network, lanes) -> list[int]:
 def plan(net: Network, lanes=None) -> Design:
     """Plan `net`: `lanes` is None (each kind's default), one int for every layer, or one per
     layer; a value above what a layer can use (`Layer.max_lanes`, or for the last layer
-    `Layer.max_result_lanes`) is reduced to that. A network holding a kind without a hardware
-    core (`Layer.has_core`) is refused: only the golden model runs it."""
+    `Layer.max_result_lanes`) is reduced to that. A network holding a layer that no hardware
+    core takes (`Layer.core_refusal`) is refused: only the golden model runs it."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, not {net!r}")
     for index, layer in enumerate(net.layers):
-        if not layer.has_core:
-            raise ValueError(f"layers[{index}] ({layer.kind}) has no hardware core yet; "
+        if why := layer.core_refusal():
+            raise ValueError(f"layers[{index}] ({layer.kind}) {why}; "
                              f"spikeshift predict runs it in the golden model")
     layers = []
     for index, (layer, p) in enumerate(zip(net.layers, _lanes_per_layer(net, lanes))):

@@ -144,6 +144,11 @@ class Layer(ABC):
         shape `in_shape` (``(size,)`` or ``(C, H, W)``, flat index in PyTorch order);
         `source` names where they come from (``input.size``)."""
 
+    def core_refusal(self) -> str | None:
+        """Why `plan` refuses this layer (``"has no hardware core yet"``), or None when its
+        core takes it."""
+        return None if self.has_core else "has no hardware core yet"
+
     @abstractmethod
     def out_shape(self, in_shape: tuple) -> tuple:
         """Shape of the values the layer passes on (flat: ``(size,)``)."""

@@ -10,7 +10,7 @@ import numpy as np
 from .formats import IntFormat, unsigned_bits_for
 from .kinds import KINDS
 from .kinds.conv2d import Conv2dLayer
-from .kinds.dense import DenseLayer
+from .kinds.dense import DenseLayer, with_random_recurrence
 from .kinds.flatten import FlattenLayer
 from .kinds.maxpool2d import MaxPool2dLayer
 from .network import InputSpec, Network, OutputSpec
@@ -47,7 +47,7 @@ def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
 
 def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: int = 24,
                    max_timesteps: int = 6, kinds: tuple[str, ...] | None = None,
-                   max_map: int = 9) -> Network:
+                   max_map: int = 9, recurrent: float = 0.0) -> Network:
     """A random valid network of registered `kinds` (default: the flat kinds with a hardware
     core, i.e. dense; map kinds only when asked for); every model, leak, reset, width and
     output mode can occur.
@@ -56,6 +56,9 @@ def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: i
     an input map ``[C, H, W]`` (C 1-3, H and W 1-`max_map`, independently), 1 to `max_layers`
     map layers drawn from those kinds (a conv2d last if the chain would end without a neuron),
     then, when `kinds` also holds flatten and dense, a flatten and 1 or 2 dense layers.
+
+    With probability `recurrent`, a dense layer whose neuron fires feeds its own spikes back
+    (random recurrent weights and initial spikes; no hardware core takes them yet).
     """
     kinds = (tuple(k for k in KINDS if KINDS[k].has_core and KINDS[k].takes == "flat")
              if kinds is None else tuple(kinds))
@@ -95,6 +98,9 @@ def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: i
         layer = kind.random(rng, in_shape=in_shape, in_max=(1 << in_bits) - 1, max_size=max_size,
                             make_neuron=lambda rng, size, typical, last=last:
                             random_neuron(rng, size, typical, last=last))
+        if (recurrent and isinstance(layer, DenseLayer) and layer.neuron.fires
+                and rng.random() < recurrent):
+            layer = with_random_recurrence(rng, layer)
         layers.append(layer)
         in_shape, in_bits = layer.out_shape(in_shape), layer.out_bits(in_bits)
     final = layers[-1].neuron

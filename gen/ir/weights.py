@@ -55,13 +55,15 @@ class PotWeights:
 
     @property
     def exponent_bits(self) -> int:
-        """Bits of the stored exponent field (exponent - e_min)."""
-        return unsigned_bits_for(self.exponent_codes - 1)
+        """Bits of the stored exponent field: exponent - e_min, or all ones for a zero weight
+        (a value no exponent uses, since the field holds 0 .. exponent_codes)."""
+        return unsigned_bits_for(self.exponent_codes)
 
     @property
     def code_bits(self) -> int:
-        """Bits of one stored weight code: exponent, sign and zero flag."""
-        return self.exponent_bits + 2
+        """Bits of one stored weight code: exponent field and sign. The minimum: 2 *
+        exponent_codes + 1 weights need exactly this many bits."""
+        return self.exponent_bits + 1
 
     @staticmethod
     def e_max_for_bits(bits: int) -> int:

@@ -4,9 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from spikeshift import Network, predict
+from spikeshift import Network
 from spikeshift.gen.ir.network import network_from_dict, network_to_dict
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
+
+from .round_trip import assert_round_trips
 
 
 def valid():
@@ -102,20 +104,11 @@ def test_description_round_trips_inline_and_through_npz(tmp_path):
     rng = np.random.default_rng(1)
     for seed in range(20):
         net = random_network(np.random.default_rng(seed))
-        # JSON text, so that an int read back as a float (1.0 == 1) or a list as a scalar shows
         want = json.dumps(network_to_dict(net), sort_keys=True)
-        x = random_inputs(rng, net, 3)
-        for arrays in ("inline", "npz"):
-            path = tmp_path / f"net_{seed}_{arrays}.json"
-            net.save(path, arrays=arrays)
-            loaded = Network.load(path)
-            assert json.dumps(network_to_dict(loaded), sort_keys=True) == want, (seed, arrays)
+        for loaded in assert_round_trips(net, random_inputs(rng, net, 3), tmp_path,
+                                         f"net_{seed}"):
             for a, b in zip(loaded.layers, net.layers, strict=True):
                 assert a.weights.values.dtype.kind == b.weights.values.dtype.kind == "i"
-            outputs, classes = predict(loaded, x)
-            ref_outputs, ref_classes = predict(net, x)
-            np.testing.assert_array_equal(outputs, ref_outputs)
-            np.testing.assert_array_equal(classes, ref_classes)
         inline = json.loads((tmp_path / f"net_{seed}_inline.json").read_text())
         assert json.dumps(inline, sort_keys=True) == want
     assert (tmp_path / "net_0_npz.npz").exists()

@@ -2,17 +2,17 @@
 shapes and refusals that name the layer, the field and the shapes."""
 
 import copy
-import json
 
 import numpy as np
 import pytest
 
-from spikeshift import Network, predict
 from spikeshift.gen.ir.kinds.conv2d import Conv2dLayer
 from spikeshift.gen.ir.kinds.maxpool2d import MaxPool2dLayer
 from spikeshift.gen.ir.kinds.sumpool2d import SumPool2dLayer
 from spikeshift.gen.ir.network import network_from_dict, network_to_dict
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
+
+from .round_trip import assert_round_trips
 
 CHAIN = ("conv2d", "sumpool2d", "maxpool2d", "flatten", "dense")
 
@@ -83,15 +83,7 @@ def test_map_descriptions_round_trip_inline_and_through_npz(tmp_path):
     rng = np.random.default_rng(1)
     for seed in range(20):
         net = random_network(np.random.default_rng(seed), kinds=CHAIN, max_size=6, max_map=6)
-        want = json.dumps(network_to_dict(net), sort_keys=True)
-        x = random_inputs(rng, net, 3)
-        for arrays in ("inline", "npz"):
-            path = tmp_path / f"net_{seed}_{arrays}.json"
-            net.save(path, arrays=arrays)
-            loaded = Network.load(path)
-            assert json.dumps(network_to_dict(loaded), sort_keys=True) == want, (seed, arrays)
-            for a, b in zip(predict(loaded, x), predict(net, x), strict=True):
-                np.testing.assert_array_equal(a, b)
+        assert_round_trips(net, random_inputs(rng, net, 3), tmp_path, f"net_{seed}")
 
 
 @pytest.mark.parametrize("path, value, layers, error, message", [

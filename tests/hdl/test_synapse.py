@@ -26,7 +26,7 @@ def rtl_products(dut, weights, cases):
 
 
 @pytest.mark.parametrize("e_min, e_max, value_bits", [(0, 0, 1), (0, 5, 1), (2, 4, 3),
-                                                      (1, 6, 4)])
+                                                      (1, 6, 4), (0, 6, 2), (0, 7, 1), (3, 3, 2)])
 def test_pot_shifter_computes_value_times_pot_weight(e_min, e_max, value_bits):
     pot = [0] + [s * (1 << e) for e in range(e_min, e_max + 1) for s in (1, -1)]
     weights = PotWeights(e_min=e_min, e_max=e_max, values=[pot])
@@ -53,4 +53,6 @@ def test_stored_code_width_is_the_one_the_report_counts(weights):
 
     from spikeshift.hdl.layouts import weight_code_shape
     assert Shape.cast(weight_code_shape(weights)).width == weights.code_bits
-    assert weights.code_bits == {1: 3, 7: 5}.get(getattr(weights, "exponent_codes", 0), 6)
+    # PoT: 2 * codes + 1 weights in the fewest bits (1 exponent: 3 weights, 2 bits;
+    # 7 exponents: 15 weights, 4 bits)
+    assert weights.code_bits == {1: 2, 7: 4}.get(getattr(weights, "exponent_codes", 0), 6)

@@ -102,12 +102,24 @@ def loop_reference(net, x):
             init = layer.neuron.v_init
             v.append([int(init[j]) if hasattr(init, "__len__") else int(init)
                       for j in range(size)])
+        # DESIGN.md §3.1 recurrence: r(t-1), the layer's own spikes of the previous timestep
+        # (r(-1) = recurrent_init, or 0).
+        previous = []
+        for layer in net.layers:
+            r_init = getattr(layer, "recurrent_init", None)
+            previous.append([0] * net.layer_size(len(previous)) if r_init is None
+                            else [int(r) for r in r_init])
         counts = [0] * net.n_out
         for t in range(net.timesteps):
             s_in = [int(value) for value in sample[t]]
             for index, layer in enumerate(net.layers):
                 n = layer.neuron
                 currents = LOOP_CURRENTS[layer.kind](layer, s_in, net.input_shape(index))
+                recurrent = getattr(layer, "recurrent", None)
+                if recurrent is not None:
+                    for j in range(len(currents)):
+                        for k, r in enumerate(previous[index]):
+                            currents[j] += r * int(recurrent.values[j][k])
                 if n is None:                    # no neuron: the values pass on
                     v[index] = s_in = currents
                     continue
@@ -126,6 +138,7 @@ def loop_reference(net, x):
                             vj = 0
                     v[index][j] = vj
                     s_out.append(s)
+                previous[index] = s_out
                 s_in = s_out
             for j, s in enumerate(s_in):
                 counts[j] += s

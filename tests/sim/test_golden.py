@@ -21,15 +21,18 @@ def one_layer(neuron, weights, *, bias=None, bits=4, mode="membrane", timesteps=
                    layers=(layer,), output=OutputSpec(mode=mode))
 
 
-@pytest.mark.parametrize("seed", range(300))
-def test_golden_model_equals_loop_reference_on_random_networks(seed):
-    rng = np.random.default_rng(seed)
-    net = random_network(rng)
-    x = random_inputs(rng, net, 4)
+def assert_equals_loop_reference(net, x):
     outputs, classes = predict(net, x)
     ref_outputs, ref_classes = loop_reference(net, x)
     np.testing.assert_array_equal(outputs, ref_outputs)
     np.testing.assert_array_equal(classes, ref_classes)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_golden_model_equals_loop_reference_on_random_networks(seed):
+    rng = np.random.default_rng(seed)
+    net = random_network(rng)
+    assert_equals_loop_reference(net, random_inputs(rng, net, 4))
 
 
 def test_random_networks_cover_every_option():
@@ -149,11 +152,8 @@ def test_direct_input_computed_once_equals_loop_reference(seed):
     rng = np.random.default_rng(seed)
     kinds = ("dense",) if seed % 2 else ("conv2d", "sumpool2d", "maxpool2d", "flatten", "dense")
     net = random_network(rng, kinds=kinds)
-    x = np.repeat(random_inputs(rng, net, 3)[:, :1], net.timesteps, axis=1)
-    result = trace(net, x)
-    ref_outputs, ref_classes = loop_reference(net, x)
-    np.testing.assert_array_equal(result.outputs, ref_outputs)
-    np.testing.assert_array_equal(result.classes, ref_classes)
+    assert_equals_loop_reference(
+        net, np.repeat(random_inputs(rng, net, 3)[:, :1], net.timesteps, axis=1))
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8, np.float32])
@@ -205,3 +205,28 @@ def test_golden_model_equals_both_references_on_a_dataset_sized_batch(seed):
     ref_outputs, ref_classes = loop_reference(net, x[::100])
     np.testing.assert_array_equal(outputs[::100], ref_outputs)
     np.testing.assert_array_equal(classes[::100], ref_classes)
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_recurrent_networks_equal_loop_reference(seed):
+    """DESIGN.md §3.1 recurrence: each layer's own spikes of t - 1 through its recurrent
+    weights, r(-1) given or 0; every neuron option, binary and multi-bit spikes."""
+    rng = np.random.default_rng(seed)
+    net = random_network(rng, recurrent=1.0, max_timesteps=8)
+    assert any(getattr(layer, "recurrent", None) is not None for layer in net.layers) or \
+        not any(layer.neuron.fires for layer in net.layers)
+    assert_equals_loop_reference(net, random_inputs(rng, net, 3))
+
+
+def test_recurrence_feeds_the_previous_timesteps_spikes_back():
+    """By hand: one IF neuron (θ = 4) with input weight 3 and recurrent weight 2; r(-1) = 1."""
+    layer = DenseLayer(size=1, weights=IntWeights(bits=4, values=[[3]]),
+                       neuron=Neuron(model="if", v=IntFormat(bits=8), threshold=4),
+                       recurrent=IntWeights(bits=4, values=[[2]]), recurrent_init=[1])
+    net = Network(name="hand", timesteps=4, input=InputSpec(size=1, bits=1), layers=(layer,),
+                  output=OutputSpec(mode="spike_count"))
+    result = trace(net, [[[1], [0], [1], [0]]])
+    # t0: 3 + 2*1 = 5 -> fire, v 1; t1: 1 + 0 + 2 = 3; t2: 3 + 3 + 0 = 6 -> fire, v 2;
+    # t3: 2 + 0 + 2 = 4 -> fire, v 0
+    np.testing.assert_array_equal(result.spikes[0][0, :, 0], [1, 0, 1, 1])
+    np.testing.assert_array_equal(result.membranes[0][0, :, 0], [1, 3, 2, 0])

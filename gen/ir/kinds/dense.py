@@ -1,4 +1,6 @@
-"""The dense (fully connected) layer kind: ``I_j = sum_i s_i * w_ij + b_j``.
+"""The dense (fully connected) layer kind: ``I_j = sum_i s_i * w_ij + b_j``, and with
+`recurrent` weights ``u`` (DESIGN.md §3.1) ``+ sum_k r_k(t-1) * u_jk``, where ``r(t-1)`` is the
+layer's own spike values of the previous timestep (``r(-1)``: `recurrent_init`, default 0).
 
 Core schedule of one timestep (DESIGN.md §4, README "Cycle model"): one cycle to decide to
 start, then, for each of ``chunks`` groups of ``lanes`` neurons, one operation per input spike
@@ -8,12 +10,13 @@ leave the pipeline::
     cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 1 + PIPELINE_DEPTH
 """
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from ..checks import check_int
+from ..checks import check_int, int_array
 from ..fields import build, fields
 from ..formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
 from ..layer import (
@@ -36,7 +39,7 @@ from ..weights import (
 )
 
 __all__ = ["DenseLayer", "DensePlan", "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LANES",
-           "DEFAULT_MAX_LANES"]
+           "DEFAULT_MAX_LANES", "with_random_recurrence"]
 
 PIPELINE_DEPTH = 2          # spike-buffer read, then weight/membrane read, then update
 STEP_OVERHEAD = 1 + PIPELINE_DEPTH
@@ -53,13 +56,16 @@ LUTS_PER_INDEX_BIT = 16
 @register_kind("dense")
 @dataclass(frozen=True, kw_only=True, eq=False)
 class DenseLayer(Layer):
-    """Fully connected layer: ``I_j = sum_i s_i * w_ij + b_j`` (weights[j][i], PyTorch order)."""
+    """Fully connected layer: ``I_j = sum_i s_i * w_ij + b_j`` (weights[j][i], PyTorch order),
+    plus ``sum_k r_k(t-1) * recurrent[j][k]`` when the layer feeds its own spikes back."""
 
     kind: ClassVar[str] = "dense"
     size: int
     weights: Weights
     neuron: Neuron
     bias: np.ndarray | None = None
+    recurrent: Weights | None = None
+    recurrent_init: np.ndarray | None = None
 
     def __post_init__(self):
         check_int("size", self.size, 1, MAX_SIZE)
@@ -73,6 +79,44 @@ class DenseLayer(Layer):
         self.neuron.check_size(self.size)
         if self.bias is not None:
             object.__setattr__(self, "bias", check_bias(self.bias, self.size, "neuron"))
+        self._check_recurrence()
+
+    def _check_recurrence(self):
+        if self.recurrent is None:
+            if self.recurrent_init is not None:
+                raise ValueError("recurrent_init needs recurrent weights, not None")
+            return
+        if not isinstance(self.recurrent, (PotWeights, IntWeights)):
+            raise TypeError(f"recurrent must be PotWeights or IntWeights, not "
+                            f"{self.recurrent!r}")
+        shape = self.recurrent.values.shape
+        if shape != (self.size, self.size):
+            raise ValueError(f"recurrent.values must be size x size ({self.size} x "
+                             f"{self.size}), not {' x '.join(map(str, shape))}")
+        if not self.neuron.fires:
+            raise ValueError("recurrent weights need a neuron that fires; an integrator has "
+                             "no spikes to feed back")
+        if self.recurrent_init is not None:
+            r = int_array("recurrent_init", self.recurrent_init, 1)
+            if r.shape[0] != self.size:
+                raise ValueError(f"recurrent_init must hold one spike value per neuron "
+                                 f"({self.size}), not {r.shape[0]}")
+            bad = (r < 0) | (r > self.neuron.spike_max)
+            if bad.any():
+                j = int(np.argmax(bad))
+                raise ValueError(f"recurrent_init[{j}] must be a spike value in [0, "
+                                 f"{self.neuron.spike_max}], not {int(r[j])}")
+            object.__setattr__(self, "recurrent_init", r)
+
+    def recurrent_init_array(self) -> np.ndarray:
+        """r(-1), one spike value per neuron (zeros when not given)."""
+        return (self.recurrent_init if self.recurrent_init is not None
+                else np.zeros(self.size, dtype=np.int64))
+
+    def core_refusal(self) -> str | None:
+        if self.recurrent is not None:
+            return "has recurrent weights, which its hardware core does not take yet"
+        return None
 
     @property
     def fan_in(self) -> int:
@@ -93,21 +137,36 @@ class DenseLayer(Layer):
 
     @classmethod
     def from_dict(cls, obj, path: str, arrays) -> "DenseLayer":
-        fields(obj, path, required=("kind", "size", "weights", "neuron"), optional=("bias",))
+        fields(obj, path, required=("kind", "size", "weights", "neuron"),
+               optional=("bias", "recurrent", "recurrent_init"))
         weights = weights_from_dict(obj["weights"], f"{path}.weights", arrays)
         neuron = neuron_from_dict(obj["neuron"], f"{path}.neuron", arrays)
-        bias = obj.get("bias")
+        bias, recurrent, r_init = obj.get("bias"), obj.get("recurrent"), obj.get("recurrent_init")
         bias = None if bias is None else arrays(bias, f"{path}.bias")
-        return build(path, cls, size=obj["size"], weights=weights, neuron=neuron, bias=bias)
+        if recurrent is not None:
+            recurrent = weights_from_dict(recurrent, f"{path}.recurrent", arrays)
+        r_init = None if r_init is None else arrays(r_init, f"{path}.recurrent_init")
+        return build(path, cls, size=obj["size"], weights=weights, neuron=neuron, bias=bias,
+                     recurrent=recurrent, recurrent_init=r_init)
 
     def to_dict(self, arrays, key: str) -> dict:
-        return {"kind": self.kind, "size": self.size,
-                "weights": weights_to_dict(self.weights, arrays, f"{key}.weights"),
-                "bias": None if self.bias is None else arrays.out(self.bias, f"{key}.bias"),
-                "neuron": neuron_to_dict(self.neuron, arrays, key)}
+        obj = {"kind": self.kind, "size": self.size,
+               "weights": weights_to_dict(self.weights, arrays, f"{key}.weights"),
+               "bias": None if self.bias is None else arrays.out(self.bias, f"{key}.bias"),
+               "neuron": neuron_to_dict(self.neuron, arrays, key)}
+        if self.recurrent is not None:
+            obj["recurrent"] = weights_to_dict(self.recurrent, arrays, f"{key}.recurrent")
+            if self.recurrent_init is not None:
+                obj["recurrent_init"] = arrays.out(self.recurrent_init, f"{key}.recurrent_init")
+        return obj
 
     def current_range(self, in_max: int) -> CurrentRange:
-        return CurrentRange.of_weights(self.weights.values, self.bias_array(), in_max)
+        """Worst cases over inputs in [0, `in_max`] and fed-back spikes in [0, spike_max]."""
+        if self.recurrent is None:
+            return CurrentRange.of_weights(self.weights.values, self.bias_array(), in_max)
+        rows = np.concatenate([self.weights.values * in_max,
+                               self.recurrent.values * self.neuron.spike_max], axis=1)
+        return CurrentRange.of_weights(rows, self.bias_array(), 1)
 
     @property
     def max_lanes(self) -> int:
@@ -153,6 +212,15 @@ class DenseLayer(Layer):
             half = (neuron.threshold or int(typical)) // 2
             bias = rng.integers(-half - 1, half + 2, size)
         return cls(size=size, weights=weights, neuron=neuron, bias=bias)
+
+
+def with_random_recurrence(rng, layer: DenseLayer) -> DenseLayer:
+    """`layer` with random recurrent weights (size x size, PoT or int) and, half the time, a
+    random r(-1) (tests: random recurrent networks)."""
+    r_init = (rng.integers(0, layer.neuron.spike_max + 1, layer.size) if rng.random() < 0.5
+              else None)
+    return dataclasses.replace(layer, recurrent=random_weights(rng, (layer.size, layer.size)),
+                               recurrent_init=r_init)
 
 
 @dataclass(frozen=True, kw_only=True)
