@@ -1,8 +1,9 @@
 """The cycle model: exact cycle counts of every layer and timestep, and of streamed inferences.
 
 Per layer core and timestep, the cycles are its kind's formula (`LayerPlan.step_cycles`, the
-one place each is defined; dense: ``chunks * (n + 1) + 3``), where `n` counts the non-zero
-inputs the layer receives that timestep. Whole inferences
+one place each is defined) of the values the layer receives that timestep: dense
+``chunks * (n + 1) + 3`` with `n` the non-zero ones; a map kind also counts where each lies
+(the window positions it updates). Whole inferences
 follow from the hand-offs between the blocks (README "Cycle model"): core l may start timestep
 g once it finished g - 1, once its input buffer holds g (written by core l - 1 or the input
 stream), once core l + 1 released the buffer slot of g - 2, and, for the last core at the last
@@ -10,7 +11,7 @@ timestep, once the previous results have been streamed out.
 
 Every input beat takes one accept cycle, whether its value is kept, zero, or dropped as a bad
 beat (README "Bad input"); `schedule` takes the beats actually sent per timestep, and the
-counts of the values kept.
+values kept.
 """
 
 from dataclasses import dataclass
@@ -20,13 +21,13 @@ import numpy as np
 from ..gen.ir.design import Design
 from .golden import Trace
 
-__all__ = ["input_spike_counts", "input_beats", "step_cycles", "Schedule", "schedule"]
+__all__ = ["layer_inputs", "input_beats", "step_cycles", "Schedule", "schedule"]
 
 
-def input_spike_counts(x: np.ndarray, result: Trace) -> np.ndarray:
-    """(batch, T, layers): non-zero inputs each layer receives each timestep."""
-    sources = [np.asarray(x)] + [s for s in result.spikes[:-1]]
-    return np.stack([np.count_nonzero(s, axis=2) for s in sources], axis=2)
+def layer_inputs(x: np.ndarray, result: Trace) -> tuple[np.ndarray, ...]:
+    """Per layer, the (batch, T, in_size) values it receives each timestep (`x` for the first,
+    the traced outputs of the one before for the others)."""
+    return (np.asarray(x), *result.spikes[:-1])
 
 
 def input_beats(x: np.ndarray) -> np.ndarray:
@@ -34,9 +35,9 @@ def input_beats(x: np.ndarray) -> np.ndarray:
     return np.maximum(np.count_nonzero(np.asarray(x), axis=2), 1)
 
 
-def step_cycles(design: Design, counts: np.ndarray) -> np.ndarray:
-    """(batch, T, layers) busy cycles of every layer core and timestep."""
-    return np.stack([lp.step_cycles(counts[..., i]) for i, lp in enumerate(design.layers)],
+def step_cycles(design: Design, inputs) -> np.ndarray:
+    """(batch, T, layers) busy cycles of every layer core and timestep, from `layer_inputs`."""
+    return np.stack([lp.step_cycles(values) for values, lp in zip(inputs, design.layers)],
                     axis=2).astype(np.int64)
 
 
@@ -67,11 +68,13 @@ class Schedule:
         return int(self.last_output[-1] - self.first_input[0] + 1) if len(self.last_output) else 0
 
 
-def schedule(design: Design, counts: np.ndarray, beats: np.ndarray) -> Schedule:
-    """Cycle-exact timeline of a batch streamed back to back (`counts`, `beats` as above)."""
+def schedule(design: Design, inputs, beats: np.ndarray) -> Schedule:
+    """Cycle-exact timeline of a batch streamed back to back (`inputs` from `layer_inputs`,
+    `beats` per timestep as above)."""
     n_out = design.network.n_out
-    batch, steps, n_layers = counts.shape
-    cycles = step_cycles(design, counts).reshape(batch * steps, n_layers)
+    cycles = step_cycles(design, inputs)
+    batch, steps, n_layers = cycles.shape
+    cycles = cycles.reshape(batch * steps, n_layers)
     beats = np.asarray(beats).reshape(batch * steps)
     total_steps = batch * steps
     starts = np.zeros((total_steps, n_layers), np.int64)

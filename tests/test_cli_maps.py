@@ -1,5 +1,5 @@
-"""The command line on a conv network: the golden model runs it, every command that needs a
-hardware core refuses it with one message and exit status 2, writing nothing."""
+"""The command line on conv networks: predict, generate, report and verify run them, also when
+the last layer is a convolution."""
 
 import numpy as np
 import pytest
@@ -7,9 +7,6 @@ import pytest
 from spikeshift import trace
 from spikeshift.gen.cli.main import main
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
-
-NO_CORE = ("layers[0] (conv2d) has no hardware core yet; spikeshift predict runs it in the "
-           "golden model")
 
 
 @pytest.fixture
@@ -34,15 +31,30 @@ def test_predict_runs_a_conv_network_in_the_golden_model(files):
         np.testing.assert_array_equal(out[f"layer{i}_spikes"], result.spikes[i])
 
 
-@pytest.mark.parametrize("command", [
-    ["generate", "{net}", "-o", "{tmp}/gen"],
-    ["report", "{net}"],
-    ["verify", "{net}", "{x}"],
-    ["build", "{net}", "--board", "ulx3s", "--step", "verilog", "-o", "{tmp}/build"],
-])
-def test_commands_that_need_a_core_refuse_a_conv_network_with_exit_2(files, command, capsys):
+def test_generate_and_report_give_the_conv_cores_memories_and_rows(files, capsys):
     net, x, tmp = files
-    args = [a.format(net=tmp / "cnn.json", x=tmp / "x.npy", tmp=tmp) for a in command]
-    assert main(args) == 2
-    assert capsys.readouterr().err.strip().endswith(f"error: {NO_CORE}")
-    assert sorted(p.name for p in tmp.iterdir()) == ["cnn.json", "x.npy"]
+    assert main(["generate", str(tmp / "cnn.json"), "-o", str(tmp / "gen"), "--inputs",
+                 str(tmp / "x.npy")]) == 0
+    assert (tmp / "gen" / "mem" / "layer0_weights.hex").exists()
+    assert (tmp / "gen" / "mem" / "layer0_windows.hex").exists()
+    assert main(["report", str(tmp / "cnn.json"), "--json"]) == 0
+    assert '"kind": "conv2d"' in capsys.readouterr().out
+
+
+@pytest.mark.cocotb
+def test_verify_passes_on_a_conv_network(files, capsys):
+    net, x, tmp = files
+    assert main(["verify", str(tmp / "cnn.json"), str(tmp / "x.npy")]) == 0
+    assert capsys.readouterr().out.startswith("OK: 3 samples")
+
+
+@pytest.mark.cocotb
+def test_verify_passes_on_a_network_ending_in_a_convolution(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    net = random_network(rng, kinds=("conv2d",), max_size=6, max_layers=2)
+    assert net.layers[-1].kind == "conv2d"
+    net.save(tmp_path / "cnn.json")
+    np.save(tmp_path / "x.npy", random_inputs(rng, net, 2))
+    assert main(["verify", str(tmp_path / "cnn.json"), str(tmp_path / "x.npy"),
+                 "--lanes", "3"]) == 0
+    assert capsys.readouterr().out.startswith("OK: 2 samples")

@@ -18,31 +18,33 @@ def test_every_kind_has_a_golden_current_a_loop_reference_and_a_core_if_it_says_
     assert KINDS.names() == CURRENTS.names() == tuple(sorted(LOOP_CURRENTS))
     with_core = tuple(name for name in KINDS if KINDS[name].has_core)
     assert with_core == CORES.names()           # both ways: no core undeclared, none missing
-    assert "dense" in with_core
-    assert {"conv2d", "sumpool2d", "maxpool2d", "flatten"} <= set(KINDS) - set(with_core)
+    assert {"dense", "conv2d", "sumpool2d", "maxpool2d", "flatten"} <= set(with_core)
     for name in KINDS:
         assert issubclass(KINDS[name], Layer) and KINDS[name].kind == name
         assert KINDS[name].takes in TAKES
         assert issubclass(KINDS[name], SimulationOnlyLayer) == (not KINDS[name].has_core)
 
 
-def test_a_kind_without_a_core_is_refused_by_plan_naming_the_layer():
-    net = random_network(np.random.default_rng(3), kinds=("conv2d", "sumpool2d"), max_layers=1)
-    assert [layer.kind for layer in net.layers][0] in ("conv2d", "sumpool2d")
-    kind = net.layers[0].kind
-    with pytest.raises(ValueError, match=rf"^layers\[0\] \({kind}\) has no hardware core yet; "
-                                         r"spikeshift predict runs it in the golden model$"):
-        plan(net)
+def test_a_convolution_as_the_last_layer_is_planned_with_one_lane():
+    net = random_network(np.random.default_rng(3), kinds=("conv2d",), max_layers=2)
+    assert all(layer.kind == "conv2d" for layer in net.layers)
+    design = plan(net, 4)
+    assert design.lanes[-1] == 1
+    assert design.layers[-1].out_banks == 1 and design.layers[-1].out_depth == net.n_out
 
 
-def test_a_kinds_plan_is_a_layer_plan_with_its_memories():
-    design = plan(random_network(np.random.default_rng(0), max_layers=3))
+@pytest.mark.parametrize("kinds", [None, ("conv2d", "sumpool2d", "maxpool2d", "flatten",
+                                          "dense")])
+def test_a_kinds_plan_is_a_layer_plan_with_its_memories(kinds):
+    design = plan(random_network(np.random.default_rng(0), max_layers=3, kinds=kinds))
     for layer, lp in design.pairs():
         assert isinstance(lp, LayerPlan) and lp.kind == layer.kind
-        assert lp.memories and all(m.bits == m.depth * m.width for m in lp.memories)
+        assert lp.memories or layer.kind == "flatten"     # flatten only copies entries
+        assert all(m.bits == m.depth * m.width for m in lp.memories)
 
 
 def test_an_unknown_kind_is_named_with_the_registered_ones():
     with pytest.raises(KeyError, match=r"no hardware core for layer kind 'conv9d'; "
-                                       r"registered: 'dense'"):
+                                       r"registered: 'conv2d', 'dense', 'flatten', 'maxpool2d', "
+                                       r"'sumpool2d'"):
         CORES["conv9d"]

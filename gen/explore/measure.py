@@ -18,7 +18,7 @@ import numpy as np
 from ...boards.errors import DoesNotFit
 from ...boards.fit import check_fit
 from ...boards.registry import board_named
-from ...sim.cycles import input_beats, input_spike_counts, schedule
+from ...sim.cycles import input_beats, layer_inputs, schedule
 from ...sim.golden import trace
 from ..flow.report import build_report
 from ..ir.design import Design, plan
@@ -69,11 +69,11 @@ def inputs_for(x: np.ndarray, timesteps: int) -> np.ndarray:
                      f"or of shape (batch, input size) to explore other T")
 
 
-def cycle_model(design: Design, x: np.ndarray, golden) -> tuple[np.ndarray, object]:
-    """Input spike counts and the streamed timeline of `x`: the one place exploration calls
-    the cycle model (`spikeshift.sim.cycles`)."""
-    counts = input_spike_counts(x, golden)
-    return counts, schedule(design, counts, input_beats(x))
+def cycle_model(design: Design, x: np.ndarray, golden) -> tuple[tuple, object]:
+    """Each layer's input values and the streamed timeline of `x`: the one place exploration
+    calls the cycle model (`spikeshift.sim.cycles`)."""
+    inputs = layer_inputs(x, golden)
+    return inputs, schedule(design, inputs, input_beats(x))
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,8 +118,8 @@ def measure_cheap(source: Source, candidate: Candidate, data: Data, board_name: 
         design = plan(net, list(candidate.lanes))
     except ValueError as error:
         return {"feasible": False, "reason": f"cannot be built: {error}"}
-    counts, timeline = cycle_model(design, xt, golden)
-    report = build_report(design, counts=counts)
+    inputs, timeline = cycle_model(design, xt, golden)
+    report = build_report(design, inputs=inputs)
     clock_mhz = board.clock_hz / 1e6
     latency_cycles = float(timeline.latency.mean())
     result = {

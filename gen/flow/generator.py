@@ -3,8 +3,6 @@
 import json
 from pathlib import Path
 
-import numpy as np
-
 from ..ir.design import Design, plan
 from ..ir.files import check_output_folder, replace_files
 from ..ir.layer import MemoryImage
@@ -34,11 +32,11 @@ def memory_images(accelerator) -> dict[str, MemoryImage]:
             for image in core.memory_images()}
 
 
-def generate(net: Network, out_dir, *, lanes=None, counts: np.ndarray | None = None) -> Generated:
+def generate(net: Network, out_dir, *, lanes=None, inputs=None) -> Generated:
     """Plan `net` and write its design (`write_design`)."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, not {net!r}")
-    return write_design(plan(net, lanes), out_dir, counts=counts)
+    return write_design(plan(net, lanes), out_dir, inputs=inputs)
 
 
 def _files_written_before(out_dir: Path) -> list[str]:
@@ -51,7 +49,7 @@ def _files_written_before(out_dir: Path) -> list[str]:
             and rel.endswith(".hex") and ".." not in Path(rel).parts]
 
 
-def write_design(design: Design, out_dir, *, counts: np.ndarray | None = None) -> Generated:
+def write_design(design: Design, out_dir, *, inputs=None) -> Generated:
     """Write ``spikeshift_top.v``, ``mem/*.hex``, ``report.json`` and ``report.txt``.
 
     The files replace those of an earlier design as one transaction (files the earlier
@@ -60,7 +58,7 @@ def write_design(design: Design, out_dir, *, counts: np.ndarray | None = None) -
     """
     from ...hdl.top import Accelerator
     out_dir = check_output_folder(out_dir, "output folder")
-    report = build_report(design, counts=counts)
+    report = build_report(design, inputs=inputs)
     accelerator = Accelerator(design)
     files = {f"{TOPLEVEL}.v": component_verilog(accelerator, TOPLEVEL)}
     files |= {f"mem/{name}.hex": image.hex_lines()

@@ -19,38 +19,42 @@ ENERGY_PJ = {"add32": 0.1, "mul32": 3.1, "sram_bit": 10.0 / 64}
 ANN_WEIGHT_BITS = 8
 
 
-def build_report(design: Design, *, counts: np.ndarray | None = None,
-                 rtl_cycles: np.ndarray | None = None) -> dict:
-    """Report data; `counts` (batch, T, layers) of input spikes adds measured figures.
+def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None = None) -> dict:
+    """Report data; `inputs` (per layer the (batch, T, in_size) values it receives,
+    `spikeshift.sim.cycles.layer_inputs`) adds measured figures.
 
     Each row holds the fields every kind has, then the kind's own (`LayerPlan.report_row`).
     """
     net = design.network
     layers = []
     for index, (layer, lp) in enumerate(design.pairs()):
+        every_input = np.ones(lp.in_size, np.int64)      # the worst case: no input silent
         entry = {
-            "index": index, "kind": layer.kind, "neurons": layer.size, "lanes": lp.lanes,
+            "index": index, "kind": layer.kind, "neurons": lp.size, "lanes": lp.lanes,
             "accumulator_bits": lp.accumulator.bits, "input_value_bits": lp.in_value.bits,
             **lp.report_row(layer),
             "memories": [{"name": m.name, "depth": m.depth, "width": m.width, "bits": m.bits}
                          for m in lp.memories],
             "cycle_formula": lp.cycle_formula,
-            "worst_case_cycles_per_timestep": int(lp.step_cycles(lp.in_size)),
+            "worst_case_cycles_per_timestep": int(lp.step_cycles(every_input)),
             "multipliers": lp.multipliers,
-            "worst_case_sops_per_inference": int(net.timesteps * lp.synaptic_events(lp.in_size)),
+            "worst_case_sops_per_inference": int(net.timesteps
+                                                 * lp.synaptic_events(every_input)),
         }
-        if counts is not None:
-            n = counts[..., index]
-            events = lp.synaptic_events(n.sum(axis=1)).mean()
-            entry["mean_input_spikes_per_timestep"] = float(n.mean())
+        if inputs is not None:
+            values = inputs[index]
+            events = lp.synaptic_events(values).sum(axis=1).mean()
+            entry["mean_input_spikes_per_timestep"] = float(
+                np.count_nonzero(values, axis=-1).mean())
             entry["sops_per_inference"] = float(events)
-            entry["model_cycles_per_inference"] = float(lp.step_cycles(n).sum(axis=1).mean())
+            entry["model_cycles_per_inference"] = float(lp.step_cycles(values).sum(axis=1)
+                                                        .mean())
             entry["ideal_cycles_per_inference"] = float(events / lp.lanes)
             if rtl_cycles is not None:
                 entry["rtl_cycles_per_inference"] = float(rtl_cycles[..., index].sum(axis=1)
                                                           .mean())
         layers.append(entry)
-    measured = counts is not None
+    measured = inputs is not None
     key = "sops_per_inference" if measured else "worst_case_sops_per_inference"
     sops = sum(e[key] for e in layers)
     snn_pj = sum(e[key] * (ENERGY_PJ["add32"]
@@ -76,8 +80,8 @@ def build_report(design: Design, *, counts: np.ndarray | None = None,
                         "and its weight-code read; ANN: per synapse a 32-bit multiply, add and "
                         "8-bit weight read",
     }
-    if counts is not None:
-        report["totals"]["measured_on_samples"] = int(counts.shape[0])
+    if inputs is not None:
+        report["totals"]["measured_on_samples"] = int(inputs[0].shape[0])
     return report
 
 
@@ -123,7 +127,7 @@ def format_report(report: dict) -> str:
              f"{report['input_size']} x {report['input_bits']} bit, output "
              f"{report['output_mode']})")
     lines = [title, ""]
-    head = (f"{'layer':>5} {'kind':>6} {'neurons':>7} {'synapses':>9} {'weights':>8} "
+    head = (f"{'layer':>5} {'kind':>9} {'neurons':>7} {'synapses':>9} {'weights':>8} "
             f"{'mem bits':>10} {'lanes':>5} {'acc':>4} {'cycles per timestep':>24} "
             f"{'SOPs/inf':>10} {'mult':>4}")
     lines += [head, "-" * len(head)]
@@ -132,7 +136,7 @@ def format_report(report: dict) -> str:
         weights = (f"{e['weight_format']}{e['weight_code_bits']}" if "weight_format" in e
                    else "-")
         memory_bits = sum(m["bits"] for m in e["memories"])
-        lines.append(f"{e['index']:>5} {e['kind']:>6} {e['neurons']:>7} "
+        lines.append(f"{e['index']:>5} {e['kind']:>9} {e['neurons']:>7} "
                      f"{e.get('synapses', '-'):>9} {weights:>8} {memory_bits:>10} {e['lanes']:>5} "
                      f"{e['accumulator_bits']:>4} {e['cycle_formula']:>24} {sops:>10.0f} "
                      f"{e['multipliers']:>4}")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ...sim.cycles import input_beats, input_spike_counts, schedule, step_cycles
+from ...sim.cycles import input_beats, layer_inputs, schedule, step_cycles
 from ...sim.golden import check_inputs, trace
 from ...sim.rtl_run import SIMULATORS, RtlSimulation
 from ..ir.checks import check_choice
@@ -96,10 +96,10 @@ def verify_design(design: Design, x, *, simulator: str = "icarus", build_dir=Non
     if build_dir is not None:
         check_output_folder(build_dir, "build_dir")
     golden = trace(net, x)
-    counts = input_spike_counts(x, golden)
+    inputs = layer_inputs(x, golden)
     with tempfile.TemporaryDirectory(prefix="spikeshift-verify-") as tmp:
         work = Path(build_dir) if build_dir is not None else Path(tmp)
-        generated = write_design(design, work / "rtl", counts=counts)
+        generated = write_design(design, work / "rtl", inputs=inputs)
         if runner is None:
             parts = run_chunks(design, generated.verilog, work / "sim", x, simulator=simulator,
                                seed=seed, chunk=chunk, progress=progress)
@@ -112,9 +112,10 @@ def verify_design(design: Design, x, *, simulator: str = "icarus", build_dir=Non
     expected_last[:, -1] = 1
     rtl_steps = np.concatenate([p.step_cycles for p in parts])
     latency = np.concatenate([p.latency for p in parts])
-    model_steps = step_cycles(design, counts)
+    model_steps = step_cycles(design, inputs)
     model_latency = np.concatenate([
-        schedule(design, counts[s:s + chunk], input_beats(x[s:s + chunk])).latency
+        schedule(design, [v[s:s + chunk] for v in inputs],
+                 input_beats(x[s:s + chunk])).latency
         for s in starts])
     mismatches = _differences("output", outputs, golden.outputs, ("sample", "neuron"))
     mismatches += _differences("last flag", last_flags, expected_last, ("sample", "neuron"))

@@ -55,7 +55,7 @@ class Design:
 
 def _lanes_per_layer(net: Network, lanes) -> list[int]:
     if lanes is None:
-        return [layer.default_lanes() for layer in net.layers]
+        lanes = [layer.default_lanes() for layer in net.layers]
     if isinstance(lanes, (int, np.integer)) and not isinstance(lanes, bool):
         lanes = [int(lanes)] * len(net.layers)
     elif isinstance(lanes, (list, tuple, np.ndarray)):
@@ -68,8 +68,9 @@ def _lanes_per_layer(net: Network, lanes) -> list[int]:
                         f"not {lanes!r}")
     out = []
     for index, (layer, p) in enumerate(zip(net.layers, lanes)):
+        most = layer.max_result_lanes if index == len(net.layers) - 1 else layer.max_lanes
         if isinstance(p, (int, np.integer)) and not isinstance(p, bool) and p >= 1:
-            p = min(int(p), layer.max_lanes)
+            p = min(int(p), most)
         else:
             raise ValueError(f"lanes[{index}] must be a positive integer, not {p!r}")
         out.append(p)
@@ -78,9 +79,9 @@ def _lanes_per_layer(net: Network, lanes) -> list[int]:
 
 def plan(net: Network, lanes=None) -> Design:
     """Plan `net`: `lanes` is None (each kind's default), one int for every layer, or one per
-    layer; a value above what a layer can use is reduced to that. A network holding a layer
-    that no hardware core takes (`Layer.core_refusal`) is refused: only the golden model runs
-    it."""
+    layer; a value above what a layer can use (`Layer.max_lanes`, or for the last layer
+    `Layer.max_result_lanes`) is reduced to that. A network holding a layer that no hardware
+    core takes (`Layer.core_refusal`) is refused: only the golden model runs it."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, not {net!r}")
     for index, layer in enumerate(net.layers):

@@ -17,8 +17,8 @@ from .neuron import MAX_V_BITS, Neuron
 from .registry import Registry
 
 __all__ = ["KINDS", "register_kind", "CurrentRange", "MemoryGeometry", "MemoryImage", "Resources",
-           "Layer", "SimulationOnlyLayer", "LayerPlan", "MAX_ACCUMULATOR_BITS", "TAKES",
-           "check_bias"]
+           "Layer", "SimulationOnlyLayer", "LayerPlan", "SingleBankOutput",
+           "MAX_ACCUMULATOR_BITS", "TAKES", "check_bias"]
 
 MAX_ACCUMULATOR_BITS = 62   # the golden model computes in int64
 #: What a kind takes: flat values ``(size,)`` or a ``(C, H, W)`` map (`Layer.takes`).
@@ -135,6 +135,7 @@ class Layer(ABC):
     kind: ClassVar[str]
     takes: ClassVar[str] = "flat"
     has_core: ClassVar[bool] = True
+
     neuron: Neuron | None
 
     @abstractmethod
@@ -177,6 +178,11 @@ class Layer(ABC):
     @abstractmethod
     def default_lanes(self) -> int:
         """Lanes when the user gives none."""
+
+    @property
+    def max_result_lanes(self) -> int:
+        """The most lanes the core can use as the last layer, which writes the results."""
+        return self.max_lanes
 
     @abstractmethod
     def plan(self, *, index: int, lanes: int, in_bits: int, in_shape: tuple) -> "LayerPlan":
@@ -254,17 +260,21 @@ class LayerPlan(ABC):
         """Entries per bank of that buffer."""
 
     @abstractmethod
-    def step_cycles(self, n_inputs):
-        """Busy cycles of one timestep with `n_inputs` non-zero inputs (scalar or array)."""
+    def step_cycles(self, values):
+        """Busy cycles of one timestep from the layer's input `values` (..., in_size), flat in
+        the order of its input map: an array of shape ``values.shape[:-1]``. Which inputs are
+        non-zero is what counts (and, for a map kind, where they lie)."""
 
     @property
     @abstractmethod
     def cycle_formula(self) -> str:
-        """`step_cycles` as text, with ``n`` the non-zero inputs of the timestep."""
+        """`step_cycles` as text: ``n`` the non-zero inputs of the timestep, ``P`` the window
+        positions of one of them (map kinds)."""
 
     @abstractmethod
-    def synaptic_events(self, n_inputs):
-        """Synaptic operations caused by `n_inputs` non-zero inputs (scalar or array)."""
+    def synaptic_events(self, values):
+        """Synaptic operations caused by input `values` (..., in_size), shape
+        ``values.shape[:-1]``."""
 
     @abstractmethod
     def resources(self, layer: Layer) -> Resources:
@@ -279,3 +289,16 @@ class LayerPlan(ABC):
             if geometry.name == name:
                 return geometry
         raise KeyError(f"layer {self.index} has no memory {name!r}")
+
+
+class SingleBankOutput:
+    """Mixin of a `LayerPlan` whose core appends to one bank of up to `size` entries (a
+    pooling's emit pass, a flatten's copy)."""
+
+    @property
+    def out_banks(self) -> int:
+        return 1
+
+    @property
+    def out_depth(self) -> int:
+        return self.size

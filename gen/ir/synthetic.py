@@ -9,12 +9,16 @@ import numpy as np
 
 from .formats import IntFormat, unsigned_bits_for
 from .kinds import KINDS
+from .kinds.conv2d import Conv2dLayer
 from .kinds.dense import DenseLayer, with_random_recurrence
+from .kinds.flatten import FlattenLayer
+from .kinds.maxpool2d import MaxPool2dLayer
 from .network import InputSpec, Network, OutputSpec
 from .neuron import Neuron, ShiftLeak, SubtractLeak
 from .weights import PotWeights
 
-__all__ = ["random_neuron", "random_network", "random_inputs", "dense_pot_network"]
+__all__ = ["random_neuron", "random_network", "random_inputs", "dense_pot_network",
+           "conv_pot_network"]
 
 
 def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
@@ -44,8 +48,9 @@ def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
 def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: int = 24,
                    max_timesteps: int = 6, kinds: tuple[str, ...] | None = None,
                    max_map: int = 9, recurrent: float = 0.0) -> Network:
-    """A random valid network of registered `kinds` (default: every kind with a hardware
-    core); every model, leak, reset, width and output mode can occur.
+    """A random valid network of registered `kinds` (default: the flat kinds with a hardware
+    core, i.e. dense; map kinds only when asked for); every model, leak, reset, width and
+    output mode can occur.
 
     When `kinds` holds map kinds (conv2d, sumpool2d, maxpool2d) the network is a conv chain:
     an input map ``[C, H, W]`` (C 1-3, H and W 1-`max_map`, independently), 1 to `max_layers`
@@ -55,7 +60,8 @@ def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: i
     With probability `recurrent`, a dense layer whose neuron fires feeds its own spikes back
     (random recurrent weights and initial spikes; no hardware core takes them yet).
     """
-    kinds = tuple(k for k in KINDS if KINDS[k].has_core) if kinds is None else tuple(kinds)
+    kinds = (tuple(k for k in KINDS if KINDS[k].has_core and KINDS[k].takes == "flat")
+             if kinds is None else tuple(kinds))
     for kind in kinds:
         KINDS[kind]                                 # names the registered kinds if unknown
     map_kinds = [k for k in kinds if KINDS[k].takes == "map" and k != "flatten"]
@@ -131,4 +137,36 @@ def dense_pot_network(rng: np.random.Generator, sizes: tuple[int, ...], *, times
                                                                values=values), neuron=neuron))
     return Network(name=name, timesteps=timesteps, input=InputSpec(size=sizes[0],
                                                                    bits=input_bits),
+                   layers=tuple(layers), output=OutputSpec(mode="membrane"))
+
+
+def _pot_values(rng: np.random.Generator, shape: tuple, e_max: int) -> np.ndarray:
+    return (np.where(rng.random(shape) < 0.5, -1, 1) * (1 << rng.integers(0, e_max + 1, shape))
+            * (rng.random(shape) < 0.8))
+
+
+def conv_pot_network(rng: np.random.Generator, *, side: int = 16, channels: tuple = (8, 8),
+                     classes: int = 10, timesteps: int = 8, e_max: int = 2,
+                     name: str = "conv-pot") -> Network:
+    """A binary [1, side, side] input -> (3x3 conv, padding 1, IF -> 2x2 max pool) per entry
+    of `channels` -> flatten -> dense integrator read-out, PoT weights (benchmarks)."""
+    layers, shape = [], (1, side, side)
+    for out_channels in channels:
+        fan_in = shape[0] * 9
+        theta = 1 << int(np.log2(max(2, np.sqrt(fan_in * 0.2) * (1 << e_max))))
+        layers.append(Conv2dLayer(
+            out_channels=out_channels, kernel=3, padding=1,
+            weights=PotWeights(e_min=0, e_max=e_max, ndim=4,
+                               values=_pot_values(rng, (out_channels, shape[0], 3, 3), e_max)),
+            neuron=Neuron(model="if", v=IntFormat(bits=12), threshold=theta,
+                          v_init=theta // 2)))
+        layers.append(MaxPool2dLayer(kernel=2))
+        shape = layers[-1].out_shape(layers[-2].out_shape(shape))
+    size = int(np.prod(shape))
+    layers += [FlattenLayer(), DenseLayer(
+        size=classes, weights=PotWeights(e_min=0, e_max=e_max,
+                                         values=_pot_values(rng, (classes, size), e_max)),
+        neuron=Neuron(model="integrator", v=IntFormat(bits=16)))]
+    return Network(name=name, timesteps=timesteps,
+                   input=InputSpec(size=side * side, bits=1, shape=(1, side, side)),
                    layers=tuple(layers), output=OutputSpec(mode="membrane"))

@@ -3,19 +3,17 @@
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import Out
 
 from ...gen.ir.formats import IntFormat, signed_bits_for
 from ...gen.ir.kinds.dense import DenseLayer, DensePlan
 from ...gen.ir.layer import MemoryImage
-from ..layouts import spike_entry_layout, weight_code, weight_code_shape
+from ..layouts import weight_code, weight_code_shape
 from ..neuron import NeuronUpdate
-from ..result_buffer import result_write_signature
-from ..spike_buffer import spike_read_signature, spike_write_signature
 from ..synapse import synapse_for
+from .events import event_core_members, lowest_set
 from .registry import core_for
 
-__all__ = ["DenseCore", "per_lane", "weight_init"]
+__all__ = ["DenseCore", "per_lane", "weight_init", "weight_image"]
 
 
 def per_lane(plan: DensePlan, values) -> list[list[int]]:
@@ -23,6 +21,14 @@ def per_lane(plan: DensePlan, values) -> list[list[int]]:
     p, c = plan.lanes, plan.chunks
     padded = [int(v) for v in values] + [0] * (p * c - len(values))
     return [padded[i * p:(i + 1) * p] for i in range(c)]
+
+
+def weight_image(weights, plan, rows: list[list]) -> MemoryImage:
+    """The weight memory of `plan` holding `rows` of `lanes` weight codes each, packed as the
+    hardware stores them (lane 0 in the low bits)."""
+    shape = data.ArrayLayout(weight_code_shape(weights), plan.lanes)
+    return MemoryImage(geometry=plan.memory("weights"),
+                       words=[shape.const(word).as_bits() for word in rows])
 
 
 def weight_init(layer: DenseLayer, plan: DensePlan) -> list[list]:
@@ -36,16 +42,6 @@ def weight_init(layer: DenseLayer, plan: DensePlan) -> list[list]:
             rows.append([weight_code(w, int(w.values[j, i]) if j < plan.size else 0)
                          for j in neurons])
     return rows
-
-
-def _lowest_set(m: Module, mask, width: int, name: str):
-    """(index, found): the lowest set bit of `mask` (combinational priority encoder)."""
-    index = Signal(range(width), name=f"{name}_index")
-    found = Signal(name=f"{name}_found")
-    for i in reversed(range(width)):
-        with m.If(mask[i]):
-            m.d.comb += [index.eq(i), found.eq(1)]
-    return index, found
 
 
 @core_for("dense")
@@ -87,20 +83,7 @@ class DenseCore(wiring.Component):
         self._weight_rows = weight_init(layer, plan)      # for the memory and its image
         self._in_banks, self._in_depth = in_banks, in_depth
         self._result, self._output_mode = result, output_mode
-        members = {
-            "i_spikes": Out(spike_read_signature(
-                in_banks, in_depth,
-                spike_entry_layout(plan.in_index_bits, plan.in_value.bits))),
-            "busy": Out(1),
-            "done": Out(1),
-        }
-        if result is None:
-            members["o_spikes"] = Out(spike_write_signature(
-                plan.lanes, plan.chunks,
-                spike_entry_layout(plan.out_index_bits, plan.spike.bits)))
-        else:
-            members["o_result"] = Out(result_write_signature(plan.lanes, plan.chunks, result))
-        super().__init__(members)
+        super().__init__(event_core_members(plan, in_banks, in_depth, result))
 
     @property
     def layer(self) -> DenseLayer:
@@ -112,9 +95,7 @@ class DenseCore(wiring.Component):
 
     def memory_images(self) -> tuple[MemoryImage, ...]:
         """The weight memory's contents, packed as the hardware stores them."""
-        shape = data.ArrayLayout(weight_code_shape(self._layer.weights), self._plan.lanes)
-        words = [shape.const(word).as_bits() for word in self._weight_rows]
-        return (MemoryImage(geometry=self._plan.memory("weights"), words=words),)
+        return (weight_image(self._layer.weights, self._plan, self._weight_rows),)
 
     def elaborate(self, platform):
         m = Module()
@@ -171,10 +152,10 @@ class DenseCore(wiring.Component):
 
         nonempty = Signal(self._in_banks)
         m.d.comb += nonempty.eq(Cat(*(count != 0 for count in src.counts)))
-        first_bank, any_bank = _lowest_set(m, nonempty, self._in_banks, "first")
+        first_bank, any_bank = lowest_set(m, nonempty, self._in_banks, "first")
         after = Signal(self._in_banks)
         m.d.comb += after.eq(nonempty & ~((Const(2, self._in_banks + 1) << bank) - 1))
-        next_bank, more_banks = _lowest_set(m, after, self._in_banks, "next")
+        next_bank, more_banks = lowest_set(m, after, self._in_banks, "next")
 
         at_last_timestep = t == self._timesteps - 1
         if is_last:

@@ -12,7 +12,7 @@ from spikeshift.gen.cli.main import main
 from spikeshift.gen.flow.report import build_report
 from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.network import Network
-from spikeshift.sim.cycles import input_spike_counts
+from spikeshift.sim.cycles import layer_inputs
 from spikeshift.sim.golden import trace
 
 from .tiny import write_tiny
@@ -49,7 +49,7 @@ def test_explore_writes_a_pareto_front_that_reproduces_by_hand(work, capsys):
         assert net.timesteps == entry["knobs"]["timesteps"]
         assert (golden.classes == labels).mean() == entry["objectives"]["accuracy"]
         design = plan(net, measures["lanes"])
-        report = build_report(design, counts=input_spike_counts(x, golden))
+        report = build_report(design, inputs=layer_inputs(x, golden))
         assert [e["model_cycles_per_inference"] for e in report["layers"]] == \
             measures["layer_cycles"]
         assert report["totals"]["energy_pj_per_inference"] == entry["objectives"]["energy"]

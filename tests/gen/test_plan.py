@@ -50,10 +50,11 @@ def test_bad_lanes_are_named(lanes, message):
         plan(network_from_dict(valid()), lanes)
 
 
-def test_step_cycles_formula():
+def test_step_cycles_formula_counts_the_nonzero_input_values():
     design = plan(network_from_dict(valid()), [1, 2])
-    np.testing.assert_array_equal(design.layers[0].step_cycles([0, 3]), [2 * 1 + 3, 2 * 4 + 3])
-    assert design.layers[1].step_cycles(2) == 1 * 3 + 3
+    values = np.array([[0, 0, 0], [5, 0, 1]])           # 0 and 2 non-zero of 3 inputs
+    np.testing.assert_array_equal(design.layers[0].step_cycles(values), [2 * 1 + 3, 2 * 3 + 3])
+    assert design.layers[1].step_cycles(np.array([1, 1])) == 1 * 3 + 3
     assert design.layers[0].cycle_formula == "2 * (n + 1) + 3"
 
 

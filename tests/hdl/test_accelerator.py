@@ -6,7 +6,7 @@ from spikeshift import trace
 from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.hdl.top import Accelerator
-from spikeshift.sim.cycles import input_spike_counts, step_cycles
+from spikeshift.sim.cycles import layer_inputs, step_cycles
 
 from .harness import rtl_accelerator
 
@@ -22,7 +22,7 @@ def test_accelerator_matches_golden_and_cycle_models_with_gaps_and_backpressure(
     golden = trace(net, x)
     outputs, cycles = rtl_accelerator(Accelerator(design), x, seed=seed)
     np.testing.assert_array_equal(outputs, golden.outputs)
-    np.testing.assert_array_equal(cycles, step_cycles(design, input_spike_counts(x, golden)))
+    np.testing.assert_array_equal(cycles, step_cycles(design, layer_inputs(x, golden)))
 
 
 def test_accelerator_iterates_only_over_nonzero_inputs():

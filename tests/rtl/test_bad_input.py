@@ -17,7 +17,7 @@ from spikeshift.gen.ir.link import (
     encode_events,
 )
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
-from spikeshift.sim.cycles import input_spike_counts, schedule, step_cycles
+from spikeshift.sim.cycles import layer_inputs, schedule, step_cycles
 from spikeshift.sim.golden import predict, trace
 from spikeshift.sim.rtl_run import CocotbBench, RtlSimulation
 
@@ -68,10 +68,10 @@ def test_bare_accelerator_drops_bad_beats_at_model_cycles(bare, kinds):
     golden = trace(net, ref.x)
     np.testing.assert_array_equal(rtl.outputs, golden.outputs)
     assert rtl.drops == ref.drops
-    counts = input_spike_counts(ref.x, golden)
-    np.testing.assert_array_equal(rtl.step_cycles, step_cycles(design, counts))
+    inputs = layer_inputs(ref.x, golden)
+    np.testing.assert_array_equal(rtl.step_cycles, step_cycles(design, inputs))
     # a dropped beat costs its accept cycle, like a zero value: the beats sent set the schedule
-    np.testing.assert_array_equal(rtl.latency, schedule(design, counts, ref.beats).latency)
+    np.testing.assert_array_equal(rtl.latency, schedule(design, inputs, ref.beats).latency)
 
 
 def test_bare_accelerator_drops_bad_beats_under_gaps_and_backpressure(bare):
@@ -88,7 +88,7 @@ def test_bare_accelerator_drops_bad_beats_under_gaps_and_backpressure(bare):
     np.testing.assert_array_equal(rtl.outputs, golden.outputs)
     assert rtl.drops == ref.drops
     np.testing.assert_array_equal(rtl.step_cycles,
-                                  step_cycles(design, input_spike_counts(ref.x, golden)))
+                                  step_cycles(design, layer_inputs(ref.x, golden)))
 
 
 def wrapper_case(seed: int, kinds, *, index_limit: int, value_limit: int, batch: int, **net):

@@ -15,7 +15,7 @@ from spikeshift.gen.flow.verilog import AXI_TOPLEVEL, UART_TOPLEVEL, accelerator
 from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.link import INPUT_FRAME_BYTES, input_events
 from spikeshift.gen.ir.network import Network
-from spikeshift.sim.cycles import input_beats, input_spike_counts, schedule
+from spikeshift.sim.cycles import input_beats, layer_inputs, schedule
 from spikeshift.sim.golden import predict, trace
 from spikeshift.sim.rtl_run import CocotbBench
 
@@ -71,7 +71,7 @@ def test_soak_every_result_arrives_once_and_equals_golden(tmp_path, demo, link, 
     if link == "axi":
         # gap-free cycles from the cycle model, or the source's pace
         head = x_all[:20]
-        model = schedule(plan(net), input_spike_counts(head, trace(net, head)),
+        model = schedule(plan(net), layer_inputs(head, trace(net, head)),
                          input_beats(head)).total / len(head)
         per_packet = 4
         x = samples_for(x_all, max(model, beats / (1 - pause)), cycles, multiple=per_packet)

@@ -2,7 +2,11 @@
 ``I[o, y, x] = sum_{c, ky, kx} s[c, y*sh + ky - ph, x*sw + kx - pw] * w[o][c][ky][kx] + b_o``,
 then §3's neuron update on every output neuron with the layer's neuron parameters.
 
-It has no hardware core yet: the golden model runs it, `plan` refuses it.
+Core (`hdl.cores.conv2d`, schedule in `spikeshift.gen.ir.maps.WindowPlan`): each non-zero
+input event scatters its weights into the window positions it falls in, `lanes` output
+channels at a time, then a fire pass updates every neuron and clears the currents::
+
+    cycles = sum over non-zero inputs of max(chunks * P, 1) + chunks * H' * W' + 4
 """
 
 from dataclasses import dataclass
@@ -12,8 +16,21 @@ import numpy as np
 
 from ..checks import check_int
 from ..fields import build, fields
-from ..layer import CurrentRange, SimulationOnlyLayer, check_bias, register_kind
-from ..maps import MAX_PADDING, MAX_STRIDE, MAX_WINDOW, pair, shape_text, window_out
+from ..formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
+from ..layer import CurrentRange, Layer, MemoryGeometry, Resources, check_bias, register_kind
+from ..maps import (
+    LUTS_PER_ADDRESS_BIT,
+    LUTS_PER_LANE_BIT,
+    MAX_PADDING,
+    MAX_STRIDE,
+    MAX_WINDOW,
+    WindowPlan,
+    pair,
+    shape_text,
+    window_memory,
+    window_out,
+    window_table,
+)
 from ..neuron import Neuron, neuron_from_dict, neuron_to_dict
 from ..weights import (
     IntWeights,
@@ -24,14 +41,16 @@ from ..weights import (
     weights_to_dict,
 )
 
-__all__ = ["Conv2dLayer", "MAX_CHANNELS"]
+__all__ = ["Conv2dLayer", "Conv2dPlan", "MAX_CHANNELS", "MAX_LANES", "DEFAULT_MAX_LANES"]
 
 MAX_CHANNELS = 1 << 12
+MAX_LANES = 256
+DEFAULT_MAX_LANES = 16
 
 
 @register_kind("conv2d")
 @dataclass(frozen=True, kw_only=True, eq=False)
-class Conv2dLayer(SimulationOnlyLayer):
+class Conv2dLayer(Layer):
     """2-D convolution of a ``(C, H, W)`` map into ``(out_channels, H', W')`` neurons.
 
     `weights.values` is ``[out_channels][C][kh][kw]`` (PyTorch order), `bias` one value per
@@ -115,6 +134,50 @@ class Conv2dLayer(SimulationOnlyLayer):
         return CurrentRange.of_weights(self.weights.values.reshape(self.out_channels, -1),
                                        self.bias_array(), in_max)
 
+    @property
+    def max_lanes(self) -> int:
+        return min(self.out_channels, MAX_LANES)
+
+    @property
+    def max_result_lanes(self) -> int:
+        """1: its fire pass then meets the neurons in flat order, the order of the results."""
+        return 1
+
+    def default_lanes(self) -> int:
+        """Fewest lanes that keep ceil(out_channels / 16) chunks: no lane idles needlessly."""
+        chunks = -(-self.out_channels // DEFAULT_MAX_LANES)
+        return -(-self.out_channels // chunks)
+
+    def plan(self, *, index: int, lanes: int, in_bits: int, in_shape: tuple) -> "Conv2dPlan":
+        check_int(f"lanes[{index}]", lanes, 1, self.max_lanes)
+        out_map = self.out_shape(in_shape)
+        in_size, size = int(np.prod(in_shape)), int(np.prod(out_map))
+        acc = self.current_range((1 << in_bits) - 1).accumulator
+        v = self.neuron.v
+        chunks = -(-self.out_channels // lanes)
+        kernel_size = self.kernel[0] * self.kernel[1]
+        table = window_table(in_shape, out_map[1:], kernel=self.kernel, stride=self.stride,
+                             padding=self.padding, state_channel_stride=0,
+                             weight_channel_stride=kernel_size)
+        positions = chunks * out_map[1] * out_map[2]
+        memories = (
+            MemoryGeometry(name="weights", depth=chunks * in_shape[0] * kernel_size,
+                           width=lanes * self.weights.code_bits),
+            window_memory(table, in_size),
+            MemoryGeometry(name="currents", depth=positions, width=lanes * acc.bits),
+            MemoryGeometry(name="membranes", depth=positions, width=lanes * v.bits),
+        )
+        multiplies = isinstance(self.weights, IntWeights) and in_bits > 1
+        return Conv2dPlan(
+            index=index, kind=self.kind, size=size, in_size=in_size, lanes=lanes,
+            chunks=chunks, in_value=UIntFormat(bits=in_bits),
+            in_index_bits=unsigned_bits_for(in_size - 1), accumulator=acc,
+            update=IntFormat(bits=signed_bits_for(v.min + acc.min, v.max + acc.max)),
+            spike=UIntFormat(bits=self.neuron.spike_bits) if self.neuron.fires else None,
+            multipliers=lanes if multiplies else 0, memories=memories,
+            in_shape=tuple(in_shape), out_map=out_map, kernel=self.kernel, stride=self.stride,
+            padding=self.padding)
+
     @classmethod
     def random(cls, rng, *, in_shape: tuple, in_max: int, max_size: int,
                make_neuron) -> "Conv2dLayer":
@@ -138,3 +201,54 @@ class Conv2dLayer(SimulationOnlyLayer):
             bias = rng.integers(-half - 1, half + 2, out_channels)
         return cls(out_channels=out_channels, kernel=kernel, stride=stride, padding=padding,
                    weights=weights, neuron=neuron, bias=bias)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv2dPlan(WindowPlan):
+    """A conv2d core. Word ``chunk * C*kh*kw + c*kh*kw + ky*kw + kx`` of the weight memory
+    holds the codes of ``w[o][c][ky][kx]`` for the chunk's lanes ``o = chunk * lanes + lane``;
+    the current and membrane memories hold word ``chunk * H'*W' + oy * W' + ox``, lane `lane`
+    being neuron ``(chunk * lanes + lane, oy, ox)``."""
+
+    @property
+    def fire_ops(self) -> int:
+        return self.chunks * self.out_positions
+
+    @property
+    def state_channel_stride(self) -> int:
+        return 0                    # every input channel adds into the same output positions
+
+    @property
+    def weight_channel_stride(self) -> int:
+        return self.kernel[0] * self.kernel[1]
+
+    @property
+    def updates_per_position(self) -> int:
+        return self.out_map[0]
+
+    @property
+    def out_banks(self) -> int:
+        return self.lanes
+
+    @property
+    def out_depth(self) -> int:
+        return self.fire_ops
+
+    def resources(self, layer: Conv2dLayer) -> Resources:
+        width = max(self.accumulator.bits, layer.neuron.v.bits)
+        return Resources(luts=self.lanes * LUTS_PER_LANE_BIT * width
+                         + LUTS_PER_ADDRESS_BIT * unsigned_bits_for(self.fire_ops),
+                         ram_bits=sum(m.bits for m in self.memories))
+
+    def report_row(self, layer: Conv2dLayer) -> dict:
+        weights = self.memory("weights")
+        return {
+            **self._window_report(), "out_channels": layer.out_channels,
+            "synapses": int(self.positions.sum()) * layer.out_channels,
+            "nonzero_synapses": int(np.count_nonzero(layer.weights.values)),
+            "weight_format": layer.weights.format, "weight_code_bits": layer.weights.code_bits,
+            "weight_memory": {"depth": weights.depth, "width": weights.width,
+                              "bits": weights.bits},
+            "membrane_memory_bits": self.memory("membranes").bits,
+            "current_memory_bits": self.memory("currents").bits, "v_bits": layer.neuron.v.bits,
+        }

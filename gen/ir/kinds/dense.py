@@ -245,15 +245,15 @@ class DensePlan(LayerPlan):
     def out_depth(self) -> int:
         return self.chunks
 
-    def step_cycles(self, n_inputs):
-        return self.chunks * (np.asarray(n_inputs) + 1) + STEP_OVERHEAD
+    def step_cycles(self, values):
+        return self.chunks * (np.count_nonzero(np.asarray(values), axis=-1) + 1) + STEP_OVERHEAD
 
     @property
     def cycle_formula(self) -> str:
         return f"{self.chunks} * (n + 1) + {STEP_OVERHEAD}"
 
-    def synaptic_events(self, n_inputs):
-        return np.asarray(n_inputs) * self.size
+    def synaptic_events(self, values):
+        return np.count_nonzero(np.asarray(values), axis=-1) * self.size
 
     def resources(self, layer: DenseLayer) -> Resources:
         width = max(self.accumulator.bits, layer.neuron.v.bits)

@@ -3,7 +3,7 @@ window, ``out[c, y, x] = max_{ky, kx} s[c, y*sh + ky, x*sw + kx]`` (OR for binar
 passed on with the input's bits (no neuron). Exact for directly trained SNNs; for converted
 ones it is not rate-preserving (the maximum of spikes is not the spike of the maximum).
 
-It has no hardware core yet: the golden model runs it, `plan` refuses it.
+Core: `hdl.cores.pool` (schedule in `spikeshift.gen.ir.maps.WindowPlan` and `PoolPlan`).
 """
 
 from dataclasses import dataclass

@@ -3,7 +3,7 @@ window, ``out[c, y, x] = sum_{ky, kx} s[c, y*sh + ky, x*sw + kx]``, passed on as
 value (no neuron) of the bits that hold kh * kw times the input maximum. Average pooling is
 sum pooling with 1/(kh * kw) folded into the next layer's scale.
 
-It has no hardware core yet: the golden model runs it, `plan` refuses it.
+Core: `hdl.cores.pool` (schedule in `spikeshift.gen.ir.maps.WindowPlan` and `PoolPlan`).
 """
 
 from dataclasses import dataclass
