@@ -16,7 +16,7 @@ STEP = $(VENV)/bin/spikeshift build $(NET) --board $(BOARD) -o $(BUILD_DIR) \
        $(if $(LANES),--lanes $(LANES)) $(if $(INPUTS),--inputs $(INPUTS)) --step
 
 .PHONY: setup demo test test-all fuzz soak formal bench generate examples example-digits example-mnist \
-        example-mnist-deep clean
+        example-mnist-deep example-mnist-cnn clean
 
 $(STAMP): pyproject.toml
 	@command -v iverilog >/dev/null 2>&1 && command -v tclsh >/dev/null 2>&1 || { \
@@ -57,7 +57,7 @@ bench: $(STAMP)
 	$(PY) examples/benchmark/golden_vs_snntorch.py --out build/bench
 	$(PY) examples/benchmark/explore_scaling.py --out build/bench
 
-examples: example-digits example-mnist example-mnist-deep
+examples: example-digits example-mnist example-mnist-deep example-mnist-cnn
 
 example-digits: $(STAMP)
 	$(PY) examples/qcfs_torch/run.py --dataset digits
@@ -67,6 +67,9 @@ example-mnist: $(STAMP)
 
 example-mnist-deep: $(STAMP)
 	$(PY) examples/qcfs_torch/run.py --dataset mnist --arch 784-256-128-10
+
+example-mnist-cnn: $(STAMP)
+	$(PY) examples/qcfs_torch/run.py --dataset mnist --arch cnn
 
 # The board flow's steps, named once in boards/steps.py (read with any Python, before the
 # environment exists). `spikeshift build` keeps $(BUILD_DIR)/<step>.json and reruns a step, and
