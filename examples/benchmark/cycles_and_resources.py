@@ -90,6 +90,15 @@ def main(argv=None) -> int:
     conv = conv_pot_network(rng, name="conv-16x16")
     x_conv = (rng.random((4, conv.timesteps, conv.input.size)) < 0.10).astype(np.int64)
     entries.append(measure("conv-16x16", conv, x_conv, args.out, synth=not args.no_synth))
+    trained = Path("build/mnist-cnn")           # written by `make example-mnist-cnn`
+    if (trained / "mnist-cnn.json").exists():
+        cnn = spikeshift.Network.load(trained / "mnist-cnn.json")
+        x_cnn = np.load(trained / "test_inputs.npy")[:2]
+        entries.append(measure("mnist-cnn", cnn, x_cnn, args.out,
+                               synth=not args.no_synth))
+    else:
+        print(f"no {trained / 'mnist-cnn.json'}: run make example-mnist-cnn to add the trained "
+              f"MNIST CNN")
     for entry in entries:
         show(entry)
     (args.out / "bench.json").write_text(json.dumps(entries, indent=1) + "\n")

@@ -29,6 +29,22 @@ def test_digits_example_converts_with_snn_close_to_the_ann_and_rtl_equal(tmp_pat
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.cocotb
+def test_digits_cnn_example_converts_and_its_rtl_equals_golden(tmp_path):
+    """The small spiking CNN on 8x8 digits (conv, sum pools, flatten, dense) end to end."""
+    subprocess.run([sys.executable, str(ROOT / "examples/qcfs_torch/run.py"), "--dataset",
+                    "digits", "--arch", "cnn", "--epochs", "8", "--qat-epochs", "3",
+                    "--rtl-samples", "2", "--out", str(tmp_path)], check=True,
+                   capture_output=True)
+    results = json.loads((tmp_path / "results.json").read_text())
+    net = json.loads((tmp_path / "digits-cnn.json").read_text())
+    assert [layer["kind"] for layer in net["layers"]] == [
+        "conv2d", "sumpool2d", "conv2d", "sumpool2d", "flatten", "dense"]
+    assert results["PoT ANN"] > 0.5
+    assert results["SNN golden, T = 16"] > results["PoT ANN"] - 0.03
+    assert results["RTL sample"]["equal_to_golden"]
+
+
 def test_plot_command_writes_every_figure(tmp_path):
     from spikeshift.gen.ir.synthetic import random_inputs, random_network
     rng = np.random.default_rng(4)
