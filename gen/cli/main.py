@@ -181,22 +181,23 @@ def _cmd_report(args):
 
 
 def _cmd_import(args):
-    from ..frontends.nir import PRESETS, Conventions, import_nir
-    base = PRESETS[args.preset]
-    fields = {"dt": base.dt, "reset": base.reset, "reset_delay": base.reset_delay,
-              "fire": base.fire, "infinite_tau_gain": base.infinite_tau_gain}
-    for key in ("dt", "reset", "reset_delay", "fire"):
-        if getattr(args, key) is not None:
-            fields[key] = getattr(args, key)
-    result = import_nir(args.model, conventions=Conventions(**fields), timesteps=args.timesteps,
+    from dataclasses import replace
+
+    from ..frontends.nir import PRESETS, import_nir
+    chosen = {key: getattr(args, key) for key in ("dt", "reset", "reset_delay", "fire")
+              if getattr(args, key) is not None}
+    conventions = replace(PRESETS[args.preset], **chosen)
+    result = import_nir(args.model, conventions=conventions, timesteps=args.timesteps,
                         input_bits=args.input_bits, weights=args.weights, lossy=args.lossy,
                         weight_bits=args.weight_bits, output=args.output_mode,
                         name=Path(args.model).stem)
     result.network.save(args.output)
     if result.notes:
         print(result.text())
-    print(f"wrote {args.output}: {len(result.network.layers)} layers, "
-          f"{[layer.size for layer in result.network.layers]} neurons")
+    net = result.network
+    shapes = ", ".join(f"{layer.kind} {list(net.output_shape(i))}"
+                       for i, layer in enumerate(net.layers))
+    print(f"wrote {args.output}: {len(net.layers)} layers ({shapes})")
     return 0
 
 
@@ -438,9 +439,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--input-bits", type=input_bits, default=1)
     p.add_argument("--dt", type=_positive(float, "number"),
                    help="seconds per timestep (overrides the preset)")
-    p.add_argument("--reset", choices=RESET_RULES, help="reset rule")
+    p.add_argument("--reset", choices=RESET_RULES,
+                   help="reset rule (nir: to the node's v_reset, which must be 0)")
     p.add_argument("--reset-delay", action=argparse.BooleanOptionalAction, default=None,
-                   help="the reset takes effect one timestep late (snnTorch's default)")
+                   help="the reset takes effect one timestep late (snnTorch's default); "
+                        "--no-reset-delay is the framework's undelayed rule (snnTorch's "
+                        "reset_delay=False, exact with --reset zero or none only)")
     p.add_argument("--fire", choices=FIRE_RULES, help="comparison with the threshold")
     p.add_argument("--weights", choices=list(WEIGHT_FORMATS), default="int")
     p.add_argument("--weight-bits", type=_int_option(2, MAX_WEIGHT_BITS),

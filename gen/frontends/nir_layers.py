@@ -1,0 +1,228 @@
+"""One weighted NIR layer (Affine/Linear/Conv2d, then a neuron node) as an integer layer.
+
+The neuron's gain, and the 1/(kh·kw) of every ``AvgPool2d`` between the previous neuron and
+these weights, are folded into the weights; the layer is then scaled by the smallest factor
+2^k (or (kh·kw)·2^k) that makes every weight, bias and the threshold an integer, so the
+integer layer fires exactly when the framework's does. What cannot be exact is refused naming
+the node and parameter, or quantized with ``lossy`` and reported in the layer's note.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..ir.formats import signed_bits_for
+from ..ir.kinds.conv2d import Conv2dLayer
+from ..ir.kinds.dense import DenseLayer
+from ..ir.neuron import Neuron, ShiftLeak
+from ..ir.weights import IntWeights, PotWeights
+from .convert import membrane_format_for, pot_round
+from .nir_conventions import Conventions, ImportError_
+from .nir_neurons import NirNeuron, uniform
+
+__all__ = ["WeightNode", "weighted_layer", "MAX_SCALE_SHIFT"]
+
+MAX_SCALE_SHIFT = 16
+
+
+@dataclass
+class WeightNode:
+    """An ``Affine``/``Linear`` (`kind` ``"dense"``) or ``Conv2d`` (``"conv2d"``) node waiting
+    for its neuron: float weights and bias, and what its input is (`in_max`, the largest input
+    value; `divisor`, the product of the average pools' windows since the last neuron)."""
+
+    name: str
+    kind: str
+    weight: np.ndarray
+    bias: np.ndarray
+    in_max: int
+    divisor: int = 1
+    stride: tuple = (1, 1)
+    padding: tuple = (0, 0)
+    out_shape: tuple = field(default=())
+
+
+def _broadcast(name: str, param: str, values: np.ndarray, shape: tuple) -> np.ndarray:
+    """`values` of node `name` as one per neuron of `shape`, or ImportError_ naming the shapes."""
+    values = np.asarray(values, np.float64)
+    if values.size == 1:
+        return np.full(shape, float(values.flat[0]))
+    squeezed = values.reshape([n for n in values.shape if n != 1] or [1])
+    target = [n for n in shape if n != 1] or [1]
+    if values.size != int(np.prod(shape)) or list(squeezed.shape) != target:
+        raise ImportError_(f"node {name!r} parameter {param}: shape {list(values.shape)} does "
+                           f"not match the layer's neurons {list(shape)}")
+    return values.reshape(shape)
+
+
+def _row_gain(pending: WeightNode, neuron: NirNeuron) -> np.ndarray:
+    """The neuron gain per weight row: per neuron (dense) or per output channel (conv2d)."""
+    gain = _snap(_broadcast(neuron.name, "r", neuron.gain, pending.out_shape))
+    if pending.kind == "dense":
+        return gain.reshape(-1)
+    per_channel = gain.reshape(gain.shape[0], -1)
+    if np.any(per_channel != per_channel[:, :1]):
+        raise ImportError_(f"node {neuron.name!r} parameter r: the input gain differs between "
+                           f"positions of one channel; a convolution has one filter per "
+                           f"channel")
+    return per_channel[:, 0]
+
+
+def _snap(values: np.ndarray) -> np.ndarray:
+    """Powers of two within float32 rounding of `values` (exports compute gains in float32)."""
+    exact = 2.0 ** np.round(np.log2(np.maximum(np.abs(values), 1e-300)))
+    close = np.isclose(np.abs(values), exact, rtol=1e-6, atol=0)
+    return np.where(close, np.sign(values) * exact, values)
+
+
+def _integer_scale(name: str, values: list[np.ndarray], divisor: int,
+                   lossy: bool) -> tuple[float, str] | None:
+    """The smallest 2^k or divisor·2^k (k <= 16) that makes every value an integer, with its
+    text; None when there is none and `lossy`, else ImportError_ naming the weight node."""
+    candidates = sorted({(2.0 ** k, f"2^{k}") for k in range(MAX_SCALE_SHIFT + 1)} |
+                        ({(divisor * 2.0 ** k, f"{divisor}·2^{k}")
+                          for k in range(MAX_SCALE_SHIFT + 1)} if divisor > 1 else set()))
+    for scale, text in candidates:
+        if all(np.allclose(v * scale, np.round(v * scale), rtol=0, atol=1e-9) for v in values):
+            return scale, text
+    if lossy:
+        return None
+    fraction = next((float(v[np.abs(v - np.round(v)) > 1e-9].flat[0]) for v in values
+                     if np.any(np.abs(v - np.round(v)) > 1e-9)), None)
+    raise ImportError_(f"node {name!r} parameter weight: values are not integers at any "
+                       f"power-of-two scale up to 2^{MAX_SCALE_SHIFT} (e.g. {fraction!r} after "
+                       f"the neuron's gain{' and the average pool' if divisor > 1 else ''}); "
+                       f"integer hardware cannot represent them exactly (use --lossy to "
+                       f"quantize)")
+
+
+def _weights(pending: WeightNode, values: np.ndarray, w_eff: np.ndarray, weights: str,
+             lossy: bool, note: dict):
+    """PoT or int weight codes of the scaled integer `values` (refused or rounded)."""
+    ndim = values.ndim
+    if weights == "pot":
+        mag = np.abs(values)
+        is_pot = (mag == 0) | ((mag & (mag - 1)) == 0)
+        if not is_pot.all():
+            if not lossy:
+                bad = tuple(np.argwhere(~is_pot)[0])
+                raise ImportError_(f"node {pending.name!r} parameter weight: value "
+                                   f"{float(pending.weight[bad])!r} (integer "
+                                   f"{int(values[bad])}) is not 0 or ±2^e; use --weights int "
+                                   f"or --lossy")
+            values = pot_round(values.astype(np.float64), int(np.log2(max(mag.max(), 1))) + 1)
+            note["pot_rounded"] = float(np.mean(~is_pot))
+        e_max = int(np.log2(max(np.abs(values).max(), 1)))
+        return PotWeights(e_min=0, e_max=e_max, values=values, ndim=ndim), values
+    lo, hi = int(min(values.min(), 0)), int(max(values.max(), 0))
+    return IntWeights(bits=max(2, signed_bits_for(lo, hi)), values=values, ndim=ndim), values
+
+
+def _reset_rule(neuron: NirNeuron, conv: Conventions, size: int) -> str:
+    """The description's reset for `neuron` under `conv` (a NIR v_reset must be 0)."""
+    if neuron.kind not in ("if", "lif"):
+        return "none"
+    if conv.reset != "nir":
+        return conv.reset
+    v_reset = np.broadcast_to(neuron.v_reset, (size,)) if neuron.v_reset.size == 1 else \
+        neuron.v_reset
+    if np.any(v_reset != 0):
+        raise ImportError_(f"node {neuron.name!r} parameter v_reset: resets to "
+                           f"{np.unique(v_reset)[:4].tolist()}; only 0 (reset to zero) or "
+                           f"subtraction can be represented")
+    return "zero"
+
+
+def _timing(neuron: NirNeuron, conv: Conventions, reset: str, leak, lossy: bool,
+            note: dict) -> None:
+    """Refuse reset timings that DESIGN §3's immediate reset cannot reproduce."""
+    if neuron.kind not in ("if", "lif") or reset != "subtract":
+        return
+    if conv.reset_delay and leak is not None:
+        if not lossy:
+            raise ImportError_(f"node {neuron.name!r} parameter tau: a delayed reset by "
+                               f"subtraction escapes the leak of its own step, which DESIGN §3 "
+                               f"arithmetic leaks; exact only without a leak")
+        note["reset_delay"] = "delayed subtraction approximated by an immediate one"
+    if not conv.reset_delay and conv.undelayed_rule == "snntorch":
+        if not lossy:
+            raise ImportError_(f"node {neuron.name!r}: snnTorch's reset_delay=False with reset "
+                               f"by subtraction also subtracts θ when the stored membrane is "
+                               f"above θ, which no immediate reset reproduces; export with "
+                               f"reset_delay=True, or reset 'zero' or 'none'")
+        note["reset_delay"] = "snnTorch's undelayed subtraction approximated by an immediate one"
+
+
+def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions, timesteps: int,
+                   weights: str, lossy: bool, weight_bits: int, notes: list):
+    """The dense or conv2d layer of `pending` followed by `neuron`; appends its note."""
+    out_size = int(np.prod(pending.out_shape))
+    gain = _row_gain(pending, neuron)
+    row = (slice(None),) + (None,) * (pending.weight.ndim - 1)
+    w_eff, b_eff = pending.weight * gain[row] / pending.divisor, pending.bias * gain
+    name = neuron.name
+    theta = None if neuron.threshold is None else uniform(
+        name, "v_threshold", _broadcast(name, "v_threshold", neuron.threshold,
+                                        pending.out_shape))
+    reset = _reset_rule(neuron, conv, out_size)
+    note = {"layer": len(notes), "weights": pending.name, "neuron": name}
+    leak = None
+    if neuron.kind == "lif" or (neuron.kind == "integrator" and neuron.beta != 1):
+        leak = ShiftLeak.nearest(neuron.beta)
+        if neuron.beta != 0:     # β = 0 is v - (v >> 0) = 0 exactly; any other β keeps a fraction
+            if not lossy:
+                raise ImportError_(f"node {name!r} parameter tau: beta = {neuron.beta:g} leaks "
+                                   f"by a fraction of v each step, which the framework keeps "
+                                   f"in its float membrane and integer hardware rounds with "
+                                   f"v - (v >> {leak.shift}) (beta = {leak.beta:g}); exact only "
+                                   f"for beta 0 or 1; use --lossy to accept that")
+            note["leak"] = leak.approximation(neuron.beta)
+    scaled = _integer_scale(pending.name, [w_eff, b_eff] +
+                            ([] if theta is None else [np.array([theta])]),
+                            pending.divisor, lossy)
+    if scaled is None:     # lossy: a power-of-two scale that uses the weight range
+        k = IntWeights.scale_exponent(np.abs(w_eff).max(), weight_bits)
+        scaled = (2.0 ** k, f"2^{k}")
+    scale, note["scale"] = scaled
+    values = np.round(w_eff * scale).astype(np.int64)
+    bias = np.round(b_eff * scale).astype(np.int64)
+    note["weight_rms_error"] = float(np.sqrt(np.mean((values - w_eff * scale) ** 2)))
+    weight_obj, values = _weights(pending, values, w_eff, weights, lossy, note)
+    if neuron.kind in ("threshold", "readout"):
+        leak = ShiftLeak(shift=0)                    # v - (v >> 0) = 0: stateless
+    _timing(neuron, conv, reset, leak, lossy, note)
+    v_init, theta_int = 0, None
+    if theta is not None:
+        theta_int = int(round(theta * scale))
+        if conv.fire == ">":
+            if reset in ("zero", "none"):
+                theta_int += 1               # integers: v > θ  <=>  v >= θ + 1
+                note["fire"] = "v > θ as v >= θ + 1"
+            elif leak is None:
+                v_init = -1                  # v - 1 >= θ  <=>  v > θ, kept by subtraction
+                note["fire"] = "v > θ as v >= θ with the membrane offset by -1 (v_init = -1)"
+            elif not lossy:
+                raise ImportError_(f"node {name!r} parameter v_threshold: firing on v > θ with "
+                                   f"reset by subtraction and a leak has no exact integer form")
+            else:
+                theta_int += 1
+                note["fire"] = "v > θ approximated by v >= θ + 1"
+        if theta_int < 1:
+            raise ImportError_(f"node {name!r} parameter v_threshold: {theta!r} becomes "
+                               f"{theta_int} at scale {note['scale']}; the threshold must be "
+                               f"positive")
+    rows = values.reshape(values.shape[0], -1)
+    v = membrane_format_for(rows, bias, pending.in_max, timesteps, theta_int, v_init)
+    if neuron.kind in ("integrator", "readout"):
+        neuron_obj = Neuron(model="integrator", v=v, leak=leak, v_init=v_init)
+    else:
+        neuron_obj = Neuron(model="lif" if leak is not None else "if", v=v, threshold=theta_int,
+                            leak=leak, reset=reset, v_init=v_init)
+    notes.append(note)
+    kept_bias = bias if bias.any() else None
+    if pending.kind == "conv2d":
+        return Conv2dLayer(out_channels=values.shape[0], kernel=values.shape[2:],
+                           stride=pending.stride, padding=pending.padding, weights=weight_obj,
+                           neuron=neuron_obj, bias=kept_bias)
+    return DenseLayer(size=values.shape[0], weights=weight_obj, neuron=neuron_obj,
+                      bias=kept_bias)

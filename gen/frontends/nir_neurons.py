@@ -1,0 +1,135 @@
+"""NIR neuron nodes (IF, LIF, LI, I, Threshold) as discrete-time neurons of one framework.
+
+NIR is continuous-time: ``LIF`` is ``τ dv/dt = (v_leak - v) + R I``, ``IF`` is
+``dv/dt = R I``. Each framework discretises it its own way (`Conventions`); forward Euler with
+step ``dt`` gives ``v' = β v + g I`` with ``β = 1 - dt/τ`` and gain ``g = dt R / τ`` for LIF,
+β = 1 and ``g = dt R`` for IF and the integrator ``I``; ``LI`` is a LIF that never fires and a
+``Threshold`` node a stateless neuron (``v = I`` every timestep). The gain is folded into the
+weights before them, so it may differ per neuron; β may not.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .nir_conventions import Conventions, ImportError_
+
+__all__ = ["NirNeuron", "NEURON_HANDLERS", "neuron_node", "BETA_TOLERANCE"]
+
+#: β within this of 0 or 1 is taken as exactly 0 or 1: exporters compute τ in float32, so a
+#: β of 0 arrives as -2.5e-08 and a β of 1 as 0.99999994.
+BETA_TOLERANCE = 1e-6
+
+
+@dataclass
+class NirNeuron:
+    """A neuron node as the framework simulates it: `kind` is ``"if"``, ``"lif"``,
+    ``"integrator"`` or ``"threshold"``; `gain` (broadcastable to the node's neurons) is
+    folded into the weights."""
+
+    name: str
+    kind: str
+    beta: float
+    gain: np.ndarray
+    threshold: np.ndarray | None
+    v_reset: np.ndarray | None
+
+
+NEURON_HANDLERS: dict[str, Callable] = {}
+
+
+def handles(*kinds: str):
+    """Register a handler for NIR node classes (by class name)."""
+    def register(fn):
+        for kind in kinds:
+            NEURON_HANDLERS[kind] = fn
+        return fn
+    return register
+
+
+def neuron_node(name: str, node, conv: Conventions) -> NirNeuron:
+    """The `NirNeuron` of a NIR neuron node (the caller checked the kind is handled)."""
+    return NEURON_HANDLERS[type(node).__name__](name, node, conv)
+
+
+def arr(node, name):
+    """A node parameter as a float64 array of at least one dimension."""
+    return np.atleast_1d(np.asarray(getattr(node, name), dtype=np.float64))
+
+
+def uniform(name: str, param: str, values: np.ndarray) -> float:
+    """The one value that every neuron of node `name` has for `param`, or ImportError_."""
+    if not np.all(values == values.flat[0]):
+        raise ImportError_(f"node {name!r} parameter {param}: values differ between neurons "
+                           f"({np.unique(values)[:4].tolist()}...); a layer has one {param}")
+    return float(values.flat[0])
+
+
+def _beta(name: str, tau: float, conv: Conventions) -> float:
+    """β = 1 - dt/τ, snapped to 0 and 1 within float32 noise; clamped to [0, 1] where the
+    framework clamps it in its own simulation, refused if negative elsewhere."""
+    beta = 1 - conv.dt / tau
+    if abs(beta) < BETA_TOLERANCE:
+        return 0.0
+    if abs(beta - 1) < BETA_TOLERANCE:
+        return 1.0
+    if conv.clamp_beta:
+        return float(np.clip(beta, 0.0, 1.0))
+    if beta < 0:
+        raise ImportError_(f"node {name!r} parameter tau: tau = {tau:g} s is shorter than "
+                           f"dt = {conv.dt:g} s, so beta = 1 - dt/tau = {beta:g} is negative "
+                           f"(the membrane would flip sign each step); check --dt")
+    return beta
+
+
+def _leak_gain(name: str, node, conv: Conventions):
+    """(β, per-neuron gain) of a leaky node (LIF, LI) from τ and R; it must leak towards 0."""
+    if np.any(arr(node, "v_leak") != 0):
+        raise ImportError_(f"node {name!r} parameter v_leak: the membrane must leak towards 0, "
+                           f"not {np.unique(arr(node, 'v_leak'))[:4].tolist()}")
+    tau, r = arr(node, "tau"), arr(node, "r")
+    infinite = np.isinf(tau)
+    if infinite.any() and not infinite.all():
+        raise ImportError_(f"node {name!r} parameter tau: mixes infinite and finite values")
+    if infinite.all():
+        if np.isinf(r).any():
+            if conv.infinite_tau_gain is None:
+                raise ImportError_(f"node {name!r} parameter r: tau = r = inf leaves the input "
+                                   f"gain r*dt/tau undefined; use a preset that defines it")
+            return 1.0, np.full(r.shape, conv.infinite_tau_gain)
+        raise ImportError_(f"node {name!r} parameter tau: tau = inf with finite r gives "
+                           f"no input (gain r*dt/tau = 0)")
+    beta = _beta(name, uniform(name, "tau", tau), conv)
+    return beta, conv.dt * r / tau
+
+
+@handles("IF")
+def _if(name, node, conv):
+    gain = arr(node, "r") * (conv.dt if conv.if_gain_uses_dt else 1.0)
+    return NirNeuron(name, "if", 1.0, gain, arr(node, "v_threshold"), arr(node, "v_reset"))
+
+
+@handles("LIF")
+def _lif(name, node, conv):
+    beta, gain = _leak_gain(name, node, conv)
+    return NirNeuron(name, "if" if beta == 1 else "lif", beta, gain, arr(node, "v_threshold"),
+                     arr(node, "v_reset"))
+
+
+@handles("LI")
+def _li(name, node, conv):
+    beta, gain = _leak_gain(name, node, conv)
+    return NirNeuron(name, "integrator", beta, gain, None, None)
+
+
+@handles("I", "Integrator")
+def _integrator(name, node, conv):
+    gain = arr(node, "r") * (conv.dt if conv.if_gain_uses_dt else 1.0)
+    return NirNeuron(name, "integrator", 1.0, gain, None, None)
+
+
+@handles("Threshold")
+def _threshold(name, node, conv):
+    theta = arr(node, "threshold")
+    return NirNeuron(name, "threshold", 0.0, np.ones_like(theta), theta, None)
