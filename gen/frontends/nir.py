@@ -77,10 +77,12 @@ def _chain(graph) -> list[tuple[str, object]]:
         following = succ.get(current, [])
         if type(node).__name__ == "Output":
             break
-        back = [b for b in following if b in seen]
-        if back:
-            raise ImportError_(f"the edge {current!r} -> {back[0]!r} is recurrent; only "
-                               f"feed-forward graphs can be imported")
+        for after in following:
+            loop = [p for p in pred.get(after, []) if _reaches(succ, after, p)]
+            if loop:
+                raise ImportError_(f"the edge {loop[0]!r} -> {after!r} is recurrent (snnTorch "
+                                   f"exports RLeaky and RSynaptic so); recurrent layers cannot "
+                                   f"be imported yet, only feed-forward graphs")
         if len(following) != 1:
             raise ImportError_(f"node {current!r} has {len(following)} outgoing edges "
                                f"({following}); only a chain of nodes can be imported")
@@ -89,6 +91,19 @@ def _chain(graph) -> list[tuple[str, object]]:
                                f"({pred[following[0]]}); only a chain of nodes can be imported")
         current = following[0]
     return chain
+
+
+def _reaches(succ: dict, start: str, goal: str) -> bool:
+    """Whether a path of edges leads from `start` to `goal`."""
+    stack, seen = [start], set()
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(succ.get(node, []))
+    return False
 
 
 def _read_graph(path: Path):

@@ -139,3 +139,92 @@ def test_unsupported_nodes_are_refused_naming_the_node():
     with pytest.raises(ImportError_, match=r"^node 'cubalif': NIR node type CubaLIF is not "
                                            r"supported"):
         import_nir(graph, conventions=PRESETS["norse"], timesteps=4)
+
+
+def _leaky_net(rng, sizes, **leaky):
+    """Linear + Leaky layers (integer weights) with the given Leaky options."""
+    layers = []
+    for fan_in, size in zip(sizes[:-1], sizes[1:]):
+        linear = torch.nn.Linear(fan_in, size)
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(rng.integers(-3, 5, (size, fan_in)),
+                                             dtype=torch.float32))
+            linear.bias.copy_(torch.tensor(rng.integers(-1, 2, size), dtype=torch.float32))
+        options = {"threshold": torch.full((size,), 2.0), **leaky}
+        options["beta"] = torch.full((size,), float(options.get("beta", 1.0)))
+        layers += [linear, snn.Leaky(init_hidden=True, **options)]
+    layers[-1].output = True
+    return torch.nn.Sequential(*layers)
+
+
+def _assert_spikes_like_snntorch(net, conventions, rng, fan_in):
+    x = (rng.random((16, 10, fan_in)) < 0.5).astype(np.int64)
+    imported = import_nir(export(net, fan_in), conventions=conventions, timesteps=10)
+    expected = snntorch_spikes(net, x)
+    assert sum(int(s.sum()) for s in expected) > 0
+    for got, want in zip(spikeshift.trace(imported.network, x).spikes, expected):
+        np.testing.assert_array_equal(got, want)
+    return imported
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reset_none_imports_exactly(seed):
+    from dataclasses import replace
+    rng = np.random.default_rng(seed)
+    net = _leaky_net(rng, (10, 8, 4), reset_mechanism="none")
+    imported = _assert_spikes_like_snntorch(net, replace(PRESETS["snntorch"], reset="none"),
+                                            rng, 10)
+    assert imported.network.layers[0].neuron.reset == "none"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_undelayed_reset_to_zero_is_snntorchs_immediate_reset(seed):
+    from dataclasses import replace
+    rng = np.random.default_rng(seed)
+    net = _leaky_net(rng, (10, 8, 4), reset_mechanism="zero", reset_delay=False)
+    _assert_spikes_like_snntorch(net, replace(PRESETS["snntorch"], reset="zero",
+                                              reset_delay=False), rng, 10)
+
+
+def test_undelayed_reset_by_subtraction_is_refused_naming_the_neuron(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    net = _leaky_net(rng, (6, 5, 3), reset_mechanism="subtract", reset_delay=False)
+    import nir
+    path = tmp_path / "net.nir"
+    nir.write(str(path), export(net, 6))
+    assert main(["import", str(path), "-o", str(tmp_path / "net.json"), "--preset",
+                 "snntorch", "--timesteps", "4", "--no-reset-delay"]) != 0
+    assert ("node '1': snnTorch's reset_delay=False with reset by subtraction also subtracts"
+            in capsys.readouterr().err)
+    assert not (tmp_path / "net.json").exists()
+    from dataclasses import replace
+    imported = import_nir(export(net, 6), timesteps=3, lossy=True,
+                          conventions=replace(PRESETS["snntorch"], reset_delay=False))
+    assert imported.notes[0]["reset_delay"].startswith("snnTorch's undelayed")
+
+
+@pytest.mark.parametrize("beta", [0.0, -0.5])
+def test_beta_zero_and_below_are_snntorchs_stateless_leak(beta):
+    """β = 0 arrives as float32 noise and β < 0 is clamped to 0 by snnTorch itself."""
+    from dataclasses import replace
+    rng = np.random.default_rng(1)
+    net = _leaky_net(rng, (10, 8, 4), reset_mechanism="zero", beta=beta)
+    imported = _assert_spikes_like_snntorch(net, replace(PRESETS["snntorch"], reset="zero"),
+                                            rng, 10)
+    assert imported.network.layers[0].neuron.leak.shift == 0
+
+
+def test_beta_zero_with_delayed_subtraction_is_refused():
+    rng = np.random.default_rng(1)
+    net = _leaky_net(rng, (10, 8, 4), beta=0.0, reset_mechanism="subtract")
+    with pytest.raises(ImportError_, match=r"^node '1' parameter tau: a delayed reset by "
+                                           r"subtraction escapes the leak"):
+        import_nir(export(net, 10), conventions=PRESETS["snntorch"], timesteps=4)
+
+
+def test_rleaky_is_refused_as_a_recurrent_subgraph_naming_its_node():
+    layers = [torch.nn.Linear(4, 3), snn.RLeaky(beta=1.0, linear_features=3, init_hidden=True,
+                                                output=True)]
+    net = torch.nn.Sequential(*layers)
+    with pytest.raises(ImportError_, match=r"^the edge '1.w_rec' -> '1.lif' is recurrent"):
+        import_nir(export(net, 4), conventions=PRESETS["snntorch"], timesteps=4)
