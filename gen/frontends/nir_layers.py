@@ -153,6 +153,17 @@ def _timing(neuron: NirNeuron, conv: Conventions, reset: str, leak, lossy: bool,
         note["reset_delay"] = "snnTorch's undelayed subtraction approximated by an immediate one"
 
 
+def _cost(weights, v, scale: float, scale_text: str) -> str:
+    """What the exact form costs in hardware: the stored weight and membrane widths, and the
+    bits that the integer scale added to both."""
+    kind = "PoT" if isinstance(weights, PotWeights) else "int"
+    text = f"{weights.code_bits}-bit {kind} weight codes, {v.bits}-bit membrane"
+    if scale > 1:
+        text += (f"; the scale {scale_text} that makes the layer integer adds "
+                 f"{np.log2(scale):.3g} bits to the weights' range and to the membrane")
+    return text
+
+
 def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions, timesteps: int,
                    weights: str, lossy: bool, weight_bits: int, notes: list):
     """The dense or conv2d layer of `pending` followed by `neuron`; appends its note."""
@@ -218,6 +229,7 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
     else:
         neuron_obj = Neuron(model="lif" if leak is not None else "if", v=v, threshold=theta_int,
                             leak=leak, reset=reset, v_init=v_init)
+    note["cost"] = _cost(weight_obj, v, scale, note["scale"])
     notes.append(note)
     kept_bias = bias if bias.any() else None
     if pending.kind == "conv2d":

@@ -113,6 +113,9 @@ def test_average_pool_is_folded_exactly_into_the_next_weights():
     assert [layer.kind for layer in imported.network.layers] == \
         ["conv2d", "sumpool2d", "flatten", "dense"]
     assert imported.notes[1]["scale"] == "2^2"        # the 1/4 of the average, folded
+    assert imported.notes[1]["cost"].endswith("the scale 2^2 that makes the layer integer adds "
+                                              "2 bits to the weights' range and to the membrane")
+    assert "the scale" not in imported.notes[0]["cost"]
     dense = imported.network.layers[3]
     np.testing.assert_array_equal(dense.weights.values,
                                   net[4].weight.detach().numpy().astype(np.int64))
