@@ -53,19 +53,39 @@ class NirImport:
                          for note in self.notes)
 
 
-def _chain(graph) -> list[tuple[str, object]]:
-    """The nodes from Input to Output, refusing branches and recurrent edges by name."""
+def _self_loops(nodes: dict, succ: dict, pred: dict) -> dict:
+    """Recurrent weights: ``{neuron: weight node}`` for each ``Affine``/``Linear`` node whose
+    only input and only output is the same neuron node (snnTorch's RLeaky, flattened by
+    nirtorch into ``'1.lif' -> '1.w_rec' -> '1.lif'``); their edges leave `succ` and `pred`."""
+    loops = {}
+    for name, node in nodes.items():
+        around = succ.get(name, [])
+        if (type(node).__name__ in ("Affine", "Linear") and len(around) == 1
+                and pred.get(name) == around
+                and type(nodes[around[0]]).__name__ in NEURON_HANDLERS):
+            loops[around[0]] = name
+    for neuron, weights in loops.items():
+        succ[neuron].remove(weights)
+        pred[neuron].remove(weights)
+        del succ[weights], pred[weights]
+    return loops
+
+
+def _chain(graph) -> tuple[list[tuple[str, object]], dict]:
+    """The nodes from Input to Output and the recurrent weights of neurons (`_self_loops`),
+    refusing branches, merges and other recurrent edges by name."""
     nodes, edges = graph.nodes, graph.edges
     succ: dict[str, list] = {}
     pred: dict[str, list] = {}
     for a, b in edges:
         succ.setdefault(a, []).append(b)
         pred.setdefault(b, []).append(a)
+    loops = _self_loops(nodes, succ, pred)
     for name, node in nodes.items():
         if type(node).__name__ == "NIRGraph":
-            raise ImportError_(f"node {name!r} is a recurrent subgraph (snnTorch exports "
-                               f"RLeaky and RSynaptic as one); recurrent layers cannot be "
-                               f"imported yet, only feed-forward graphs")
+            raise ImportError_(f"node {name!r} is a nested subgraph; only flat graphs can be "
+                               f"imported (nirtorch flattens snnTorch's RLeaky into "
+                               f"'<name>.lif' and its recurrent '<name>.w_rec')")
     inputs = [n for n, node in nodes.items() if type(node).__name__ == "Input"]
     if len(inputs) != 1:
         raise ImportError_(f"the graph must have one Input node, not {len(inputs)}")
@@ -78,11 +98,12 @@ def _chain(graph) -> list[tuple[str, object]]:
         if type(node).__name__ == "Output":
             break
         for after in following:
-            loop = [p for p in pred.get(after, []) if _reaches(succ, after, p)]
+            loop = [p for p in pred.get(after, []) if _path(succ, after, p) is not None]
             if loop:
-                raise ImportError_(f"the edge {loop[0]!r} -> {after!r} is recurrent (snnTorch "
-                                   f"exports RLeaky and RSynaptic so); recurrent layers cannot "
-                                   f"be imported yet, only feed-forward graphs")
+                raise ImportError_(f"the edge {loop[0]!r} -> {after!r} closes a loop through "
+                                   f"{_path(succ, after, loop[0])}; only a neuron's own "
+                                   f"recurrent weights (one Affine or Linear node from the "
+                                   f"neuron back to it) can be imported")
         if len(following) != 1:
             raise ImportError_(f"node {current!r} has {len(following)} outgoing edges "
                                f"({following}); only a chain of nodes can be imported")
@@ -90,20 +111,21 @@ def _chain(graph) -> list[tuple[str, object]]:
             raise ImportError_(f"node {following[0]!r} merges {len(pred[following[0]])} inputs "
                                f"({pred[following[0]]}); only a chain of nodes can be imported")
         current = following[0]
-    return chain
+    return chain, loops
 
 
-def _reaches(succ: dict, start: str, goal: str) -> bool:
-    """Whether a path of edges leads from `start` to `goal`."""
-    stack, seen = [start], set()
+def _path(succ: dict, start: str, goal: str) -> list | None:
+    """The nodes of a path of edges from `start` to `goal`, or None."""
+    stack, seen = [[start]], set()
     while stack:
-        node = stack.pop()
-        if node == goal:
-            return True
-        if node not in seen:
-            seen.add(node)
-            stack.extend(succ.get(node, []))
-    return False
+        path = stack.pop()
+        if path[-1] == goal:
+            return path
+        if path[-1] not in seen:
+            seen.add(path[-1])
+            stack.extend(path + [after] for after in succ.get(path[-1], []))
+    return None
+
 
 
 def _read_graph(path: Path):
@@ -251,7 +273,7 @@ def import_nir(graph, *, conventions: Conventions, timesteps: int, input_bits: i
     if isinstance(graph, (str, Path)):
         graph = _read_graph(Path(graph))
     check_choice("weights", weights, ("int", "pot"))
-    chain = _chain(graph)
+    chain, loops = _chain(graph)
     in_shape = _input_shape(*chain[0])
     shape, in_max, divisor = in_shape, (1 << input_bits) - 1, 1
     notes, layers, pending = [], [], None
@@ -289,8 +311,13 @@ def import_nir(graph, *, conventions: Conventions, timesteps: int, input_bits: i
         elif kind in NEURON_HANDLERS:
             if pending is None:
                 raise ImportError_(f"node {node_name!r} ({kind}) has no weight node before it")
+            recurrent = None
+            if node_name in loops:
+                loop = loops[node_name]
+                recurrent = _affine(loop, graph.nodes[loop], type(graph.nodes[loop]).__name__,
+                                    pending.out_shape, 1, 1)
             layers.append(weighted_layer(pending, neuron_node(node_name, node, conventions),
-                                         **options))
+                                         recurrent=recurrent, **options))
             shape = pending.out_shape
             in_max, divisor, pending = layers[-1].neuron.spike_max, 1, None
         else:

@@ -42,6 +42,8 @@ class Conventions:
     if_gain_uses_dt : an ``IF``/``I`` node integrates ``dt R I`` per step (NIR's Euler form);
         False where the framework adds ``R I`` whatever dt is
     clamp_beta : the framework clamps β into [0, 1] in its simulation (snnTorch's Leaky)
+    recurrent_zero_reset_clears_step : a recurrent neuron's delayed reset to zero clears the
+        whole next step's membrane, its input included (snnTorch's RLeaky)
     """
 
     dt: float
@@ -52,6 +54,7 @@ class Conventions:
     infinite_tau_gain: float | None = None
     if_gain_uses_dt: bool = True
     clamp_beta: bool = False
+    recurrent_zero_reset_clears_step: bool = False
 
     def __post_init__(self):
         if not (isinstance(self.dt, (int, float)) and self.dt > 0):
@@ -68,7 +71,7 @@ PRESETS = {
     # tau = dt/(1-beta), r = tau/dt, v_reset = 0.
     "snntorch": Conventions(dt=1e-4, reset="subtract", reset_delay=True,
                             undelayed_rule="snntorch", fire=">", infinite_tau_gain=1.0,
-                            clamp_beta=True),
+                            clamp_beta=True, recurrent_zero_reset_clears_step=True),
     # IAFCell adds its input with no dt (v += i); LIFBoxCell: v += dt/tau*((v_leak - v) + i);
     # spike on v > thr, reset to v_reset; to_nir writes IF r = 1 and LIF tau, r = 1.
     "norse": Conventions(dt=1e-3, reset="nir", reset_delay=False, fire=">",

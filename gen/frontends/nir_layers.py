@@ -96,8 +96,7 @@ def _integer_scale(name: str, values: list[np.ndarray], divisor: int,
                        f"quantize)")
 
 
-def _weights(pending: WeightNode, values: np.ndarray, w_eff: np.ndarray, weights: str,
-             lossy: bool, note: dict):
+def _weights(pending: WeightNode, values: np.ndarray, weights: str, lossy: bool, note: dict):
     """PoT or int weight codes of the scaled integer `values` (refused or rounded)."""
     ndim = values.ndim
     if weights == "pot":
@@ -134,8 +133,17 @@ def _reset_rule(neuron: NirNeuron, conv: Conventions, size: int) -> str:
 
 
 def _timing(neuron: NirNeuron, conv: Conventions, reset: str, leak, lossy: bool,
-            note: dict) -> None:
+            note: dict, recurrent: bool) -> None:
     """Refuse reset timings that DESIGN §3's immediate reset cannot reproduce."""
+    if (recurrent and reset == "zero" and conv.reset_delay
+            and conv.recurrent_zero_reset_clears_step):
+        if not lossy:
+            raise ImportError_(f"node {neuron.name!r}: a recurrent neuron's delayed reset to "
+                               f"zero clears the whole next step, its input included "
+                               f"(snnTorch's RLeaky), which DESIGN §3's reset (v = 0, then "
+                               f"the next input) does not; use reset by subtraction or "
+                               f"reset_delay=False")
+        note["reset_delay"] = "the step-clearing reset to zero approximated by DESIGN §3's"
     if neuron.kind not in ("if", "lif") or reset != "subtract":
         return
     if conv.reset_delay and leak is not None:
@@ -165,18 +173,29 @@ def _cost(weights, v, scale: float, scale_text: str) -> str:
 
 
 def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions, timesteps: int,
-                   weights: str, lossy: bool, weight_bits: int, notes: list):
-    """The dense or conv2d layer of `pending` followed by `neuron`; appends its note."""
+                   weights: str, lossy: bool, weight_bits: int, notes: list,
+                   recurrent: WeightNode | None = None):
+    """The dense or conv2d layer of `pending` followed by `neuron` (with the neuron's own
+    `recurrent` weights, whose bias adds to the layer's); appends its note."""
     out_size = int(np.prod(pending.out_shape))
     gain = _row_gain(pending, neuron)
     row = (slice(None),) + (None,) * (pending.weight.ndim - 1)
     w_eff, b_eff = pending.weight * gain[row] / pending.divisor, pending.bias * gain
+    u_eff = np.zeros((0, 0))
+    if recurrent is not None:
+        if pending.kind != "dense":
+            raise ImportError_(f"node {recurrent.name!r}: recurrent weights are supported on "
+                               f"dense layers only, not after the {pending.kind} "
+                               f"{pending.name!r}")
+        u_eff, b_eff = recurrent.weight * gain[:, None], b_eff + recurrent.bias * gain
     name = neuron.name
     theta = None if neuron.threshold is None else uniform(
         name, "v_threshold", _broadcast(name, "v_threshold", neuron.threshold,
                                         pending.out_shape))
     reset = _reset_rule(neuron, conv, out_size)
     note = {"layer": len(notes), "weights": pending.name, "neuron": name}
+    if recurrent is not None:
+        note["recurrent"] = recurrent.name
     leak = None
     if neuron.kind == "lif" or (neuron.kind == "integrator" and neuron.beta != 1):
         leak = ShiftLeak.nearest(neuron.beta)
@@ -188,20 +207,23 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
                                    f"v - (v >> {leak.shift}) (beta = {leak.beta:g}); exact only "
                                    f"for beta 0 or 1; use --lossy to accept that")
             note["leak"] = leak.approximation(neuron.beta)
-    scaled = _integer_scale(pending.name, [w_eff, b_eff] +
+    scaled = _integer_scale(pending.name, [w_eff, u_eff, b_eff] +
                             ([] if theta is None else [np.array([theta])]),
                             pending.divisor, lossy)
     if scaled is None:     # lossy: a power-of-two scale that uses the weight range
-        k = IntWeights.scale_exponent(np.abs(w_eff).max(), weight_bits)
+        k = IntWeights.scale_exponent(max(np.abs(w_eff).max(), np.abs(u_eff).max(initial=0)),
+                                      weight_bits)
         scaled = (2.0 ** k, f"2^{k}")
     scale, note["scale"] = scaled
     values = np.round(w_eff * scale).astype(np.int64)
     bias = np.round(b_eff * scale).astype(np.int64)
     note["weight_rms_error"] = float(np.sqrt(np.mean((values - w_eff * scale) ** 2)))
-    weight_obj, values = _weights(pending, values, w_eff, weights, lossy, note)
+    weight_obj, values = _weights(pending, values, weights, lossy, note)
+    rec_obj, rec_values = (None, np.zeros((values.shape[0], 0), np.int64)) if recurrent is None \
+        else _weights(recurrent, np.round(u_eff * scale).astype(np.int64), weights, lossy, note)
     if neuron.kind in ("threshold", "readout"):
         leak = ShiftLeak(shift=0)                    # v - (v >> 0) = 0: stateless
-    _timing(neuron, conv, reset, leak, lossy, note)
+    _timing(neuron, conv, reset, leak, lossy, note, recurrent is not None)
     v_init, theta_int = 0, None
     if theta is not None:
         theta_int = int(round(theta * scale))
@@ -222,8 +244,8 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
             raise ImportError_(f"node {name!r} parameter v_threshold: {theta!r} becomes "
                                f"{theta_int} at scale {note['scale']}; the threshold must be "
                                f"positive")
-    rows = values.reshape(values.shape[0], -1)
-    v = membrane_format_for(rows, bias, pending.in_max, timesteps, theta_int, v_init)
+    rows = np.hstack([values.reshape(values.shape[0], -1) * pending.in_max, rec_values])
+    v = membrane_format_for(rows, bias, 1, timesteps, theta_int, v_init)
     if neuron.kind in ("integrator", "readout"):
         neuron_obj = Neuron(model="integrator", v=v, leak=leak, v_init=v_init)
     else:
@@ -237,4 +259,4 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
                            stride=pending.stride, padding=pending.padding, weights=weight_obj,
                            neuron=neuron_obj, bias=kept_bias)
     return DenseLayer(size=values.shape[0], weights=weight_obj, neuron=neuron_obj,
-                      bias=kept_bias)
+                      bias=kept_bias, recurrent=rec_obj)

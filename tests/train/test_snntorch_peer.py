@@ -34,7 +34,7 @@ def snntorch_spikes(net, x):
     """(batch, T, size) spikes of every Leaky layer, simulated by snnTorch itself."""
     from snntorch import utils
     utils.reset(net)
-    leaky = [m for m in net if isinstance(m, snn.Leaky)]
+    leaky = [m for m in net if isinstance(m, snn.SpikingNeuron)]
     records = [[] for _ in leaky]
     with torch.no_grad():
         for t in range(x.shape[1]):
@@ -42,7 +42,7 @@ def snntorch_spikes(net, x):
             k = 0
             for module in net:
                 h = module(h)
-                if isinstance(module, snn.Leaky):
+                if isinstance(module, snn.SpikingNeuron):
                     if isinstance(h, tuple):
                         h = h[0]
                     records[k].append(h.numpy().copy())
@@ -222,9 +222,51 @@ def test_beta_zero_with_delayed_subtraction_is_refused():
         import_nir(export(net, 10), conventions=PRESETS["snntorch"], timesteps=4)
 
 
-def test_rleaky_is_refused_as_a_recurrent_subgraph_naming_its_node():
-    layers = [torch.nn.Linear(4, 3), snn.RLeaky(beta=1.0, linear_features=3, init_hidden=True,
-                                                output=True)]
-    net = torch.nn.Sequential(*layers)
-    with pytest.raises(ImportError_, match=r"^the edge '1.w_rec' -> '1.lif' is recurrent"):
-        import_nir(export(net, 4), conventions=PRESETS["snntorch"], timesteps=4)
+def _integer(module, rng, lo=-3, hi=5):
+    with torch.no_grad():
+        for name, parameter in module.named_parameters():
+            if name.endswith("weight") or name.endswith("bias") or name == "V":
+                span = (-1, 2) if name.endswith("bias") else (lo, hi)
+                parameter.copy_(torch.tensor(rng.integers(*span, parameter.shape),
+                                             dtype=torch.float32))
+    return module
+
+
+def rleaky_net(rng, sizes, all_to_all=True, reset="subtract"):
+    """Linear -> RLeaky (its own recurrent weights) -> Linear -> Leaky, integer weights."""
+    n_in, n, n_out = sizes
+    options = dict(beta=torch.ones(n), threshold=torch.full((n,), float(rng.integers(1, 5))),
+                   reset_mechanism=reset, init_hidden=True)
+    if all_to_all:
+        rleaky = snn.RLeaky(linear_features=n, **options)
+    else:
+        rleaky = snn.RLeaky(all_to_all=False, V=torch.ones(n), **options)
+    out = snn.Leaky(beta=torch.ones(n_out), threshold=torch.full((n_out,), 2.0),
+                    init_hidden=True, output=True)
+    return torch.nn.Sequential(_integer(torch.nn.Linear(n_in, n), rng), _integer(rleaky, rng),
+                               _integer(torch.nn.Linear(n, n_out), rng), out)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("all_to_all", [True, False])
+def test_rleaky_imports_with_its_recurrent_weights_and_spikes_exactly_like_snntorch(seed,
+                                                                                  all_to_all):
+    rng = np.random.default_rng(seed)
+    sizes = (int(rng.integers(3, 12)), int(rng.integers(2, 10)), int(rng.integers(2, 6)))
+    net = rleaky_net(rng, sizes, all_to_all)
+    imported = _assert_spikes_like_snntorch(net, PRESETS["snntorch"], rng, sizes[0])
+    layer = imported.network.layers[0]
+    recurrent = net[1].recurrent
+    expected = (recurrent.weight if all_to_all else torch.diag(recurrent.V)).detach().numpy()
+    np.testing.assert_array_equal(layer.recurrent.values, expected.astype(np.int64))
+    assert imported.notes[0]["recurrent"] == "1.w_rec"
+
+
+def test_rleaky_delayed_reset_to_zero_is_refused_naming_the_neuron():
+    rng = np.random.default_rng(0)
+    net = rleaky_net(rng, (4, 3, 2), reset="zero")
+    from dataclasses import replace
+    with pytest.raises(ImportError_, match=r"^node '1.lif': a recurrent neuron's delayed reset "
+                                           r"to zero clears the whole next step"):
+        import_nir(export(net, 4), conventions=replace(PRESETS["snntorch"], reset="zero"),
+                   timesteps=4)
