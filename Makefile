@@ -18,7 +18,12 @@ STEP = $(VENV)/bin/spikeshift build $(NET) --board $(BOARD) -o $(BUILD_DIR) \
 .PHONY: setup demo test test-all fuzz soak formal bench generate examples example-digits example-mnist \
         example-mnist-deep example-mnist-cnn clean
 
-$(STAMP): pyproject.toml
+# The peers the tests simulate beside us (tests/train): their declared dependencies pull a
+# CUDA torch, torchvision or an older nir, so they come without them, plus the two small
+# packages they really import (loguru for SpikingJelly, pbr for Sinabs).
+PEERS := norse==1.1.0 spikingjelly==2.0.0 sinabs==3.1.3 loguru==0.7.3 pbr==7.1.3
+
+$(STAMP): pyproject.toml Makefile
 	@command -v iverilog >/dev/null 2>&1 && command -v tclsh >/dev/null 2>&1 || { \
 	  echo "installing Debian packages iverilog tcl"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -27,6 +32,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps $(PEERS)
 	touch $(STAMP)
 
 setup: $(STAMP)

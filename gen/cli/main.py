@@ -50,6 +50,13 @@ def _positive(kind: type, what: str):
     return parse
 
 
+def _max_spikes(text: str) -> str:
+    """An argparse type: 'any' or a positive integer (kept as text until the import)."""
+    if text != "any" and not (text.isdigit() and int(text) >= 1):
+        raise argparse.ArgumentTypeError(f"must be a positive integer or 'any', not {text!r}")
+    return text
+
+
 def _int_list(what: str = "neuron indices (0,1,2)"):
     def parse(text: str) -> list[int]:
         try:
@@ -186,6 +193,8 @@ def _cmd_import(args):
     from ..frontends.nir import PRESETS, import_nir
     chosen = {key: getattr(args, key) for key in ("dt", "reset", "reset_delay", "fire")
               if getattr(args, key) is not None}
+    if args.max_spikes is not None:
+        chosen["max_spikes"] = None if args.max_spikes == "any" else int(args.max_spikes)
     conventions = replace(PRESETS[args.preset], **chosen)
     result = import_nir(args.model, conventions=conventions, timesteps=args.timesteps,
                         input_bits=args.input_bits, weights=args.weights, lossy=args.lossy,
@@ -446,6 +455,9 @@ def _parser() -> argparse.ArgumentParser:
                         "--no-reset-delay is the framework's undelayed rule (snnTorch's "
                         "reset_delay=False, exact with --reset zero or none only)")
     p.add_argument("--fire", choices=FIRE_RULES, help="comparison with the threshold")
+    p.add_argument("--max-spikes", type=_max_spikes, metavar="N|any",
+                   help="spikes a neuron may emit per step: 1, N (Sinabs' MaxSpike(N), "
+                        "N = 2^S - 1) or any (Sinabs' MultiSpike, the sinabs preset's default)")
     p.add_argument("--weights", choices=list(WEIGHT_FORMATS), default="int")
     p.add_argument("--weight-bits", type=_int_option(2, MAX_WEIGHT_BITS),
                    default=8, help="with --lossy: int weight range")

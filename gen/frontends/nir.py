@@ -142,14 +142,15 @@ def _read_graph(path: Path):
 
 
 def _input_shape(name: str, node) -> tuple:
-    """``(size,)`` or ``(C, H, W)`` of the Input node; a leading batch dimension of 1 goes."""
+    """``(size,)`` or ``(C, H, W)`` of the Input node. One leading dimension goes: the batch
+    dimension that snnTorch's and Norse's exports keep, or the time steps that Sinabs' keeps."""
     shape = tuple(int(n) for n in np.asarray(node.input_type["input"]).ravel())
-    if len(shape) in (2, 4) and shape[0] == 1:
+    if len(shape) in (2, 4):
         shape = shape[1:]
     if len(shape) not in (1, 3) or min(shape, default=0) < 1:
         raise ImportError_(f"node {name!r} input_type {list(shape)}: the input must be flat "
-                           f"[size] or a map [C, H, W] (optionally after a batch dimension "
-                           f"of 1)")
+                           f"[size] or a map [C, H, W] (optionally after a batch or time "
+                           f"dimension)")
     return shape
 
 
@@ -320,6 +321,10 @@ def import_nir(graph, *, conventions: Conventions, timesteps: int, input_bits: i
                                          recurrent=recurrent, **options))
             shape = pending.out_shape
             in_max, divisor, pending = layers[-1].neuron.spike_max, 1, None
+        elif node is None:
+            raise ImportError_(f"node {node_name!r} is empty: the exporter could not map its "
+                               f"module (Norse's to_nir maps only cells, and leaves pooling "
+                               f"and Flatten modules empty)")
         else:
             raise ImportError_(f"node {node_name!r}: NIR node type {kind} is not supported "
                                f"(supported: {', '.join(SUPPORTED_NODES)})")

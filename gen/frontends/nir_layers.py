@@ -14,7 +14,7 @@ import numpy as np
 from ..ir.formats import signed_bits_for
 from ..ir.kinds.conv2d import Conv2dLayer
 from ..ir.kinds.dense import DenseLayer
-from ..ir.neuron import Neuron, ShiftLeak
+from ..ir.neuron import MAX_SPIKE_BITS, Neuron, ShiftLeak
 from ..ir.weights import IntWeights, PotWeights
 from .convert import membrane_format_for, pot_round
 from .nir_conventions import Conventions, ImportError_
@@ -117,19 +117,58 @@ def _weights(pending: WeightNode, values: np.ndarray, weights: str, lossy: bool,
     return IntWeights(bits=max(2, signed_bits_for(lo, hi)), values=values, ndim=ndim), values
 
 
-def _reset_rule(neuron: NirNeuron, conv: Conventions, size: int) -> str:
-    """The description's reset for `neuron` under `conv` (a NIR v_reset must be 0)."""
-    if neuron.kind not in ("if", "lif"):
-        return "none"
-    if conv.reset != "nir":
-        return conv.reset
-    v_reset = np.broadcast_to(neuron.v_reset, (size,)) if neuron.v_reset.size == 1 else \
-        neuron.v_reset
-    if np.any(v_reset != 0):
-        raise ImportError_(f"node {neuron.name!r} parameter v_reset: resets to "
-                           f"{np.unique(v_reset)[:4].tolist()}; only 0 (reset to zero) or "
-                           f"subtraction can be represented")
-    return "zero"
+def _reset_rule(neuron: NirNeuron, conv: Conventions, shape: tuple) -> tuple[str, float]:
+    """The description's reset for `neuron` under `conv`, and the membrane offset: a NIR reset
+    to v_reset = 0 is a reset to zero; one v_reset ≠ 0 shared by every neuron, where the
+    membrane also starts at it, is a reset to zero of ``v - v_reset`` (θ becomes θ - v_reset);
+    a leaky membrane must leak towards that same offset."""
+    offset, reset = 0.0, "none"
+    if neuron.kind in ("if", "lif"):
+        reset = conv.reset
+        if reset == "nir":
+            reset = "zero"
+            v_reset = _broadcast(neuron.name, "v_reset", neuron.v_reset, shape)
+            if np.any(v_reset != 0):
+                if not conv.v_starts_at_reset or np.any(v_reset != v_reset.flat[0]):
+                    raise ImportError_(f"node {neuron.name!r} parameter v_reset: resets to "
+                                       f"{np.unique(v_reset)[:4].tolist()}; a v_reset other "
+                                       f"than 0 is exact only as one value for every neuron "
+                                       f"of a framework whose membrane starts at v_reset")
+                offset = float(v_reset.flat[0])
+    if neuron.v_leak is not None and neuron.beta != 1:
+        v_leak = _broadcast(neuron.name, "v_leak", neuron.v_leak, shape)
+        if np.any(v_leak != offset):
+            raise ImportError_(f"node {neuron.name!r} parameter v_leak: the membrane must leak "
+                               f"towards {offset:g} (its reset value, or 0), not "
+                               f"{np.unique(v_leak)[:4].tolist()}")
+    return reset, offset
+
+
+def _spike_bits(name: str, conv: Conventions, theta: int, rows: np.ndarray,
+                bias: np.ndarray) -> int:
+    """Spike bits S that make the framework's spike count exact (`Conventions.max_spikes`):
+    1 for single spikes; MaxSpike(N) is S with N = 2^S - 1; an unbounded count needs S bits
+    for the largest count a step can reach (θ - 1 left after the last step plus the largest
+    current, over θ). More than one bit needs a power-of-two θ (the count is a shift)."""
+    if conv.max_spikes == 1:
+        return 1
+    if conv.max_spikes is not None:
+        bits = int(np.log2(conv.max_spikes + 1))
+        if (1 << bits) - 1 != conv.max_spikes:
+            raise ImportError_(f"node {name!r}: at most {conv.max_spikes} spikes per step is "
+                               f"not 2^S - 1 for any S; multi-bit spikes saturate at 2^S - 1")
+    else:
+        peak = int((np.where(rows > 0, rows, 0).sum(1) + np.maximum(bias, 0)).max())
+        bits = max(1, int((theta - 1 + peak) // theta).bit_length())
+    if bits > 1 and theta & (theta - 1):
+        raise ImportError_(f"node {name!r} parameter v_threshold: {theta} (at the layer's "
+                           f"integer scale) is not a power of two, which multi-bit spike "
+                           f"counts need (floor(v / θ) as a shift)")
+    if bits > MAX_SPIKE_BITS:
+        raise ImportError_(f"node {name!r}: an unbounded spike count reaches "
+                           f"{(1 << bits) - 1} or more per step, beyond {MAX_SPIKE_BITS} spike "
+                           f"bits; use MaxSpike(2^S - 1) with S <= {MAX_SPIKE_BITS}")
+    return bits
 
 
 def _timing(neuron: NirNeuron, conv: Conventions, reset: str, leak, lossy: bool,
@@ -177,7 +216,6 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
                    recurrent: WeightNode | None = None):
     """The dense or conv2d layer of `pending` followed by `neuron` (with the neuron's own
     `recurrent` weights, whose bias adds to the layer's); appends its note."""
-    out_size = int(np.prod(pending.out_shape))
     gain = _row_gain(pending, neuron)
     row = (slice(None),) + (None,) * (pending.weight.ndim - 1)
     w_eff, b_eff = pending.weight * gain[row] / pending.divisor, pending.bias * gain
@@ -189,11 +227,13 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
                                f"{pending.name!r}")
         u_eff, b_eff = recurrent.weight * gain[:, None], b_eff + recurrent.bias * gain
     name = neuron.name
+    reset, offset = _reset_rule(neuron, conv, pending.out_shape)
     theta = None if neuron.threshold is None else uniform(
         name, "v_threshold", _broadcast(name, "v_threshold", neuron.threshold,
-                                        pending.out_shape))
-    reset = _reset_rule(neuron, conv, out_size)
+                                        pending.out_shape)) - offset
     note = {"layer": len(notes), "weights": pending.name, "neuron": name}
+    if offset:
+        note["v_reset"] = f"membrane offset by {-offset:g}: θ - v_reset = {theta:g}, reset to 0"
     if recurrent is not None:
         note["recurrent"] = recurrent.name
     leak = None
@@ -245,12 +285,20 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
                                f"{theta_int} at scale {note['scale']}; the threshold must be "
                                f"positive")
     rows = np.hstack([values.reshape(values.shape[0], -1) * pending.in_max, rec_values])
-    v = membrane_format_for(rows, bias, 1, timesteps, theta_int, v_init)
+    spike_bits = 1 if theta_int is None else _spike_bits(name, conv, theta_int, rows, bias)
+    if spike_bits > 1:
+        if conv.fire != ">=" or reset not in ("subtract", "zero"):
+            raise ImportError_(f"node {name!r}: multi-bit spike counts are exact with v >= θ "
+                               f"and reset by subtraction or to zero only")
+        note["spikes"] = f"up to {(1 << spike_bits) - 1} per step: spike_bits {spike_bits}"
+    v = membrane_format_for(rows, bias, 1, timesteps,
+                            None if theta_int is None else theta_int * ((1 << spike_bits) - 1),
+                            v_init)
     if neuron.kind in ("integrator", "readout"):
         neuron_obj = Neuron(model="integrator", v=v, leak=leak, v_init=v_init)
     else:
         neuron_obj = Neuron(model="lif" if leak is not None else "if", v=v, threshold=theta_int,
-                            leak=leak, reset=reset, v_init=v_init)
+                            leak=leak, reset=reset, v_init=v_init, spike_bits=spike_bits)
     note["cost"] = _cost(weight_obj, v, scale, note["scale"])
     notes.append(note)
     kept_bias = bias if bias.any() else None

@@ -34,6 +34,7 @@ class NirNeuron:
     gain: np.ndarray
     threshold: np.ndarray | None
     v_reset: np.ndarray | None
+    v_leak: np.ndarray | None = None
 
 
 NEURON_HANDLERS: dict[str, Callable] = {}
@@ -53,9 +54,13 @@ def neuron_node(name: str, node, conv: Conventions) -> NirNeuron:
     return NEURON_HANDLERS[type(node).__name__](name, node, conv)
 
 
-def arr(node, name):
-    """A node parameter as a float64 array of at least one dimension."""
-    return np.atleast_1d(np.asarray(getattr(node, name), dtype=np.float64))
+def arr(node, name, default: float | None = None):
+    """A node parameter as a float64 array of at least one dimension (`default` where the
+    exporter left it out, as Norse does with v_reset)."""
+    value = getattr(node, name, None)
+    if value is None and default is not None:
+        value = default
+    return np.atleast_1d(np.asarray(value, dtype=np.float64))
 
 
 def uniform(name: str, param: str, values: np.ndarray) -> float:
@@ -66,28 +71,26 @@ def uniform(name: str, param: str, values: np.ndarray) -> float:
     return float(values.flat[0])
 
 
-def _beta(name: str, tau: float, conv: Conventions) -> float:
-    """β = 1 - dt/τ, snapped to 0 and 1 within float32 noise; clamped to [0, 1] where the
-    framework clamps it in its own simulation, refused if negative elsewhere."""
-    beta = 1 - conv.dt / tau
+def _beta(name: str, tau: float, conv: Conventions) -> tuple[float, float]:
+    """(β, gain per unit R) of time constant `tau` under `conv`, β snapped to 0 and 1 within
+    float32 noise; clamped to [0, 1] where the framework clamps it in its own simulation,
+    refused if negative elsewhere."""
+    beta, gain = conv.step(tau)
     if abs(beta) < BETA_TOLERANCE:
-        return 0.0
+        return 0.0, gain
     if abs(beta - 1) < BETA_TOLERANCE:
-        return 1.0
+        return 1.0, gain
     if conv.clamp_beta:
-        return float(np.clip(beta, 0.0, 1.0))
+        return float(np.clip(beta, 0.0, 1.0)), gain
     if beta < 0:
-        raise ImportError_(f"node {name!r} parameter tau: tau = {tau:g} s is shorter than "
-                           f"dt = {conv.dt:g} s, so beta = 1 - dt/tau = {beta:g} is negative "
-                           f"(the membrane would flip sign each step); check --dt")
-    return beta
+        raise ImportError_(f"node {name!r} parameter tau: {tau:g} gives beta = {beta:g} at "
+                           f"dt = {conv.dt:g} ({conv.tau_rule} rule), a negative decay (the "
+                           f"membrane would flip sign each step); check --dt")
+    return beta, gain
 
 
 def _leak_gain(name: str, node, conv: Conventions):
-    """(β, per-neuron gain) of a leaky node (LIF, LI) from τ and R; it must leak towards 0."""
-    if np.any(arr(node, "v_leak") != 0):
-        raise ImportError_(f"node {name!r} parameter v_leak: the membrane must leak towards 0, "
-                           f"not {np.unique(arr(node, 'v_leak'))[:4].tolist()}")
+    """(β, per-neuron gain) of a leaky node (LIF, LI) from τ and R."""
     tau, r = arr(node, "tau"), arr(node, "r")
     infinite = np.isinf(tau)
     if infinite.any() and not infinite.all():
@@ -100,27 +103,27 @@ def _leak_gain(name: str, node, conv: Conventions):
             return 1.0, np.full(r.shape, conv.infinite_tau_gain)
         raise ImportError_(f"node {name!r} parameter tau: tau = inf with finite r gives "
                            f"no input (gain r*dt/tau = 0)")
-    beta = _beta(name, uniform(name, "tau", tau), conv)
-    return beta, conv.dt * r / tau
+    beta, gain = _beta(name, uniform(name, "tau", tau), conv)
+    return beta, gain * r
 
 
 @handles("IF")
 def _if(name, node, conv):
     gain = arr(node, "r") * (conv.dt if conv.if_gain_uses_dt else 1.0)
-    return NirNeuron(name, "if", 1.0, gain, arr(node, "v_threshold"), arr(node, "v_reset"))
+    return NirNeuron(name, "if", 1.0, gain, arr(node, "v_threshold"), arr(node, "v_reset", 0))
 
 
 @handles("LIF")
 def _lif(name, node, conv):
     beta, gain = _leak_gain(name, node, conv)
     return NirNeuron(name, "if" if beta == 1 else "lif", beta, gain, arr(node, "v_threshold"),
-                     arr(node, "v_reset"))
+                     arr(node, "v_reset", 0), arr(node, "v_leak", 0))
 
 
 @handles("LI")
 def _li(name, node, conv):
     beta, gain = _leak_gain(name, node, conv)
-    return NirNeuron(name, "integrator", beta, gain, None, None)
+    return NirNeuron(name, "integrator", beta, gain, None, None, arr(node, "v_leak", 0))
 
 
 @handles("I", "Integrator")

@@ -13,17 +13,9 @@ import spikeshift  # noqa: E402
 from spikeshift.gen.cli.main import main  # noqa: E402
 from spikeshift.gen.frontends.nir import PRESETS, ImportError_, import_nir  # noqa: E402
 
+from .integers import integer_parameters  # noqa: E402
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
-
-
-def _integer_(module, rng, lo=-2, hi=4):
-    with torch.no_grad():
-        module.weight.copy_(torch.tensor(rng.integers(lo, hi, module.weight.shape),
-                                         dtype=torch.float32))
-        if module.bias is not None:
-            module.bias.copy_(torch.tensor(rng.integers(-1, 2, module.bias.shape),
-                                           dtype=torch.float32))
-    return module
 
 
 def _leaky(shape, threshold, reset, output=False):
@@ -40,7 +32,7 @@ def random_conv_snn(rng, reset):
     for stage in range(2):
         k, s, p = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 2))
         out = int(rng.integers(2, 5))
-        conv = _integer_(torch.nn.Conv2d(shape[0], out, k, stride=s, padding=p,
+        conv = integer_parameters(torch.nn.Conv2d(shape[0], out, k, stride=s, padding=p,
                                          bias=bool(rng.integers(2))), rng)
         shape = (out, (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1)
         layers += [conv, _leaky(shape, rng.integers(1, 5), reset)]
@@ -49,7 +41,7 @@ def random_conv_snn(rng, reset):
             shape = (shape[0], shape[1] // 2, shape[2] // 2)
     size = int(np.prod(shape))
     out = int(rng.integers(2, 6))
-    layers += [torch.nn.Flatten(), _integer_(torch.nn.Linear(size, out), rng),
+    layers += [torch.nn.Flatten(), integer_parameters(torch.nn.Linear(size, out), rng),
                _leaky((out,), rng.integers(1, 5), reset, output=True)]
     return torch.nn.Sequential(*layers), (c, h, w)
 
@@ -105,9 +97,9 @@ def test_imported_snntorch_conv_network_spikes_exactly_like_snntorch(seed, reset
 def test_average_pool_is_folded_exactly_into_the_next_weights():
     rng = np.random.default_rng(5)
     shape = (3, 6, 6)
-    net = torch.nn.Sequential(_integer_(torch.nn.Conv2d(1, 3, 3, padding=1), rng),
+    net = torch.nn.Sequential(integer_parameters(torch.nn.Conv2d(1, 3, 3, padding=1), rng),
                               _leaky(shape, 2, "subtract"), torch.nn.AvgPool2d((2, 2)),
-                              torch.nn.Flatten(), _integer_(torch.nn.Linear(27, 4), rng),
+                              torch.nn.Flatten(), integer_parameters(torch.nn.Linear(27, 4), rng),
                               _leaky((4,), 1, "subtract", output=True))
     imported = import_nir(export(net, (1, 6, 6)), conventions=PRESETS["snntorch"], timesteps=5)
     assert [layer.kind for layer in imported.network.layers] == \

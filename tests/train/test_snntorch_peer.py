@@ -11,6 +11,8 @@ import spikeshift  # noqa: E402
 from spikeshift.gen.cli.main import main  # noqa: E402
 from spikeshift.gen.frontends.nir import PRESETS, Conventions, ImportError_, import_nir  # noqa: E402
 
+from .integers import integer_parameters  # noqa: E402
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
@@ -222,16 +224,6 @@ def test_beta_zero_with_delayed_subtraction_is_refused():
         import_nir(export(net, 10), conventions=PRESETS["snntorch"], timesteps=4)
 
 
-def _integer(module, rng, lo=-3, hi=5):
-    with torch.no_grad():
-        for name, parameter in module.named_parameters():
-            if name.endswith("weight") or name.endswith("bias") or name == "V":
-                span = (-1, 2) if name.endswith("bias") else (lo, hi)
-                parameter.copy_(torch.tensor(rng.integers(*span, parameter.shape),
-                                             dtype=torch.float32))
-    return module
-
-
 def rleaky_net(rng, sizes, all_to_all=True, reset="subtract"):
     """Linear -> RLeaky (its own recurrent weights) -> Linear -> Leaky, integer weights."""
     n_in, n, n_out = sizes
@@ -243,8 +235,8 @@ def rleaky_net(rng, sizes, all_to_all=True, reset="subtract"):
         rleaky = snn.RLeaky(all_to_all=False, V=torch.ones(n), **options)
     out = snn.Leaky(beta=torch.ones(n_out), threshold=torch.full((n_out,), 2.0),
                     init_hidden=True, output=True)
-    return torch.nn.Sequential(_integer(torch.nn.Linear(n_in, n), rng), _integer(rleaky, rng),
-                               _integer(torch.nn.Linear(n, n_out), rng), out)
+    net = torch.nn.Sequential(torch.nn.Linear(n_in, n), rleaky, torch.nn.Linear(n, n_out), out)
+    return integer_parameters(net, rng, -3, 5)
 
 
 @pytest.mark.parametrize("seed", range(6))
