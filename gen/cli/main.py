@@ -507,7 +507,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="PyTorch checkpoints: input bits")
     p.add_argument("--input-shape", type=_int_list("three sizes C,H,W (1,28,28)"),
                    metavar="C,H,W",
-                   help="PyTorch checkpoints with Conv2d or pooling: the input map")
+                   help="PyTorch checkpoints with Conv2d or pooling: the input map "
+                        "(default: the model's first nn.Unflatten)")
     p.add_argument("--data", metavar="INPUTS.npy", help="inputs for accuracy and headroom")
     p.add_argument("--labels", metavar="LABELS.npy")
     p.add_argument("--report", metavar="FILE", help="also write the report here (JSON when "

@@ -120,8 +120,19 @@ def add_parser(sub, *, outputs: tuple, positive):
     p.add_argument("--workers", type=positive, help="workers of --scheduler local")
     p.add_argument("--input-bits", type=_int_in_option(1, 16), default=4,
                    help="a checkpoint's input bits")
+    p.add_argument("--input-shape", type=_shape, metavar="C,H,W",
+                   help="a convolutional checkpoint's input map (default: its first "
+                        "nn.Unflatten)")
     p.set_defaults(run=run, outputs=[("output", "-o", outputs), ("study", "--study", "file")])
     return p
+
+
+def _shape(text: str) -> tuple:
+    parts = text.split(",")
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"must be three positive integers C,H,W (1,28,28), "
+                                         f"not {text!r}")
+    return tuple(int(p) for p in parts)
 
 
 def _int_in_option(lo: int, hi: int):
@@ -135,7 +146,7 @@ def _int_in_option(lo: int, hi: int):
 
 
 def _space(args, source):
-    from .space import Space, auto_lanes
+    from .space import Candidate, Space, auto_lanes
     if source.kind == "integer":
         for option, value in (("--weights", args.weights), ("--spike-bits", args.spike_bits)):
             if value is not None:
@@ -150,13 +161,15 @@ def _space(args, source):
             raise ValueError(f"--weights {','.join(ints)}: a QCFS checkpoint converts with PoT "
                              f"weights only; give pot2 to pot6")
     weights = None if source.kind == "integer" else tuple(args.weights or ("pot4",))
+    timesteps = tuple(args.timesteps or (source.timesteps(),))
+    reference = Candidate(timesteps=timesteps[0], weights=(weights or [None])[0],
+                          spike_bits=(args.spike_bits or [None])[0], lanes=())
     lanes = []
-    for size in source.layer_sizes():
-        most = min(size, MAX_LANES)
+    for most in source.lane_limits(reference):
         choices = auto_lanes(most) if args.lanes == "auto" else \
             sorted({min(v, most) for v in args.lanes})
         lanes.append(tuple(choices))
-    return Space(timesteps=tuple(args.timesteps or (source.timesteps(),)), weights=weights,
+    return Space(timesteps=timesteps, weights=weights,
                  spike_bits=args.spike_bits, lanes=tuple(lanes))
 
 
@@ -202,7 +215,7 @@ def run(args) -> int:
     if args.resources == "nextpnr" and BOARDS[args.board].flow != "open":
         raise ValueError(f"--resources nextpnr needs an open-flow board (ulx3s, icebreaker), "
                          f"not --board {args.board}; use --resources yosys")
-    source = load_source(args.source, input_bits=args.input_bits)
+    source = load_source(args.source, input_bits=args.input_bits, input_shape=args.input_shape)
     space = _space(args, source)
     data = _data(args, source, space)
     settings = Settings(source=source, data=data, space=space, objectives=args.objectives,

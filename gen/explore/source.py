@@ -32,6 +32,8 @@ class Source:
     data : the file's bytes (an integer description with its arrays inlined)
     sha256 : identifies the source in a study file
     input_bits : a checkpoint's input bits (the others carry theirs)
+    input_shape : a convolutional checkpoint's ``(C, H, W)`` input (None: its first
+        ``nn.Unflatten``, or flat)
     """
 
     kind: str
@@ -39,18 +41,16 @@ class Source:
     data: bytes
     sha256: str
     input_bits: int = 4
+    input_shape: tuple | None = None
 
     def parsed(self):
         """The FloatNetwork, nn.Sequential or Network (once per process)."""
         return _parse(self.kind, self.data, self.sha256)
 
-    def layer_sizes(self) -> list[int]:
-        model = self.parsed()
-        if self.kind == "checkpoint":
-            from torch import nn
-            return [m.out_features for m in model if isinstance(m, nn.Linear)]
-        return [model.layer_size(i) if self.kind == "integer" else layer.size
-                for i, layer in enumerate(model.layers)]
+    def lane_limits(self, reference: Candidate) -> list[int]:
+        """The most lanes each layer's core can use, in the network of `reference` (the layer
+        kinds and sizes are the same for every candidate)."""
+        return [layer.max_lanes for layer in self.network(reference).layers]
 
     def timesteps(self) -> int | None:
         """The source's own T (a checkpoint has none)."""
@@ -90,7 +90,8 @@ def _network(source: Source, key: tuple) -> Network:
         from ..frontends.torch_qcfs import sequential_to_network
         return sequential_to_network(model, input_bits=source.input_bits, timesteps=timesteps,
                                      e_max=PotWeights.e_max_for_bits(bits), name=source.name,
-                                     spike_bits=spike_bits or 1)[0]
+                                     spike_bits=spike_bits or 1,
+                                     input_shape=source.input_shape)[0]
     from ..frontends.quantize import FloatNetwork, quantize_network
     layers = model.layers
     if spike_bits is not None:
@@ -102,7 +103,7 @@ def _network(source: Source, key: tuple) -> Network:
     return quantize_network(float_net, weights=fmt, bits=bits, name=source.name)[0]
 
 
-def load_source(path, *, input_bits: int = 4) -> Source:
+def load_source(path, *, input_bits: int = 4, input_shape: tuple | None = None) -> Source:
     """Read SOURCE: ``.pt``/``.pth`` is a checkpoint, JSON a float or integer description."""
     path = Path(path)
     if not path.is_file():
@@ -120,7 +121,8 @@ def load_source(path, *, input_bits: int = 4) -> Source:
         data = json.dumps(obj, sort_keys=True).encode()
     source = Source(kind=kind, name=path.stem, data=data,
                     sha256=hashlib.sha256(data).hexdigest(),
-                    input_bits=input_bits if kind == "checkpoint" else 0)
+                    input_bits=input_bits if kind == "checkpoint" else 0,
+                    input_shape=tuple(input_shape) if input_shape else None)
     source.parsed()  # a bad file is named now, before anything is written
     return source
 

@@ -234,7 +234,8 @@ def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: i
                           input_scale: float | None = None,
                           input_shape: tuple | None = None) -> tuple[Network, list]:
     """Convert ``[Flatten,] Linear, QCFS, Linear, QCFS, ..., Linear`` -- or a CNN of Conv2d,
-    QCFS, AvgPool2d/MaxPool2d, Flatten and Linear, given `input_shape` ``(C, H, W)`` -- into IF
+    QCFS, AvgPool2d/MaxPool2d, Flatten and Linear, given `input_shape` ``(C, H, W)`` (default:
+    the map of a first ``nn.Unflatten``) -- into IF
     layers with PoT weights, reset by subtraction, ``v_init = θ / 2``, and an integrator
     read-out.
 
@@ -243,6 +244,9 @@ def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: i
     see `spikeshift.gen.frontends.convert.qcfs_to_network`.
     """
     stages = model_stages(model)
+    first = next((m for m in model if not isinstance(m, (nn.Identity, nn.Dropout))), None)
+    if input_shape is None and isinstance(first, nn.Unflatten):
+        input_shape = tuple(first.unflattened_size)    # flat inputs seen as this map
     if any(s.kind != "dense" for s in stages):
         if input_shape is None or len(input_shape) != 3:
             raise ValueError(f"input_shape (--input-shape C,H,W) must be given for a model "

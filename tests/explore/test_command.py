@@ -193,3 +193,27 @@ def test_a_qcfs_checkpoint_is_converted_again_for_every_candidate(work, capsys):
         capsys.readouterr().err
     assert main(argv) == 2
     assert "--timesteps is required for a PyTorch checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("unflatten", [True, False])
+def test_a_convolutional_checkpoint_explores_with_its_input_map(work, capsys, unflatten):
+    """The map comes from a first nn.Unflatten, or from --input-shape; every layer of the
+    converted network (conv2d, flatten, dense) gets its own lanes knob."""
+    torch = pytest.importorskip("torch")
+    from spikeshift.gen.frontends.torch_qcfs import QCFS
+    torch.manual_seed(0)
+    body = [torch.nn.Conv2d(1, 4, (2, 2)), QCFS(4), torch.nn.Flatten(),
+            torch.nn.Linear(24, 4)]
+    model = torch.nn.Sequential(*([torch.nn.Unflatten(1, (1, 3, 4))] if unflatten else []),
+                                *body)
+    torch.save(model, "cnn.pt")
+    argv = ["explore", "cnn.pt", "--data", "x.npy", "--labels", "y.npy", "--scheduler",
+            "serial", "-o", "out", "--trials", "3", "--input-bits", "2", "--timesteps", "2",
+            "--lanes", "1,2"] + ([] if unflatten else ["--input-shape", "1,3,4"])
+    assert main(argv) == 0, capsys.readouterr().err
+    summary = json.loads((work / "out/pareto.json").read_text())
+    for entry in summary["pareto"]:
+        net = Network.load(work / "out" / entry["description"])
+        assert [layer.kind for layer in net.layers] == ["conv2d", "flatten", "dense"]
+        assert net.input.shape == (1, 3, 4)
+        assert len(entry["measures"]["lanes"]) == 3
