@@ -137,3 +137,32 @@ def test_a_task_that_fails_fails_its_trial_only(tmp_path, monkeypatch):
                 "OSError: worker lost its disk"
     assert any(t.state.name == "FAIL" for t in study.trials)
 
+
+
+def test_a_scheduler_address_joins_a_running_dask_cluster(tmp_path):
+    """`--scheduler ADDRESS`: the exploration runs on a cluster someone else started (here a
+    scheduler and one worker process on this machine) and gives the serial study."""
+    distributed = pytest.importorskip("distributed")
+    settings = tiny_settings(tmp_path)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with open_executor(cluster.scheduler_address) as executor:
+            assert executor.workers == 1
+            remote = run(settings, tmp_path / "remote.db", 6, executor)
+    serial = run(settings, tmp_path / "serial.db", 6)
+    assert summary(remote) == summary(serial)
+
+
+@pytest.mark.bitstream
+def test_nextpnr_resources_place_and_route_each_surviving_candidate(tmp_path):
+    """`--resources nextpnr` (iCEBreaker): the expensive step is a real place and route, its
+    LUT count and Fmax in the trial's measures."""
+    from spikeshift.gen.explore.space import Space
+    space = Space(timesteps=(2,), weights=("pot3",), spike_bits=None, lanes=((1,), (1,)))
+    settings = tiny_settings(tmp_path, resources="nextpnr", board="icebreaker", space=space)
+    study = run(settings, tmp_path / "pnr.db", 1)
+    [trial] = study.trials
+    outcome = search._stored(trial)
+    assert outcome.state == "complete", outcome
+    assert outcome.measures["fmax_mhz"] > outcome.measures["clock_mhz"]
+    assert outcome.measures["luts"] > 0 and outcome.measures["resources"] == "nextpnr"
