@@ -141,11 +141,13 @@ def main(argv=None) -> int:
     net = build(args.hidden)
     fit(net, rows_train, y_train, epochs=args.epochs, lr=2e-3, desc="float training")
     results = {"float SNN (snnTorch)": float((predict(net, rows_test) == y_test).mean())}
+    tqdm.write(f"float SNN (snnTorch): {results['float SNN (snnTorch)']:.2%}")
     enable_qat(net, args.weight_bits)
     fit(net, rows_train, y_train, epochs=args.qat_epochs, lr=5e-4, desc="integer QAT")
     freeze_quantized(net, args.weight_bits)
     quantized = predict(net, rows_test)
     results[f"int{args.weight_bits} SNN (snnTorch)"] = float((quantized == y_test).mean())
+    tqdm.write(f"int{args.weight_bits} SNN (snnTorch): {(quantized == y_test).mean():.2%}")
 
     imported = import_nir(export_to_nir(net, torch.zeros(COLUMNS)),
                           conventions=PRESETS["snntorch"], timesteps=ROWS,
@@ -156,6 +158,8 @@ def main(argv=None) -> int:
     _, golden = spikeshift.predict(network, rows_test)
     results["golden (spikeshift)"] = float((golden == y_test).mean())
     agree = int((golden == quantized).sum())
+    tqdm.write(f"golden (spikeshift): {results['golden (spikeshift)']:.2%}, the same class as "
+               f"snnTorch for {agree} of {len(y_test)} test images")
     verification = spikeshift.verify(network, rows_test[:args.rtl_samples],
                                      build_dir=args.out / "verify")
     results["RTL"] = {"samples": args.rtl_samples, "equal_to_golden": verification.ok,
@@ -172,8 +176,8 @@ def main(argv=None) -> int:
     rtl = results["RTL"]
     rows.append(f"| RTL, {rtl['samples']} test sequences | {rtl['accuracy']:.2%} "
                 f"({'equal to golden' if rtl['equal_to_golden'] else 'MISMATCH'}) |")
-    table = "\n".join([f"row-sequential MNIST, 28 x 28-pixel rows, H = {args.hidden} "
-                       f"({len(y_test)} test images)", "", "| stage | accuracy |",
+    table = "\n".join([(f"row-sequential MNIST, 28 x 28-pixel rows, H = {args.hidden} "
+                       f"({len(y_test)} test images)"), "", "| stage | accuracy |",
                        "| ----- | -------- |"] + rows)
     print("\n" + table)
     print(f"golden and quantized snnTorch classify {agree} of {len(y_test)} test images alike")
