@@ -16,7 +16,7 @@ STEP = $(VENV)/bin/spikeshift build $(NET) --board $(BOARD) -o $(BUILD_DIR) \
        $(if $(LANES),--lanes $(LANES)) $(if $(INPUTS),--inputs $(INPUTS)) --step
 
 .PHONY: setup demo test test-all fuzz soak formal bench generate examples example-digits example-mnist \
-        example-mnist-deep example-mnist-cnn clean
+        example-mnist-deep example-mnist-cnn example-smnist example-lmu clean
 
 # The peers the tests simulate beside us (tests/train): their declared dependencies pull a
 # CUDA torch, torchvision or an older nir, so they come without them, plus the two small
@@ -76,6 +76,14 @@ example-mnist-deep: $(STAMP)
 
 example-mnist-cnn: $(STAMP)
 	$(PY) examples/qcfs_torch/run.py --dataset mnist --arch cnn
+
+# Recurrent networks on row-sequential MNIST: an snnTorch RLeaky SNN imported through NIR, and
+# the hybrid-spiking LMU built from spikeshift's layers.
+example-smnist: $(STAMP)
+	$(PY) examples/smnist/run.py
+
+example-lmu: $(STAMP)
+	$(PY) examples/lmu/run.py
 
 # The board flow's steps, named once in boards/steps.py (read with any Python, before the
 # environment exists). `spikeshift build` keeps $(BUILD_DIR)/<step>.json and reruns a step, and
