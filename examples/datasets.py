@@ -18,3 +18,10 @@ def load(dataset: str):
         images, y = mnist_data()
         x = images.astype(np.int64) >> 4
     return train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
+
+
+def load_rows():
+    """Row-sequential MNIST: (rows_train, rows_test, y_train, y_test), each image 28
+    timesteps of one 28-pixel row."""
+    x_train, x_test, y_train, y_test = load("mnist")
+    return x_train.reshape(-1, 28, 28), x_test.reshape(-1, 28, 28), y_train, y_test

@@ -50,7 +50,7 @@ from spikeshift.gen.ir.neuron import Neuron
 from spikeshift.gen.ir.weights import IntWeights
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from datasets import load  # noqa: E402  (examples/datasets.py)
+from datasets import load_rows  # noqa: E402  (examples/datasets.py)
 
 ROWS = COLUMNS = 28
 INPUT_BITS = 4
@@ -296,9 +296,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    x_train, x_test, y_train, y_test = load("mnist")
-    rows_train = x_train.reshape(-1, ROWS, COLUMNS)
-    rows_test = x_test.reshape(-1, ROWS, COLUMNS)
+    rows_train, rows_test, y_train, y_test = load_rows()
 
     torch.manual_seed(0)
     model = LMU(args.order, args.hidden)

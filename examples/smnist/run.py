@@ -35,7 +35,7 @@ from spikeshift.gen.frontends.nir import PRESETS, import_nir
 from spikeshift.sim import plots
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from datasets import load  # noqa: E402  (examples/datasets.py)
+from datasets import load_rows  # noqa: E402  (examples/datasets.py)
 
 ROWS = COLUMNS = 28
 INPUT_BITS = 4
@@ -135,9 +135,7 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.time()
 
-    x_train, x_test, y_train, y_test = load("mnist")
-    rows_train = x_train.reshape(-1, ROWS, COLUMNS)
-    rows_test = x_test.reshape(-1, ROWS, COLUMNS)
+    rows_train, rows_test, y_train, y_test = load_rows()
     net = build(args.hidden)
     fit(net, rows_train, y_train, epochs=args.epochs, lr=2e-3, desc="float training")
     results = {"float SNN (snnTorch)": float((predict(net, rows_test) == y_test).mean())}
