@@ -268,9 +268,9 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
     if theta is not None:
         theta_int = int(round(theta * scale))
         if conv.fire == ">":
-            if reset in ("zero", "none"):
-                theta_int += 1               # integers: v > θ  <=>  v >= θ + 1
-                note["fire"] = "v > θ as v >= θ + 1"
+            if reset in ("zero", "none") or (leak is not None and leak.shift == 0):
+                theta_int += 1               # integers: v > θ  <=>  v >= θ + 1 (a β = 0
+                note["fire"] = "v > θ as v >= θ + 1"     # leak forgets any residue)
             elif leak is None:
                 v_init = -1                  # v - 1 >= θ  <=>  v > θ, kept by subtraction
                 note["fire"] = "v > θ as v >= θ with the membrane offset by -1 (v_init = -1)"

@@ -101,7 +101,7 @@ def test_norse_lif_box_with_a_full_step_decay_is_stateless_and_exact(reset):
     preset = PRESETS["norse"] if reset is None else replace(PRESETS["norse"], reset="subtract")
     x = binary(rng, 8, 6, 8)
     imported = assert_imports_exactly(norse_export(model, torch.zeros(1, 8)), preset, x,
-                                      norse_spikes(model, x), 6, lossy=reset is not None)
+                                      norse_spikes(model, x), 6)
     assert imported.network.layers[0].neuron.leak.shift == 0
 
 
