@@ -8,16 +8,22 @@ hold over a window of 28 steps), and a hidden layer ``h_t = relu(W_m m_t + W_h h
 reads it; here ``u_t = e · x_t`` of the image row x_t, and the class is ``W_o`` applied to
 the mean of h over the 28 rows. The float LMU is trained first.
 
-Its hybrid-spiking form replaces every activation by a quantizer with temporally diffused
-error, which is exactly an IF neuron with reset by subtraction and multi-bit spikes: the
-neuron adds its input to v, emits s = min(floor(v / θ), 2^S - 1) and keeps v - sθ, the
-quantization error, for the next step, so θ·s tracks the activation with an error that never
-accumulates. The memory is signed, so its neurons carry an offset c (``m + c >= 0``: a bias
-(I - Ā) c on the memory, -W_m c on the hidden layer). In spikeshift's blocks:
+Its hybrid-spiking form quantizes every activation to multi-bit spikes. The memory's
+quantizers diffuse their error in time, which is exactly an IF neuron with reset by
+subtraction: it adds its input to v, emits s = min(floor(v / θ), 2^S - 1) and keeps v - sθ,
+the quantization error, for the next step, so θ·s tracks the memory with an error that never
+accumulates. The memory is signed, so its neurons carry an offset c in whole spikes
+(``m + c >= 0``: a bias (I - Ā) c on the memory, its r(-1) = c / θ, -W_m c on the hidden
+layer), and a change of basis gives every coefficient the same range, so one θ suits them
+all. The hidden ReLU cannot diffuse its error in DESIGN §3 arithmetic (an IF neuron would
+integrate the negative pre-activations that the ReLU drops), so it quantizes each step on its
+own: a neuron with the β = 0 leak v - (v >> 0), s = min(floor(z / θ + 1/2), 2^S - 1). In
+spikeshift's blocks:
 
 - layer 0 (memory, d neurons): dense weights B̄ e, recurrent weights Ā θ_m, IF, reset by
   subtraction, v_init = θ/2 (round to nearest), S_m spike bits;
-- layer 1 (hidden, H neurons): dense weights W_m θ_m, recurrent W_h θ_h, the same neuron;
+- layer 1 (hidden, H neurons): dense weights W_m θ_m, recurrent W_h θ_h, the β = 0 neuron
+  with a bias of θ/2 (round to nearest), S_h spike bits;
 - layer 2 (read-out): dense W_o θ_h, an integrator whose final membrane is T times the
   logits.
 
@@ -46,7 +52,7 @@ from spikeshift.gen.frontends.convert import membrane_format_for
 from spikeshift.gen.ir.formats import signed_bits_for
 from spikeshift.gen.ir.kinds.dense import DenseLayer
 from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
-from spikeshift.gen.ir.neuron import Neuron
+from spikeshift.gen.ir.neuron import Neuron, ShiftLeak
 from spikeshift.gen.ir.weights import IntWeights
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -75,6 +81,13 @@ def on_grid(w, step: float, bits: int):
     limit = ((1 << (bits - 1)) - 1) * step
     q = torch.clamp(torch.round(w / step) * step, -limit, limit)
     return w + (q - w).detach()
+
+
+def relu_quantize(drive, theta, levels):
+    """The hidden layer's quantized ReLU, min(floor(z / θ + 1/2), 2^S - 1) of each step's
+    pre-activation z, with the straight-through gradient."""
+    exact = torch.clamp(torch.floor(drive / theta + 0.5), 0, levels)
+    return drive / theta + (exact - drive / theta).detach()
 
 
 def quantize(v, drive, theta, levels):
@@ -110,20 +123,23 @@ class LMU(torch.nn.Module):
         """B̄ e: the (d, 28) weights of the image row into the memory."""
         return self.b_bar[:, None] * self.encoder[None, :]
 
-    def ranges(self, x):
-        """Per memory coefficient its lowest and highest value on `x`, and the hidden
-        activity's 99.9th percentile, in the float model."""
+    def ranges(self, x, quantile: float = 0.999):
+        """Per memory coefficient its `quantile` range (low <= 0 <= high) on `x`, and the
+        hidden activity's `quantile`, in the float model (rarer values saturate)."""
         with torch.no_grad():
             xt = torch.tensor(x, dtype=torch.float32)
             m = xt.new_zeros(len(x), self.a_bar.shape[0])
             h = xt.new_zeros(len(x), self.w_h.weight.shape[0])
-            low, high, h_top = torch.zeros(m.shape[1]), torch.zeros(m.shape[1]), 0.0
+            memories, hiddens = [], []
             for t in range(ROWS):
                 m = xt[:, t] @ self.memory_input().T + m @ self.a_bar.T
                 h = torch.relu(self.w_m(m) + self.w_h(h))
-                low = torch.minimum(low, m.min(0).values)
-                high = torch.maximum(high, m.max(0).values)
-                h_top = max(h_top, float(torch.quantile(h.flatten(), 0.999)))
+                memories.append(m)
+                hiddens.append(h)
+            memories = torch.cat(memories)
+            low = torch.quantile(memories, 1 - quantile, dim=0).clamp_max(0)
+            high = torch.quantile(memories, quantile, dim=0).clamp_min(0)
+            h_top = float(torch.quantile(torch.cat(hiddens).flatten()[::7], quantile))
         return low, high, h_top
 
     def balance_memory(self, x) -> None:
@@ -175,7 +191,6 @@ class LMU(torch.nn.Module):
         offset, hidden = sp["offset"], g["w_h"].shape[0]
         bias_m = offset @ (torch.eye(d) - sp["a_q"]).T      # keeps m + c on its own track
         v_m = x.new_full((batch, d), sp["theta_m"] / 2)
-        v_h = x.new_full((batch, hidden), sp["theta_h"] / 2)
         s_m = (offset / sp["theta_m"]).expand(batch, d)     # m(-1) = 0: m + c = c
         h = x.new_zeros(batch, hidden)
         total, counts = torch.zeros_like(h), []
@@ -184,7 +199,7 @@ class LMU(torch.nn.Module):
             s_m, v_m = quantize(v_m, drive_m, sp["theta_m"], sp["levels_m"])
             m = sp["theta_m"] * s_m - offset
             drive_h = m @ g["w_m"].T + g["b_h"] + h @ g["w_h"].T
-            s_h, v_h = quantize(v_h, drive_h, sp["theta_h"], sp["levels_h"])
+            s_h = relu_quantize(drive_h, sp["theta_h"], sp["levels_h"])
             h = sp["theta_h"] * s_h
             total = total + h
             if record:
@@ -233,14 +248,16 @@ def network(model, name: str) -> Network:
     a_q, offset = sp["a_q"].double().numpy(), sp["offset"].double().numpy()
     memory = (ints(g["w_in"] / u_m), ints(a_q * sp["theta_m"] / u_m),
               ints((np.eye(len(a_q)) - a_q) @ offset / u_m), sp["levels_m"],
-              (1 << INPUT_BITS) - 1, ints(offset / sp["theta_m"]))
+              (1 << INPUT_BITS) - 1, ints(offset / sp["theta_m"]), None, theta // 2)
     hidden = (ints(g["w_m"] * sp["theta_m"] / u_h), ints(g["w_h"] * sp["theta_h"] / u_h),
-              ints((g["b_h"] - g["w_m"] @ offset) / u_h), sp["levels_h"], sp["levels_m"], None)
+              ints((g["b_h"] - g["w_m"] @ offset) / u_h) + theta // 2, sp["levels_h"],
+              sp["levels_m"], None, ShiftLeak(shift=0), 0)
     layers = []
-    for w, u, b, levels, in_max, r_init in (memory, hidden):
+    for w, u, b, levels, in_max, r_init, leak, v_init in (memory, hidden):
         rows = np.hstack([w * in_max, u * levels])
-        v = membrane_format_for(rows, b, 1, ROWS, theta * levels, theta // 2)
-        neuron = Neuron(model="if", threshold=theta, reset="subtract", v_init=theta // 2, v=v,
+        v = membrane_format_for(rows, b, 1, ROWS, theta * levels, v_init)
+        neuron = Neuron(model="if" if leak is None else "lif", threshold=theta,
+                        reset="subtract", leak=leak, v_init=v_init, v=v,
                         spike_bits=int(levels).bit_length())
         layers.append(DenseLayer(size=w.shape[0], weights=int_weights(w), bias=b,
                                  recurrent=int_weights(u), recurrent_init=r_init,
