@@ -85,9 +85,10 @@ def on_grid(w, step: float, bits: int):
 
 def relu_quantize(drive, theta, levels):
     """The hidden layer's quantized ReLU, min(floor(z / θ + 1/2), 2^S - 1) of each step's
-    pre-activation z, with the straight-through gradient."""
+    pre-activation z, with the gradient of the clipped ReLU z / θ in [0, 2^S - 1]."""
     exact = torch.clamp(torch.floor(drive / theta + 0.5), 0, levels)
-    return drive / theta + (exact - drive / theta).detach()
+    smooth = torch.clamp(drive / theta, 0, levels)
+    return smooth + (exact - smooth).detach()
 
 
 def quantize(v, drive, theta, levels):
@@ -219,8 +220,11 @@ class LMU(torch.nn.Module):
 
 
 def fit(model, x, y, *, epochs, lr, desc):
+    """Adam with a cosine schedule; in the spiking form the encoder stays fixed, so that the
+    memory keeps the ranges its threshold and offset were chosen for."""
     torch.manual_seed(1)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.encoder.requires_grad_(model.spiking is None)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
     scale = 1 / ROWS if model.spiking is not None else 1.0
@@ -304,7 +308,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--order", type=int, default=32, help="Legendre coefficients d")
     parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--spike-bits", type=int, nargs=2, default=(4, 4),
+    parser.add_argument("--spike-bits", type=int, nargs=2, default=(6, 4),
                         metavar=("S_M", "S_H"), help="spike bits of the memory and the hidden")
     parser.add_argument("--weight-bits", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=10)
@@ -323,7 +327,7 @@ def main(argv=None) -> int:
     model.to_spiking(rows_train[:500], args.spike_bits, args.weight_bits)
     results["hybrid-spiking, converted"] = float((classes(model, rows_test) == y_test).mean())
     tqdm.write(f"hybrid-spiking, converted: {results['hybrid-spiking, converted']:.2%}")
-    fit(model, rows_train, y_train, epochs=args.qat_epochs, lr=3e-4, desc="hybrid QAT")
+    fit(model, rows_train, y_train, epochs=args.qat_epochs, lr=1e-4, desc="hybrid QAT")
     torch_classes = classes(model, rows_test)
     results["hybrid-spiking, trained (PyTorch)"] = float((torch_classes == y_test).mean())
 
