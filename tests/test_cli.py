@@ -5,7 +5,10 @@ import pytest
 
 from spikeshift import predict, trace
 from spikeshift.gen.cli.main import main
+from spikeshift.gen.ir.network import network_from_dict
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
+
+from .gen.test_description import valid
 
 
 @pytest.fixture
@@ -91,3 +94,21 @@ def test_report_adds_the_resources_and_fmax_a_flow_wrote(files, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == (
         "ulx3s bitstream: Fmax 59.4 MHz (board clock 25.0 MHz); TRELLIS_COMB 10/20")
     assert main(["report", str(tmp / "net.json"), "--flow", str(tmp)]) == 2
+
+
+def test_report_shows_per_neuron_parameters_as_ranges(tmp_path, capsys):
+    obj = valid()
+    obj["layers"][0]["neuron"] |= {"model": "lif", "threshold": [3, 17],
+                                   "leak": {"shift": [1, 4]}}
+    obj["layers"][1]["neuron"]["leak"] = {"subtract": 2}
+    network_from_dict(obj).save(tmp_path / "net.json")
+    assert main(["report", str(tmp_path / "net.json")]) == 0
+    text = capsys.readouterr().out
+    assert ("layer 0 neuron: lif, θ 3..17 per neuron, leak shift 1..4 per neuron, reset "
+            "subtract, S 1, v_init 8, v 12 bit") in text
+    assert "layer 1 neuron: integrator, leak subtract 2, v_init 0, v 16 bit" in text
+    assert main(["report", str(tmp_path / "net.json"), "--json"]) == 0
+    neuron = json.loads(capsys.readouterr().out)["layers"][0]["neuron"]
+    assert neuron["threshold"] == {"per_neuron": True, "min": 3, "max": 17}
+    assert neuron["leak_shift"] == {"per_neuron": True, "min": 1, "max": 4}
+    assert neuron["v_init"] == 8

@@ -24,22 +24,29 @@ __all__ = ["random_neuron", "random_network", "random_inputs", "dense_pot_networ
 def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
                   last: bool) -> Neuron:
     """A neuron of any model (an integrator only when `last`), leak, reset, spike width and
-    v_init, its threshold scaled to the `typical` current."""
+    v_init, its threshold scaled to the `typical` current; threshold, leak and v_init are each
+    sometimes one value per neuron (DESIGN.md §3.1)."""
     model = str(rng.choice(["if", "lif", "integrator"] if last else ["if", "lif"]))
     spike_bits = int(rng.choice([1, 1, 2, 3]))
+    per_neuron = rng.random(2) < 0.35                     # threshold, leak
+    count = size if per_neuron[0] else None
     if spike_bits > 1:
-        threshold = 1 << max(0, int(np.log2(typical / (1 << spike_bits)) + rng.integers(-1, 2)))
+        base = max(0, int(np.log2(typical / (1 << spike_bits))))
+        threshold = 1 << np.maximum(0, base + rng.integers(-1, 2, count))
     else:
-        threshold = max(1, int(typical * rng.uniform(0.2, 1.2)))
-    v = IntFormat(bits=max(unsigned_bits_for(threshold) + 1, 2) + int(rng.integers(0, 6)))
+        threshold = np.maximum(1, np.asarray(typical * rng.uniform(0.2, 1.2, count), np.int64))
+    theta_max = int(np.max(threshold))
+    threshold = threshold if per_neuron[0] else int(threshold)
+    v = IntFormat(bits=max(unsigned_bits_for(theta_max) + 1, 2) + int(rng.integers(0, 6)))
     leak = None
     if model == "lif" or (model == "integrator" and rng.random() < 0.5):
-        leak = (ShiftLeak(shift=int(rng.integers(0, 5))) if rng.random() < 0.6
-                else SubtractLeak(amount=int(rng.integers(0, threshold + 2))))
+        count = size if per_neuron[1] else None
+        leak = (ShiftLeak(shift=rng.integers(0, 5, count)) if rng.random() < 0.6
+                else SubtractLeak(amount=rng.integers(0, theta_max + 2, count)))
     if rng.random() < 0.5:
-        v_init = int(rng.integers(v.min // 4, min(threshold, v.max) + 1))
+        v_init = int(rng.integers(v.min // 4, min(theta_max, v.max) + 1))
     else:
-        v_init = rng.integers(v.min // 4, min(threshold, v.max) + 1, size)
+        v_init = rng.integers(v.min // 4, min(theta_max, v.max) + 1, size)
     return Neuron(model=model, v=v, threshold=threshold, leak=leak,
                   reset=str(rng.choice(["subtract", "zero", "none"])), v_init=v_init,
                   spike_bits=spike_bits)

@@ -7,12 +7,17 @@ contract; the golden model must agree with it exactly.
 import numpy as np
 
 
-def _leak(v: int, leak) -> int:
+def _at(value, j: int) -> int:
+    """Neuron j's value of a parameter given once or once per neuron (DESIGN.md §3.1)."""
+    return int(value[j]) if hasattr(value, "__len__") else int(value)
+
+
+def _leak(v: int, leak, j: int) -> int:
     if leak is None:
         return v
     if hasattr(leak, "shift"):
-        return v - (v >> leak.shift)
-    c = leak.amount
+        return v - (v >> _at(leak.shift, j))
+    c = _at(leak.amount, j)
     if v > 0:
         return max(v - c, 0)
     if v < 0:
@@ -99,9 +104,7 @@ def loop_reference(net, x):
             if layer.neuron is None:
                 v.append([0] * size)
                 continue
-            init = layer.neuron.v_init
-            v.append([int(init[j]) if hasattr(init, "__len__") else int(init)
-                      for j in range(size)])
+            v.append([_at(layer.neuron.v_init, j) for j in range(size)])
         # DESIGN.md §3.1 recurrence: r(t-1), the layer's own spikes of the previous timestep
         # (r(-1) = recurrent_init, or 0).
         previous = []
@@ -127,13 +130,14 @@ def loop_reference(net, x):
                 s_out = []
                 for j in range(len(currents)):
                     current = currents[j]
-                    vj = min(max(_leak(v[index][j], n.leak) + current, lo), hi)
+                    vj = min(max(_leak(v[index][j], n.leak, j) + current, lo), hi)
                     s = 0
-                    if n.model != "integrator" and vj >= n.threshold:
-                        s = min(vj // n.threshold, (1 << n.spike_bits) - 1)
+                    theta = _at(n.threshold, j) if n.model != "integrator" else None
+                    if n.model != "integrator" and vj >= theta:
+                        s = min(vj // theta, (1 << n.spike_bits) - 1)
                     if n.model != "integrator":
                         if n.reset == "subtract":
-                            vj -= s * n.threshold
+                            vj -= s * theta
                         elif n.reset == "zero" and s > 0:
                             vj = 0
                     v[index][j] = vj

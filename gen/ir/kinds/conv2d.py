@@ -104,7 +104,7 @@ class Conv2dLayer(Layer):
                              f"{shape_text(in_shape)}), not {self.in_channels}")
         window_out(in_shape, source, kernel=self.kernel, stride=self.stride,
                    padding=self.padding)
-        self.neuron.check_size(int(np.prod(self.out_shape(in_shape))))
+        self.neuron.check_size(int(np.prod(self.out_shape(in_shape))), self.out_channels)
 
     def out_shape(self, in_shape: tuple) -> tuple:
         return (self.out_channels, *window_out(in_shape, "the input", kernel=self.kernel,
@@ -197,7 +197,7 @@ class Conv2dLayer(Layer):
         neuron = make_neuron(rng, out_channels * out_h * out_w, typical)
         bias = None
         if rng.random() < 0.4:
-            half = (neuron.threshold or int(typical)) // 2
+            half = (neuron.threshold_max or int(typical)) // 2
             bias = rng.integers(-half - 1, half + 2, out_channels)
         return cls(out_channels=out_channels, kernel=kernel, stride=stride, padding=padding,
                    weights=weights, neuron=neuron, bias=bias)

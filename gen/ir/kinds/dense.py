@@ -209,7 +209,7 @@ class DenseLayer(Layer):
         neuron = make_neuron(rng, size, typical)
         bias = None
         if rng.random() < 0.4:
-            half = (neuron.threshold or int(typical)) // 2
+            half = (neuron.threshold_max or int(typical)) // 2
             bias = rng.integers(-half - 1, half + 2, size)
         return cls(size=size, weights=weights, neuron=neuron, bias=bias)
 
