@@ -113,3 +113,12 @@ def test_python_construction_takes_lists_or_arrays_and_compares_by_value():
     assert ShiftLeak.nearest(0.75) == ShiftLeak(shift=2)
     multi = Neuron(model="if", v=IntFormat(bits=10), threshold=[1, 4, 64], spike_bits=2)
     np.testing.assert_array_equal(multi.threshold_shift, [0, 2, 6])
+
+
+def test_the_membrane_format_of_an_import_holds_the_largest_per_neuron_values():
+    from spikeshift.gen.frontends.convert import membrane_format_for
+    values = np.array([[1, -2], [3, 0]])
+    per = membrane_format_for(values, None, 1, 4, threshold=np.array([5, 900]),
+                              v_init=np.array([-300, 2]))
+    assert per == membrane_format_for(values, None, 1, 4, threshold=900, v_init=300)
+    assert per.max >= 4 * 3 + 300 + 900
