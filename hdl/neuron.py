@@ -13,6 +13,9 @@ __all__ = ["NeuronUpdate", "parameter_ports", "neuron_parameters"]
 class NeuronUpdate(wiring.Component):
     """One membrane update: ``v' = sat(leak(v) + current)``, then fire and reset.
 
+    A ``cuba_lif`` neuron first updates its synaptic current, ``syn' = sat_i(syn -
+    (syn >> k_syn) + current)``, and adds `syn_next` to the membrane instead of `current`.
+
     Combinational; a layer core instantiates one per lane. Saturation clamps to the membrane
     format instead of wrapping. Multi-bit spikes need a power-of-two threshold, so the division
     is a shift.
@@ -38,6 +41,11 @@ class NeuronUpdate(wiring.Component):
         spikes
     leak_shift : ``In(unsigned(bits of the largest k))``, per-neuron shift leak
     leak_amount : ``In(unsigned(bits of the largest c))``, per-neuron subtract leak
+    syn_shift : ``In(unsigned(bits of the largest k_syn))``, per-neuron synaptic decay
+    syn : ``In(signed(neuron.i.bits))``, ``cuba_lif``
+        Synaptic current left by the previous timestep (0 at the first).
+    syn_next : ``Out(signed(neuron.i.bits))``, ``cuba_lif``
+        Synaptic current after this timestep's input.
     v_next : ``Out(signed(neuron.v.bits))``
         Membrane after this timestep's reset.
     spike : ``Out(unsigned(max(1, neuron.spike_bits)))``
@@ -55,6 +63,8 @@ class NeuronUpdate(wiring.Component):
             "spike": Out(unsigned(max(1, neuron.spike_bits))),
         }
         members.update({name: In(shape) for name, shape in parameter_ports(neuron).items()})
+        if neuron.has_synapse:
+            members |= {"syn": In(signed(neuron.i.bits)), "syn_next": Out(signed(neuron.i.bits))}
         super().__init__(members)
 
     @property
@@ -76,14 +86,14 @@ class NeuronUpdate(wiring.Component):
             c = self.leak_amount if "leak_amount" in ports else leak.amount
             down, up = self.v - c, self.v + c
             leaked = Mux(self.v > 0, Mux(down > 0, down, 0), Mux(up < 0, up, 0))
-        total = leaked + self.current
-        v = Signal(signed(n.v.bits))
-        with m.If(total > n.v.max):
-            m.d.comb += v.eq(n.v.max)
-        with m.Elif(total < n.v.min):
-            m.d.comb += v.eq(n.v.min)
-        with m.Else():
-            m.d.comb += v.eq(total)
+        current = self.current
+        if n.has_synapse:
+            k_syn = self.syn_shift if "syn_shift" in ports else n.syn_shift
+            m.d.comb += self.syn_next.eq(_saturated(m, self.syn - (self.syn >> k_syn) + current,
+                                                    n.i, "syn_sat"))
+            current = self.syn_next
+        total = leaked + current
+        v = _saturated(m, total, n.v, "v")
         if not n.fires:
             m.d.comb += self.v_next.eq(v)
             return m
@@ -111,6 +121,12 @@ class NeuronUpdate(wiring.Component):
         return m
 
 
+def _saturated(m, value, fmt: IntFormat, name: str) -> Signal:
+    out = Signal(signed(fmt.bits), name=name)
+    m.d.comb += out.eq(Mux(value > fmt.max, fmt.max, Mux(value < fmt.min, fmt.min, value)))
+    return out
+
+
 def parameter_ports(neuron: Neuron) -> dict:
     """The shapes of `NeuronUpdate`'s per-neuron parameter ports, by name; what the core
     stores per neuron (`neuron_parameters` gives the values)."""
@@ -121,6 +137,8 @@ def parameter_ports(neuron: Neuron) -> dict:
         else:
             top = int(neuron.threshold_shift.max())
             ports["threshold_shift"] = unsigned(unsigned_bits_for(top))
+    if "syn_shift" in neuron.per_neuron:
+        ports["syn_shift"] = unsigned(unsigned_bits_for(int(neuron.syn_shift.max())))
     if "leak" in neuron.per_neuron:
         if isinstance(neuron.leak, ShiftLeak):
             ports["leak_shift"] = unsigned(unsigned_bits_for(int(neuron.leak.shift.max())))
@@ -134,5 +152,6 @@ def neuron_parameters(neuron: Neuron, size: int) -> dict:
     values = {"threshold": lambda: neuron.threshold_array(size),
               "threshold_shift": lambda: neuron.threshold_shift,
               "leak_shift": lambda: neuron.leak.values(size),
-              "leak_amount": lambda: neuron.leak.values(size)}
+              "leak_amount": lambda: neuron.leak.values(size),
+              "syn_shift": lambda: neuron.syn_shift}
     return {name: values[name]() for name in parameter_ports(neuron)}

@@ -14,7 +14,8 @@ from ..gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 from .currents import CURRENTS
 from .currents.recurrent import recurrent_current
 
-__all__ = ["Trace", "check_inputs", "ref_leak", "ref_fire", "ref_reset", "predict", "trace"]
+__all__ = ["Trace", "check_inputs", "ref_synapse", "ref_leak", "ref_fire", "ref_reset",
+           "predict", "trace"]
 
 
 def check_inputs(net: Network, x) -> np.ndarray:
@@ -61,6 +62,12 @@ def _checked(net: Network, x) -> tuple[np.ndarray, bool]:
         raise TypeError(f"inputs must hold integers, not {arr.dtype} values with fractions "
                         f"(inputs{list(at)} = {arr[at].item()!r})")
     return arr.astype(np.int64, copy=False), constant
+
+
+def ref_synapse(syn: np.ndarray, current: np.ndarray, neuron: Neuron) -> np.ndarray:
+    """The synaptic current of a ``cuba_lif`` neuron after this timestep's input:
+    sat_i(I - (I >> k_syn) + input)."""
+    return np.clip(syn - (syn >> neuron.syn_shift) + current, neuron.i.min, neuron.i.max)
 
 
 def ref_leak(v: np.ndarray, neuron: Neuron) -> np.ndarray:
@@ -138,6 +145,9 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
         if keep_trace else None
     membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
     count = np.zeros((batch, sizes[-1]), np.int64)
+    # The synaptic currents of cuba_lif layers, 0 at the start of every inference.
+    syn = [np.zeros((batch, size), np.int64) if layer.neuron is not None
+           and layer.neuron.has_synapse else None for layer, size in zip(net.layers, sizes)]
     # A recurrent layer's own spikes of the previous timestep, r(-1) first.
     fed_back = [None if rec is None else
                 np.broadcast_to(layer.recurrent_init_array(), (batch, size)).copy()
@@ -156,6 +166,8 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
             if neuron is None:                       # no neuron: the values pass on
                 v[index] = s = current
             else:
+                if syn[index] is not None:
+                    current = syn[index] = ref_synapse(syn[index], current, neuron)
                 vl = ref_leak(v[index], neuron)     # v itself when nothing leaks: in place
                 vl += current
                 np.clip(vl, neuron.v.min, neuron.v.max, out=vl)

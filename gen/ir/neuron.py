@@ -20,7 +20,7 @@ __all__ = ["ShiftLeak", "SubtractLeak", "Leak", "Neuron", "NEURON_MODELS", "RESE
            "value_text",
            "neuron_from_dict", "neuron_to_dict"]
 
-NEURON_MODELS = ("if", "lif", "integrator")
+NEURON_MODELS = ("if", "lif", "cuba_lif", "integrator")
 RESET_MODES = ("subtract", "zero", "none")
 MAX_V_BITS = 48          # keeps every sum inside int64 in the golden model
 MAX_SPIKE_BITS = 8
@@ -178,15 +178,24 @@ class Neuron:
     an array holds one value per neuron of the layer. For ``model == "integrator"`` only `v`,
     `v_init` and `leak` apply: `threshold` is None, `reset` is ``"none"`` and `spike_bits` is
     0 (it never fires).
+
+    ``model == "cuba_lif"`` (current-based LIF) adds a synaptic current state I per neuron,
+    0 at the start of every inference, of format `i` (``i_bits``; default: `v`'s), decaying
+    by `syn_shift` k_syn (one or one per neuron): each timestep
+    ``I = sat_i(I - (I >> k_syn) + input)``, then ``v = sat_v(leak(v) + I)``, then fire and
+    reset as for ``lif`` (the reset acts on v only). Its leak may be null (v integrates I).
+    `syn_shift` and `i` are None for every other model.
     """
 
-    model: Literal["if", "lif", "integrator"]
+    model: Literal["if", "lif", "cuba_lif", "integrator"]
     v: IntFormat
     threshold: int | np.ndarray | None = None
     leak: Leak | None = None
     reset: Literal["subtract", "zero", "none"] = "subtract"
     v_init: int | np.ndarray = 0
     spike_bits: int = 1
+    syn_shift: int | np.ndarray | None = None
+    i: IntFormat | None = None
 
     def __post_init__(self):
         check_choice("model", self.model, NEURON_MODELS)
@@ -216,6 +225,35 @@ class Neuron:
             check_choice("reset", self.reset, RESET_MODES)
         object.__setattr__(self, "v_init", per_neuron_int(
             "v_init", self.v_init, self.v.min, self.v.max, f" for v_bits={self.v.bits}"))
+        self._check_synapse()
+
+    def _check_synapse(self):
+        if self.model != "cuba_lif":
+            if self.syn_shift is not None:
+                raise ValueError(f"syn_shift applies only to model 'cuba_lif', not "
+                                 f"{self.model!r}")
+            if self.i is not None:
+                raise ValueError(f"i_bits applies only to model 'cuba_lif', not {self.model!r}")
+            return
+        if self.syn_shift is None:
+            raise ValueError("syn_shift must be given for model 'cuba_lif', not None")
+        object.__setattr__(self, "syn_shift", per_neuron_int("syn_shift", self.syn_shift, 0,
+                                                             MAX_LEAK_SHIFT))
+        i = self.v if self.i is None else self.i
+        if not isinstance(i, IntFormat):
+            raise TypeError(f"i must be an IntFormat, not {i!r}")
+        check_int("i_bits", i.bits, 2, MAX_V_BITS)
+        object.__setattr__(self, "i", i)
+
+    @property
+    def has_synapse(self) -> bool:
+        """Whether the neuron keeps a synaptic current state (``cuba_lif``)."""
+        return self.model == "cuba_lif"
+
+    @property
+    def synapse_bits(self) -> int:
+        """Bits of the synaptic current state per neuron (0 without one)."""
+        return self.i.bits if self.has_synapse else 0
 
     @property
     def fires(self) -> bool:
@@ -229,10 +267,11 @@ class Neuron:
     @property
     def per_neuron(self) -> tuple[str, ...]:
         """The fields given one value per neuron: some of ``"threshold"``, ``"leak"``,
-        ``"v_init"``."""
+        ``"v_init"``, ``"syn_shift"``."""
         given = {"threshold": isinstance(self.threshold, np.ndarray),
                  "leak": self.leak is not None and self.leak.per_neuron,
-                 "v_init": isinstance(self.v_init, np.ndarray)}
+                 "v_init": isinstance(self.v_init, np.ndarray),
+                 "syn_shift": isinstance(self.syn_shift, np.ndarray)}
         return tuple(name for name, per in given.items() if per)
 
     @property
@@ -257,6 +296,8 @@ class Neuron:
         parts = [self.model]
         if self.fires:
             parts.append(f"θ {value_text(self.threshold)}")
+        if self.has_synapse:
+            parts.append(f"synapse shift {value_text(self.syn_shift)}, I {self.i.bits} bit")
         if isinstance(self.leak, ShiftLeak):
             parts.append(f"leak shift {value_text(self.leak.shift)}")
         elif isinstance(self.leak, SubtractLeak):
@@ -277,7 +318,8 @@ class Neuron:
     def check_size(self, size: int, channels: int | None = None) -> None:
         """Per-neuron values must hold one value per neuron of the layer (a map layer of
         `channels` output channels: the message says how a per-channel value is written)."""
-        given = {"threshold": self.threshold, "v_init": self.v_init}
+        given = {"threshold": self.threshold, "v_init": self.v_init,
+                 "syn_shift": self.syn_shift}
         if self.leak is not None:
             name = "leak.shift" if isinstance(self.leak, ShiftLeak) else "leak.subtract"
             given[name] = self.leak.shift if isinstance(self.leak, ShiftLeak) else \
@@ -305,7 +347,8 @@ def _leak_from_dict(obj, path: str, arrays: Arrays):
 
 def neuron_from_dict(obj, path: str, arrays: Arrays) -> Neuron:
     fields(obj, path, required=("model", "v_bits"),
-           optional=("threshold", "leak", "reset", "v_init", "spike_bits"))
+           optional=("threshold", "leak", "reset", "v_init", "spike_bits", "syn_shift",
+                     "i_bits"))
     try:
         v = IntFormat(bits=obj["v_bits"])
     except (TypeError, ValueError):
@@ -316,10 +359,16 @@ def neuron_from_dict(obj, path: str, arrays: Arrays) -> Neuron:
     for key in ("reset", "spike_bits"):
         if key in obj:
             kwargs[key] = obj[key]
-    for key in ("threshold", "v_init"):
+    for key in ("threshold", "v_init", "syn_shift"):
         if key in obj:
             kwargs[key] = arrays(obj[key], f"{path}.{key}")
-    if obj["model"] in ("if", "lif") and "threshold" not in obj:
+    if "i_bits" in obj:
+        try:
+            kwargs["i"] = IntFormat(bits=obj["i_bits"])
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}.i_bits must be an integer in [2, {MAX_V_BITS}], "
+                             f"not {obj['i_bits']!r}") from None
+    if obj["model"] in ("if", "lif", "cuba_lif") and "threshold" not in obj:
         raise ValueError(f"{path}.threshold is required for model {obj['model']!r}")
     return build(path, Neuron, **kwargs)
 
@@ -342,4 +391,6 @@ def neuron_to_dict(n: Neuron, arrays: Arrays, key: str) -> dict:
         obj |= {"reset": n.reset, "spike_bits": n.spike_bits}
     obj["v_init"] = _out(n.v_init, arrays, f"{key}.v_init")
     obj["v_bits"] = n.v.bits
+    if n.has_synapse:
+        obj |= {"syn_shift": _out(n.syn_shift, arrays, f"{key}.syn_shift"), "i_bits": n.i.bits}
     return obj

@@ -25,8 +25,10 @@ def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
                   last: bool) -> Neuron:
     """A neuron of any model (an integrator only when `last`), leak, reset, spike width and
     v_init, its threshold scaled to the `typical` current; threshold, leak and v_init are each
-    sometimes one value per neuron (DESIGN.md §3.1)."""
-    model = str(rng.choice(["if", "lif", "integrator"] if last else ["if", "lif"]))
+    sometimes one value per neuron (DESIGN.md §3.1); a ``cuba_lif`` neuron gets a synaptic
+    decay (sometimes per neuron) and a current width as tight as its membrane's."""
+    models = ["if", "lif", "cuba_lif"]
+    model = str(rng.choice(models + ["integrator"] if last else models))
     spike_bits = int(rng.choice([1, 1, 2, 3]))
     per_neuron = rng.random(2) < 0.35                     # threshold, leak
     count = size if per_neuron[0] else None
@@ -39,7 +41,7 @@ def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
     threshold = threshold if per_neuron[0] else int(threshold)
     v = IntFormat(bits=max(unsigned_bits_for(theta_max) + 1, 2) + int(rng.integers(0, 6)))
     leak = None
-    if model == "lif" or (model == "integrator" and rng.random() < 0.5):
+    if model == "lif" or (model in ("integrator", "cuba_lif") and rng.random() < 0.5):
         count = size if per_neuron[1] else None
         leak = (ShiftLeak(shift=rng.integers(0, 5, count)) if rng.random() < 0.6
                 else SubtractLeak(amount=rng.integers(0, theta_max + 2, count)))
@@ -47,9 +49,14 @@ def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
         v_init = int(rng.integers(v.min // 4, min(theta_max, v.max) + 1))
     else:
         v_init = rng.integers(v.min // 4, min(theta_max, v.max) + 1, size)
+    synapse = {}
+    if model == "cuba_lif":
+        synapse = {"syn_shift": rng.integers(0, 5, size if rng.random() < 0.35 else None),
+                   "i": IntFormat(bits=max(unsigned_bits_for(theta_max) + 1, 2)
+                                  + int(rng.integers(0, 6)))}
     return Neuron(model=model, v=v, threshold=threshold, leak=leak,
                   reset=str(rng.choice(["subtract", "zero", "none"])), v_init=v_init,
-                  spike_bits=spike_bits)
+                  spike_bits=spike_bits, **synapse)
 
 
 def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: int = 24,

@@ -15,6 +15,7 @@ from .constants import lane_constants
 from .dense import per_lane, weight_image
 from .events import event_core_members
 from .registry import core_for
+from .syn_currents import syn_current_memory
 from .windows import WindowIssue, window_image
 
 __all__ = ["Conv2dCore", "conv_weight_init"]
@@ -167,6 +168,7 @@ class Conv2dCore(wiring.Component):
             m.d.comb += [self.o_result.en.eq(issue.u_fire & at_last_timestep),
                          self.o_result.chunk.eq(issue.u_addr)]
         first_step = t == 0
+        units = []
         for lane in range(lanes):
             product = m.submodules[f"synapse_{lane}"] = synapse_for(
                 layer.weights, plan.in_value, plan.accumulator)
@@ -181,6 +183,7 @@ class Conv2dCore(wiring.Component):
                 *(getattr(unit, port).eq(value(lane)) for port, value in parameters.items()),
                 v_wr.data[lane].eq(unit.v_next),
             ]
+            units.append(unit)
             if counting:            # last layer, 1 lane: word u_addr is neuron u_addr
                 total = Mux(first_step, 0, n_rd.data) + unit.spike
                 m.d.comb += [n_wr.data.eq(total), self.o_result.values[0].eq(total)]
@@ -194,6 +197,11 @@ class Conv2dCore(wiring.Component):
                     dst.data[lane].index.eq(issue.u_neuron + lane * hw),
                     dst.data[lane].value.eq(unit.spike),
                 ]
+
+        if neuron.has_synapse:                      # cuba_lif: a current beside each membrane
+            syn_current_memory(m, units, plan.memory("syn_currents").depth,
+                               read_addr=issue.fire_addr, write_addr=issue.u_addr,
+                               write_en=issue.u_fire, first_step=first_step)
 
         finish = issue.u_fire & issue.u_last
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]

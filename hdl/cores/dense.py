@@ -13,6 +13,7 @@ from ..synapse import synapse_for
 from .constants import lane_constants
 from .events import event_core_members, lowest_set
 from .registry import core_for
+from .syn_currents import syn_current_memory
 
 __all__ = ["DenseCore", "per_lane", "weight_init", "weight_image"]
 
@@ -227,6 +228,7 @@ class DenseCore(wiring.Component):
         if is_last:
             m.d.comb += [self.o_result.en.eq(update & at_last_timestep),
                          self.o_result.chunk.eq(s2_chunk)]
+        units = []
         for lane in range(lanes):
             acc = Signal(signed(plan.accumulator.bits), name=f"acc_{lane}")
             product = m.submodules[f"synapse_{lane}"] = synapse_for(
@@ -240,6 +242,7 @@ class DenseCore(wiring.Component):
                 *(getattr(unit, port).eq(value(lane)) for port, value in parameters.items()),
                 v_wr.data[lane].eq(unit.v_next),
             ]
+            units.append(unit)
             with m.If(s2_valid & ~s2_fire):
                 m.d.sync += acc.eq(acc + product.addend)
             with m.If(update):
@@ -256,6 +259,11 @@ class DenseCore(wiring.Component):
                 m.d.comb += [n_wr.data[lane].eq(total), self.o_result.values[lane].eq(total)]
             else:
                 m.d.comb += self.o_result.values[lane].eq(unit.v_next)
+
+        if neuron.has_synapse:                      # cuba_lif: a current beside each membrane
+            syn_current_memory(m, units, plan.memory("syn_currents").depth,
+                               read_addr=v_rd.addr, write_addr=v_wr.addr,
+                               write_en=v_wr.en, first_step=first_step)
 
         finish = update & s2_last
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]

@@ -156,6 +156,11 @@ PER_NEURON = [
     (Neuron(model="lif", v=_fmt(12), threshold=[9, 700], reset="none",
             leak=SubtractLeak(amount=[0, 900])), _fmt(10)),
     (Neuron(model="integrator", v=_fmt(16), leak=ShiftLeak(shift=[1, 20])), _fmt(14)),
+    # cuba_lif: the synaptic current is free too (any I of its format, any k_syn)
+    (Neuron(model="cuba_lif", v=_fmt(12), threshold=40, reset="subtract", syn_shift=3,
+            i=_fmt(10)), _fmt(12)),
+    (Neuron(model="cuba_lif", v=_fmt(10), threshold=[2, 128], reset="zero", spike_bits=2,
+            syn_shift=[0, 12], i=_fmt(14), leak=SubtractLeak(amount=[1, 70])), _fmt(9)),
 ]
 
 
@@ -180,6 +185,17 @@ def per_neuron_harness(neuron: Neuron, current: IntFormat, dut=None) -> Module:
     leak_value = values.get("leak_shift", values.get("leak_amount"))
     if leak_value is not None:
         m.d.comb += Assume(leak_value <= int(neuron.leak.values(1).max()))
+    if neuron.has_synapse:                      # I' = sat_i(I - floor(I / 2^k_syn) + input)
+        syn = AnyConst(signed(neuron.i.bits))
+        m.d.comb += dut.syn.eq(syn)
+        k_syn = values.get("syn_shift", neuron.syn_shift)
+        if "syn_shift" in values:
+            m.d.comb += Assume(k_syn <= int(neuron.syn_shift.max()))
+        syn_next = Signal(signed(neuron.i.bits), name="ref_syn")
+        m.d.comb += [syn_next.eq(_clamp(syn - syn // (Const(1, 1) << k_syn) + i,
+                                        neuron.i.min, neuron.i.max)),
+                     Assert(dut.syn_next == syn_next)]
+        i = syn_next
     v_next, spike = reference(m, neuron, v, i, theta=theta, leak_value=leak_value)
     m.d.comb += [Assert(dut.v_next == v_next), Assert(dut.spike == spike)]
     return m

@@ -49,13 +49,18 @@ def per_neuron(rng, net, *, per_channel: bool = False):
     return dataclasses.replace(net, layers=tuple(layers))
 
 
-def _check(net, x, lanes, tmp_path, seed=None):
-    assert any(layer.neuron is not None and "threshold" in layer.neuron.per_neuron
-               for layer in net.layers)
+def verify_equal(net, x, lanes, tmp_path, seed=None):
+    """The generated Verilog of `net` equals the golden and cycle models on `x`."""
     result = spikeshift.verify(net, x, lanes=lanes, build_dir=tmp_path, seed=seed,
                                progress=False)
     assert result.ok, result.first_difference
     np.testing.assert_array_equal(result.outputs, spikeshift.predict(net, x)[0])
+
+
+def _check(net, x, lanes, tmp_path, seed=None):
+    assert any(layer.neuron is not None and "threshold" in layer.neuron.per_neuron
+               for layer in net.layers)
+    verify_equal(net, x, lanes, tmp_path, seed)
 
 
 @pytest.mark.parametrize("seed", range(4))

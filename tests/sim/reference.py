@@ -112,6 +112,8 @@ def loop_reference(net, x):
             r_init = getattr(layer, "recurrent_init", None)
             previous.append([0] * net.layer_size(len(previous)) if r_init is None
                             else [int(r) for r in r_init])
+        # DESIGN-style cuba_lif: a synaptic current per neuron, 0 at the start.
+        syn = [[0] * net.layer_size(i) for i in range(len(net.layers))]
         counts = [0] * net.n_out
         for t in range(net.timesteps):
             s_in = [int(value) for value in sample[t]]
@@ -130,6 +132,10 @@ def loop_reference(net, x):
                 s_out = []
                 for j in range(len(currents)):
                     current = currents[j]
+                    if n.model == "cuba_lif":
+                        i_lo, i_hi = -(1 << (n.i.bits - 1)), (1 << (n.i.bits - 1)) - 1
+                        decayed = syn[index][j] - (syn[index][j] >> _at(n.syn_shift, j))
+                        current = syn[index][j] = min(max(decayed + current, i_lo), i_hi)
                     vj = min(max(_leak(v[index][j], n.leak, j) + current, lo), hi)
                     s = 0
                     theta = _at(n.threshold, j) if n.model != "integrator" else None
@@ -171,6 +177,7 @@ def numpy_reference(net, x):
          for layer in net.layers]
     spikes = [np.zeros((batch, net.timesteps, layer.size), np.int64) for layer in net.layers]
     membranes = [np.zeros_like(s) for s in spikes]
+    syn = [np.zeros((batch, layer.size), np.int64) for layer in net.layers]
     for t in range(net.timesteps):
         s_in = x[:, t]
         for index, layer in enumerate(net.layers):
@@ -178,6 +185,10 @@ def numpy_reference(net, x):
             current = s_in @ np.asarray(layer.weights.values, np.int64).T
             if layer.bias is not None:
                 current = current + np.asarray(layer.bias, np.int64)
+            if n.model == "cuba_lif":
+                top = 1 << (n.i.bits - 1)
+                decayed = syn[index] - np.floor_divide(syn[index], 2 ** np.asarray(n.syn_shift))
+                current = syn[index] = np.clip(decayed + current, -top, top - 1)
             vj = v[index]
             if n.leak is not None and hasattr(n.leak, "shift"):
                 vj = vj - (vj >> n.leak.shift)

@@ -50,10 +50,11 @@ def test_random_networks_cover_every_option():
                 seen.add(f"{type(n.leak).__name__}-array")
             if "threshold" in n.per_neuron and n.spike_bits > 1:
                 seen.add("multi-bit-threshold-array")
-    assert {"if", "lif", "integrator", "subtract", "zero", "none", "ShiftLeak", "SubtractLeak",
-            "NoneType", "pot", "int", "S1", "S2", "S3", "spike_count", "membrane", "bias",
-            "nobias", "vinit-array", "vinit-scalar", "threshold-array", "leak-array",
-            "ShiftLeak-array", "SubtractLeak-array", "multi-bit-threshold-array"} <= seen
+    assert {"if", "lif", "cuba_lif", "integrator", "subtract", "zero", "none", "ShiftLeak",
+            "SubtractLeak", "NoneType", "pot", "int", "S1", "S2", "S3", "spike_count",
+            "membrane", "bias", "nobias", "vinit-array", "vinit-scalar", "threshold-array",
+            "leak-array", "ShiftLeak-array", "SubtractLeak-array",
+            "multi-bit-threshold-array"} <= seen
 
 
 def test_random_networks_fire_and_saturate():
@@ -265,3 +266,40 @@ def test_multi_bit_spikes_divide_by_each_neurons_power_of_two_threshold():
     result = trace(net, np.ones((1, 1, 1), np.int64))
     np.testing.assert_array_equal(result.spikes[0][0, 0], [3, 2, 0])
     np.testing.assert_array_equal(result.membranes[0][0, 0], [7, 2, 10])
+
+
+def test_cuba_lif_current_decays_by_its_shift_then_feeds_the_membrane():
+    # weight 8, input 1 every step, k_syn = 1: I = 8, 12, 14, 15; v sums them (no leak)
+    neuron = Neuron(model="cuba_lif", v=IntFormat(bits=10), threshold=500, reset="none",
+                    syn_shift=1, i=IntFormat(bits=8))
+    net = one_layer(neuron, [8], timesteps=4)
+    x = np.ones((1, 4, 1), np.int64)
+    np.testing.assert_array_equal(trace(net, x).membranes[0][0, :, 0], [8, 20, 34, 49])
+    assert_equals_loop_reference(net, x)
+
+
+def test_cuba_lif_current_saturates_to_i_bits_and_shifts_toward_minus_infinity():
+    tight = Neuron(model="cuba_lif", v=IntFormat(bits=10), threshold=500, reset="none",
+                   syn_shift=1, i=IntFormat(bits=4))
+    x = np.ones((1, 4, 1), np.int64)
+    np.testing.assert_array_equal(trace(one_layer(tight, [8], timesteps=4), x)
+                                  .membranes[0][0, :, 0], [7, 14, 21, 28])
+    # I = -5, then -5 - (-5 >> 1) = -5 + 3 = -2 with no input
+    negative = Neuron(model="cuba_lif", v=IntFormat(bits=10), threshold=500, reset="none",
+                      syn_shift=1, i=IntFormat(bits=8))
+    x = np.array([[[1], [0]]])
+    np.testing.assert_array_equal(trace(one_layer(negative, [-5], timesteps=2), x)
+                                  .membranes[0][0, :, 0], [-5, -7])
+
+
+def test_cuba_lif_reset_acts_on_v_and_keeps_the_current():
+    neuron = Neuron(model="cuba_lif", v=IntFormat(bits=10), threshold=10, reset="zero",
+                    syn_shift=[2, 62], i=IntFormat(bits=8), leak=ShiftLeak(shift=1))
+    net = one_layer(neuron, [12, 12], mode="spike_count", timesteps=3)
+    x = np.array([[[1], [0], [0]]])
+    result = trace(net, x)
+    # neuron 0: I = 12, 9, 7 (12 - 3, 9 - 2); v = 12 -> fires -> 0, 9, 5 + 7 = 12 -> fires
+    np.testing.assert_array_equal(result.spikes[0][0, :, 0], [1, 0, 1])
+    # neuron 1 (k_syn = 62: no decay): I = 12 every step; v = 12 -> 0, 12 -> 0, 12 -> 0
+    np.testing.assert_array_equal(result.spikes[0][0, :, 1], [1, 1, 1])
+    assert_equals_loop_reference(net, x)

@@ -166,7 +166,9 @@ class Conv2dLayer(Layer):
             window_memory(table, in_size),
             MemoryGeometry(name="currents", depth=positions, width=lanes * acc.bits),
             MemoryGeometry(name="membranes", depth=positions, width=lanes * v.bits),
-        )
+        ) + ((MemoryGeometry(name="syn_currents", depth=positions,
+                             width=lanes * self.neuron.i.bits),) if self.neuron.has_synapse
+             else ())
         multiplies = isinstance(self.weights, IntWeights) and in_bits > 1
         return Conv2dPlan(
             index=index, kind=self.kind, size=size, in_size=in_size, lanes=lanes,
@@ -235,7 +237,8 @@ class Conv2dPlan(WindowPlan):
         return self.fire_ops
 
     def resources(self, layer: Conv2dLayer) -> Resources:
-        width = max(self.accumulator.bits, layer.neuron.v.bits)
+        # a cuba_lif lane also decays, adds and saturates its synaptic current
+        width = max(self.accumulator.bits, layer.neuron.v.bits) + layer.neuron.synapse_bits
         return Resources(luts=self.lanes * LUTS_PER_LANE_BIT * width
                          + LUTS_PER_ADDRESS_BIT * unsigned_bits_for(self.fire_ops),
                          ram_bits=sum(m.bits for m in self.memories))
