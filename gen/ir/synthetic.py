@@ -25,38 +25,48 @@ def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
                   last: bool) -> Neuron:
     """A neuron of any model (an integrator only when `last`), leak, reset, spike width and
     v_init, its threshold scaled to the `typical` current; threshold, leak and v_init are each
-    sometimes one value per neuron (DESIGN.md §3.1); a ``cuba_lif`` neuron gets a synaptic
-    decay (sometimes per neuron) and a current width as tight as its membrane's."""
-    models = ["if", "lif", "cuba_lif"]
-    model = str(rng.choice(models + ["integrator"] if last else models))
+    sometimes one value per neuron (DESIGN.md §3.1), and an if or lif neuron sometimes a
+    ``cuba_lif`` with a synaptic decay (sometimes per neuron) and a current width as tight as
+    its membrane's.
+
+    The draws of `rng` itself are those of the single-valued options, so a seed gives the
+    networks it always gave in those; the per-neuron values and the synaptic current come from
+    a child stream (`Generator.spawn`, which leaves `rng`'s own stream as it is).
+    """
+    extra = rng.spawn(1)[0]
+    model = str(rng.choice(["if", "lif", "integrator"] if last else ["if", "lif"]))
     spike_bits = int(rng.choice([1, 1, 2, 3]))
-    per_neuron = rng.random(2) < 0.35                     # threshold, leak
-    count = size if per_neuron[0] else None
     if spike_bits > 1:
-        base = max(0, int(np.log2(typical / (1 << spike_bits))))
-        threshold = 1 << np.maximum(0, base + rng.integers(-1, 2, count))
+        threshold = 1 << max(0, int(np.log2(typical / (1 << spike_bits)) + rng.integers(-1, 2)))
     else:
-        threshold = np.maximum(1, np.asarray(typical * rng.uniform(0.2, 1.2, count), np.int64))
-    theta_max = int(np.max(threshold))
-    threshold = threshold if per_neuron[0] else int(threshold)
-    v = IntFormat(bits=max(unsigned_bits_for(theta_max) + 1, 2) + int(rng.integers(0, 6)))
+        threshold = max(1, int(typical * rng.uniform(0.2, 1.2)))
+    v = IntFormat(bits=max(unsigned_bits_for(threshold) + 1, 2) + int(rng.integers(0, 6)))
     leak = None
-    if model == "lif" or (model in ("integrator", "cuba_lif") and rng.random() < 0.5):
-        count = size if per_neuron[1] else None
-        leak = (ShiftLeak(shift=rng.integers(0, 5, count)) if rng.random() < 0.6
-                else SubtractLeak(amount=rng.integers(0, theta_max + 2, count)))
+    if model == "lif" or (model == "integrator" and rng.random() < 0.5):
+        leak = (ShiftLeak(shift=int(rng.integers(0, 5))) if rng.random() < 0.6
+                else SubtractLeak(amount=int(rng.integers(0, threshold + 2))))
     if rng.random() < 0.5:
-        v_init = int(rng.integers(v.min // 4, min(theta_max, v.max) + 1))
+        v_init = int(rng.integers(v.min // 4, min(threshold, v.max) + 1))
     else:
-        v_init = rng.integers(v.min // 4, min(theta_max, v.max) + 1, size)
+        v_init = rng.integers(v.min // 4, min(threshold, v.max) + 1, size)
+    reset = str(rng.choice(["subtract", "zero", "none"]))
+    if model != "integrator" and extra.random() < 0.35:
+        if spike_bits > 1:                  # powers of two around θ, within the membrane
+            q = threshold.bit_length() - 1 + extra.integers(-1, 2, size)
+            threshold = 1 << np.clip(q, 0, v.max.bit_length() - 1)
+        else:
+            threshold = np.clip((threshold * extra.uniform(0.3, 1.7, size)).astype(np.int64),
+                                1, v.max)
+    if leak is not None and extra.random() < 0.35:
+        leak = (ShiftLeak(shift=extra.integers(0, 5, size)) if isinstance(leak, ShiftLeak)
+                else SubtractLeak(amount=extra.integers(0, int(np.max(threshold)) + 2, size)))
     synapse = {}
-    if model == "cuba_lif":
-        synapse = {"syn_shift": rng.integers(0, 5, size if rng.random() < 0.35 else None),
-                   "i": IntFormat(bits=max(unsigned_bits_for(theta_max) + 1, 2)
-                                  + int(rng.integers(0, 6)))}
-    return Neuron(model=model, v=v, threshold=threshold, leak=leak,
-                  reset=str(rng.choice(["subtract", "zero", "none"])), v_init=v_init,
-                  spike_bits=spike_bits, **synapse)
+    if model != "integrator" and extra.random() < 0.25:
+        model = "cuba_lif"
+        synapse = {"syn_shift": extra.integers(0, 5, size if extra.random() < 0.35 else None),
+                   "i": IntFormat(bits=max(2, v.bits + int(extra.integers(-2, 3))))}
+    return Neuron(model=model, v=v, threshold=threshold, leak=leak, reset=reset,
+                  v_init=v_init, spike_bits=spike_bits, **synapse)
 
 
 def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: int = 24,
