@@ -110,12 +110,15 @@ class Trace:
         neuron: its output values); a map is flat, index ``c*H*W + y*W + x``
     membranes : per layer, (batch, T, size) membrane after that timestep's reset (a layer
         without a neuron: its output values)
+    syn_currents : per layer, (batch, T, size) synaptic current I after that timestep's input
+        for a ``cuba_lif`` layer, None for every other layer
     """
 
     outputs: np.ndarray
     classes: np.ndarray
     spikes: tuple
     membranes: tuple
+    syn_currents: tuple = ()
 
 
 _CURRENTS = weakref.WeakKeyDictionary()
@@ -148,6 +151,8 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
     # The synaptic currents of cuba_lif layers, 0 at the start of every inference.
     syn = [np.zeros((batch, size), np.int64) if layer.neuron is not None
            and layer.neuron.has_synapse else None for layer, size in zip(net.layers, sizes)]
+    syn_trace = [None if state is None else np.zeros((batch, net.timesteps, size), np.int64)
+                 for state, size in zip(syn, sizes)] if keep_trace else None
     # A recurrent layer's own spikes of the previous timestep, r(-1) first.
     fed_back = [None if rec is None else
                 np.broadcast_to(layer.recurrent_init_array(), (batch, size)).copy()
@@ -178,12 +183,15 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
             if keep_trace:
                 spikes[index][:, t] = s
                 membranes[index][:, t] = v[index]
+                if syn[index] is not None:
+                    syn_trace[index][:, t] = syn[index]
             s_in = s
         count += s_in
     outputs = count if net.output.mode == "spike_count" else v[-1]
     classes = np.argmax(outputs, axis=1) if batch else np.zeros(0, np.int64)
     return Trace(outputs=outputs, classes=classes, spikes=tuple(spikes) if keep_trace else (),
-                 membranes=tuple(membranes) if keep_trace else ())
+                 membranes=tuple(membranes) if keep_trace else (),
+                 syn_currents=tuple(syn_trace) if keep_trace else ())
 
 
 def predict(net: Network, x) -> tuple[np.ndarray, np.ndarray]:

@@ -112,3 +112,18 @@ def test_report_shows_per_neuron_parameters_as_ranges(tmp_path, capsys):
     assert neuron["threshold"] == {"per_neuron": True, "min": 3, "max": 17}
     assert neuron["leak_shift"] == {"per_neuron": True, "min": 1, "max": 4}
     assert neuron["v_init"] == 8
+
+
+def test_predict_trace_holds_the_synaptic_currents_of_cuba_lif_layers(tmp_path):
+    obj = valid()
+    obj["layers"][0]["neuron"] |= {"model": "cuba_lif", "syn_shift": 1, "i_bits": 8}
+    net = network_from_dict(obj)
+    net.save(tmp_path / "net.json")
+    x = np.random.default_rng(0).integers(0, 16, (3, 4, 3))
+    np.save(tmp_path / "x.npy", x)
+    assert main(["predict", str(tmp_path / "net.json"), str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "out.npz"), "--trace"]) == 0
+    out = np.load(tmp_path / "out.npz")
+    assert "layer0_syn_currents" in out and "layer1_syn_currents" not in out
+    np.testing.assert_array_equal(out["layer0_syn_currents"], trace(net, x).syn_currents[0])
+    assert out["layer0_syn_currents"].any()

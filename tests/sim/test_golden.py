@@ -274,7 +274,9 @@ def test_cuba_lif_current_decays_by_its_shift_then_feeds_the_membrane():
                     syn_shift=1, i=IntFormat(bits=8))
     net = one_layer(neuron, [8], timesteps=4)
     x = np.ones((1, 4, 1), np.int64)
-    np.testing.assert_array_equal(trace(net, x).membranes[0][0, :, 0], [8, 20, 34, 49])
+    result = trace(net, x)
+    np.testing.assert_array_equal(result.membranes[0][0, :, 0], [8, 20, 34, 49])
+    np.testing.assert_array_equal(result.syn_currents[0][0, :, 0], [8, 12, 14, 15])
     assert_equals_loop_reference(net, x)
 
 
