@@ -1,21 +1,29 @@
 """The neuron update of DESIGN.md §3: leak, add, saturate, fire, reset (combinational)."""
 
-from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..gen.ir.formats import IntFormat
+from ..gen.ir.formats import IntFormat, unsigned_bits_for
 from ..gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 
-__all__ = ["NeuronUpdate"]
+__all__ = ["NeuronUpdate", "parameter_ports", "neuron_parameters"]
 
 
 class NeuronUpdate(wiring.Component):
     """One membrane update: ``v' = sat(leak(v) + current)``, then fire and reset.
 
+    A ``cuba_lif`` neuron first updates its synaptic current, ``syn' = sat_i(syn -
+    (syn >> k_syn) + current)``, and adds `syn_next` to the membrane instead of `current`.
+
     Combinational; a layer core instantiates one per lane. Saturation clamps to the membrane
     format instead of wrapping. Multi-bit spikes need a power-of-two threshold, so the division
     is a shift.
+
+    A value the neuron gives once per neuron (DESIGN.md §3.1) arrives on a port, which the core
+    drives from per-lane constants: `threshold` (binary spikes), `threshold_shift` (log2 θ,
+    multi-bit spikes: the division stays a shift, now by a variable amount), `leak_shift` or
+    `leak_amount`. A value given once is a constant here, as before. No multiplier either way.
 
     Parameters
     ----------
@@ -28,6 +36,16 @@ class NeuronUpdate(wiring.Component):
     v : ``In(signed(neuron.v.bits))``
         Membrane left by the previous timestep (or v_init).
     current : ``In(signed(current.bits))``
+    threshold : ``In(unsigned(bits of the largest θ))``, per-neuron θ and binary spikes
+    threshold_shift : ``In(unsigned(bits of the largest log2 θ))``, per-neuron θ, multi-bit
+        spikes
+    leak_shift : ``In(unsigned(bits of the largest k))``, per-neuron shift leak
+    leak_amount : ``In(unsigned(bits of the largest c))``, per-neuron subtract leak
+    syn_shift : ``In(unsigned(bits of the largest k_syn))``, per-neuron synaptic decay
+    syn : ``In(signed(neuron.i.bits))``, ``cuba_lif``
+        Synaptic current left by the previous timestep (0 at the first).
+    syn_next : ``Out(signed(neuron.i.bits))``, ``cuba_lif``
+        Synaptic current after this timestep's input.
     v_next : ``Out(signed(neuron.v.bits))``
         Membrane after this timestep's reset.
     spike : ``Out(unsigned(max(1, neuron.spike_bits)))``
@@ -38,12 +56,16 @@ class NeuronUpdate(wiring.Component):
         if not isinstance(neuron, Neuron):
             raise TypeError(f"NeuronUpdate neuron must be a Neuron, not {neuron!r}")
         self._neuron = neuron
-        super().__init__({
+        members = {
             "v": In(signed(neuron.v.bits)),
             "current": In(signed(current.bits)),
             "v_next": Out(signed(neuron.v.bits)),
             "spike": Out(unsigned(max(1, neuron.spike_bits))),
-        })
+        }
+        members.update({name: In(shape) for name, shape in parameter_ports(neuron).items()})
+        if neuron.has_synapse:
+            members |= {"syn": In(signed(neuron.i.bits)), "syn_next": Out(signed(neuron.i.bits))}
+        super().__init__(members)
 
     @property
     def neuron(self) -> Neuron:
@@ -52,33 +74,41 @@ class NeuronUpdate(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         n = self._neuron
+        ports = parameter_ports(n)
         leak = n.leak
         if leak is None:
             leaked = self.v
         elif isinstance(leak, ShiftLeak):
-            leaked = self.v - (self.v >> leak.shift)
+            k = self.leak_shift if "leak_shift" in ports else leak.shift
+            leaked = self.v - (self.v >> k)
         else:
             assert isinstance(leak, SubtractLeak)
-            down, up = self.v - leak.amount, self.v + leak.amount
+            c = self.leak_amount if "leak_amount" in ports else leak.amount
+            down, up = self.v - c, self.v + c
             leaked = Mux(self.v > 0, Mux(down > 0, down, 0), Mux(up < 0, up, 0))
-        total = leaked + self.current
-        v = Signal(signed(n.v.bits))
-        with m.If(total > n.v.max):
-            m.d.comb += v.eq(n.v.max)
-        with m.Elif(total < n.v.min):
-            m.d.comb += v.eq(n.v.min)
-        with m.Else():
-            m.d.comb += v.eq(total)
+        current = self.current
+        if n.has_synapse:
+            k_syn = self.syn_shift if "syn_shift" in ports else n.syn_shift
+            m.d.comb += self.syn_next.eq(_saturated(m, self.syn - (self.syn >> k_syn) + current,
+                                                    n.i, "syn_sat"))
+            current = self.syn_next
+        total = leaked + current
+        v = _saturated(m, total, n.v, "v")
         if not n.fires:
             m.d.comb += self.v_next.eq(v)
             return m
-        theta = n.threshold
-        fire = v >= theta
         if n.spike_bits == 1:
+            theta = self.threshold if "threshold" in ports else n.threshold
+            fire = v >= theta
             m.d.comb += self.spike.eq(fire)
             charge = Mux(fire, theta, 0)
         else:
-            q = n.threshold_shift
+            if "threshold_shift" in ports:
+                q = self.threshold_shift
+                fire = v >= (Const(1, 1) << q)
+            else:
+                q = n.threshold_shift
+                fire = v >= n.threshold
             level = v >> q
             m.d.comb += self.spike.eq(Mux(fire, Mux(level > n.spike_max, n.spike_max, level), 0))
             charge = self.spike << q
@@ -89,3 +119,39 @@ class NeuronUpdate(wiring.Component):
         else:
             m.d.comb += self.v_next.eq(v)
         return m
+
+
+def _saturated(m, value, fmt: IntFormat, name: str) -> Signal:
+    out = Signal(signed(fmt.bits), name=name)
+    m.d.comb += out.eq(Mux(value > fmt.max, fmt.max, Mux(value < fmt.min, fmt.min, value)))
+    return out
+
+
+def parameter_ports(neuron: Neuron) -> dict:
+    """The shapes of `NeuronUpdate`'s per-neuron parameter ports, by name; what the core
+    stores per neuron (`neuron_parameters` gives the values)."""
+    ports = {}
+    if "threshold" in neuron.per_neuron:
+        if neuron.spike_bits == 1:
+            ports["threshold"] = unsigned(unsigned_bits_for(neuron.threshold_max))
+        else:
+            top = int(neuron.threshold_shift.max())
+            ports["threshold_shift"] = unsigned(unsigned_bits_for(top))
+    if "syn_shift" in neuron.per_neuron:
+        ports["syn_shift"] = unsigned(unsigned_bits_for(int(neuron.syn_shift.max())))
+    if "leak" in neuron.per_neuron:
+        if isinstance(neuron.leak, ShiftLeak):
+            ports["leak_shift"] = unsigned(unsigned_bits_for(int(neuron.leak.shift.max())))
+        else:
+            ports["leak_amount"] = unsigned(unsigned_bits_for(int(neuron.leak.amount.max())))
+    return ports
+
+
+def neuron_parameters(neuron: Neuron, size: int) -> dict:
+    """Per port of `parameter_ports`, its value for each of the `size` neurons (int64)."""
+    values = {"threshold": lambda: neuron.threshold_array(size),
+              "threshold_shift": lambda: neuron.threshold_shift,
+              "leak_shift": lambda: neuron.leak.values(size),
+              "leak_amount": lambda: neuron.leak.values(size),
+              "syn_shift": lambda: neuron.syn_shift}
+    return {name: values[name]() for name in parameter_ports(neuron)}

@@ -14,7 +14,8 @@ from ..gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 from .currents import CURRENTS
 from .currents.recurrent import recurrent_current
 
-__all__ = ["Trace", "check_inputs", "ref_leak", "ref_fire", "ref_reset", "predict", "trace"]
+__all__ = ["Trace", "check_inputs", "ref_synapse", "ref_leak", "ref_fire", "ref_reset",
+           "predict", "trace"]
 
 
 def check_inputs(net: Network, x) -> np.ndarray:
@@ -63,6 +64,12 @@ def _checked(net: Network, x) -> tuple[np.ndarray, bool]:
     return arr.astype(np.int64, copy=False), constant
 
 
+def ref_synapse(syn: np.ndarray, current: np.ndarray, neuron: Neuron) -> np.ndarray:
+    """The synaptic current of a ``cuba_lif`` neuron after this timestep's input:
+    sat_i(I - (I >> k_syn) + input)."""
+    return np.clip(syn - (syn >> neuron.syn_shift) + current, neuron.i.min, neuron.i.max)
+
+
 def ref_leak(v: np.ndarray, neuron: Neuron) -> np.ndarray:
     leak = neuron.leak
     if leak is None:
@@ -103,12 +110,15 @@ class Trace:
         neuron: its output values); a map is flat, index ``c*H*W + y*W + x``
     membranes : per layer, (batch, T, size) membrane after that timestep's reset (a layer
         without a neuron: its output values)
+    syn_currents : per layer, (batch, T, size) synaptic current I after that timestep's input
+        for a ``cuba_lif`` layer, None for every other layer
     """
 
     outputs: np.ndarray
     classes: np.ndarray
     spikes: tuple
     membranes: tuple
+    syn_currents: tuple = ()
 
 
 _CURRENTS = weakref.WeakKeyDictionary()
@@ -138,6 +148,11 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
         if keep_trace else None
     membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
     count = np.zeros((batch, sizes[-1]), np.int64)
+    # The synaptic currents of cuba_lif layers, 0 at the start of every inference.
+    syn = [np.zeros((batch, size), np.int64) if layer.neuron is not None
+           and layer.neuron.has_synapse else None for layer, size in zip(net.layers, sizes)]
+    syn_trace = [None if state is None else np.zeros((batch, net.timesteps, size), np.int64)
+                 for state, size in zip(syn, sizes)] if keep_trace else None
     # A recurrent layer's own spikes of the previous timestep, r(-1) first.
     fed_back = [None if rec is None else
                 np.broadcast_to(layer.recurrent_init_array(), (batch, size)).copy()
@@ -156,6 +171,8 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
             if neuron is None:                       # no neuron: the values pass on
                 v[index] = s = current
             else:
+                if syn[index] is not None:
+                    current = syn[index] = ref_synapse(syn[index], current, neuron)
                 vl = ref_leak(v[index], neuron)     # v itself when nothing leaks: in place
                 vl += current
                 np.clip(vl, neuron.v.min, neuron.v.max, out=vl)
@@ -166,12 +183,15 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
             if keep_trace:
                 spikes[index][:, t] = s
                 membranes[index][:, t] = v[index]
+                if syn[index] is not None:
+                    syn_trace[index][:, t] = syn[index]
             s_in = s
         count += s_in
     outputs = count if net.output.mode == "spike_count" else v[-1]
     classes = np.argmax(outputs, axis=1) if batch else np.zeros(0, np.int64)
     return Trace(outputs=outputs, classes=classes, spikes=tuple(spikes) if keep_trace else (),
-                 membranes=tuple(membranes) if keep_trace else ())
+                 membranes=tuple(membranes) if keep_trace else (),
+                 syn_currents=tuple(syn_trace) if keep_trace else ())
 
 
 def predict(net: Network, x) -> tuple[np.ndarray, np.ndarray]:

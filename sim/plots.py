@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..gen.ir.network import Network
+from ..gen.ir.neuron import value_text
 from ..gen.ir.weights import PotWeights
 from .golden import Trace
 
@@ -70,7 +71,12 @@ def membrane_traces(net: Network, trace: Trace, path, *, layer: int = 0, neurons
         if j < v.shape[1]:
             ax.step(np.arange(v.shape[0]), v[:, j], where="post", label=f"neuron {j}")
     theta = net.layers[layer].neuron.threshold
-    if theta is not None:
+    if isinstance(theta, np.ndarray):              # one per neuron: each drawn neuron's own
+        for j in neurons:
+            if j < v.shape[1]:
+                ax.axhline(theta[j], color=f"C{list(neurons).index(j)}", linestyle="--",
+                           linewidth=1, label=f"θ of neuron {j}")
+    elif theta is not None:
         ax.axhline(theta, color="k", linestyle="--", linewidth=1, label="threshold θ")
     ax.set_xlabel("timestep")
     ax.set_ylabel("membrane v (after reset)")
@@ -80,7 +86,7 @@ def membrane_traces(net: Network, trace: Trace, path, *, layer: int = 0, neurons
 
 
 def value_maps(values: np.ndarray, shape: tuple, path, *, what: str, title: str,
-               threshold: int | None = None) -> Path:
+               threshold=None) -> Path:
     """A ``(C, H, W)`` map per timestep: one row per channel (the first `MAX_MAP_CHANNELS`),
     one column per timestep (the first `MAX_MAP_STEPS`), `values` of shape (T, C*H*W) in
     PyTorch order. Spike values use
@@ -109,7 +115,7 @@ def value_maps(values: np.ndarray, shape: tuple, path, *, what: str, title: str,
     more = f"; channels {channels}-{shape[0] - 1} not shown" if channels < shape[0] else ""
     if steps < maps.shape[0]:
         more += f"; timesteps {steps}-{maps.shape[0] - 1} not shown"
-    theta = f"; θ = {threshold}" if threshold is not None else ""
+    theta = f"; θ = {value_text(threshold)}" if threshold is not None else ""
     fig.suptitle(f"{title}: {what}, {shape[0]} x {shape[1]} x {shape[2]}{theta}{more}",
                  fontsize=9)
     return _save(fig, path)

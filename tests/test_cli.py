@@ -5,7 +5,10 @@ import pytest
 
 from spikeshift import predict, trace
 from spikeshift.gen.cli.main import main
+from spikeshift.gen.ir.network import network_from_dict
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
+
+from .gen.test_description import valid
 
 
 @pytest.fixture
@@ -91,3 +94,36 @@ def test_report_adds_the_resources_and_fmax_a_flow_wrote(files, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == (
         "ulx3s bitstream: Fmax 59.4 MHz (board clock 25.0 MHz); TRELLIS_COMB 10/20")
     assert main(["report", str(tmp / "net.json"), "--flow", str(tmp)]) == 2
+
+
+def test_report_shows_per_neuron_parameters_as_ranges(tmp_path, capsys):
+    obj = valid()
+    obj["layers"][0]["neuron"] |= {"model": "lif", "threshold": [3, 17],
+                                   "leak": {"shift": [1, 4]}}
+    obj["layers"][1]["neuron"]["leak"] = {"subtract": 2}
+    network_from_dict(obj).save(tmp_path / "net.json")
+    assert main(["report", str(tmp_path / "net.json")]) == 0
+    text = capsys.readouterr().out
+    assert ("layer 0 neuron: lif, θ 3..17 per neuron, leak shift 1..4 per neuron, reset "
+            "subtract, S 1, v_init 8, v 12 bit") in text
+    assert "layer 1 neuron: integrator, leak subtract 2, v_init 0, v 16 bit" in text
+    assert main(["report", str(tmp_path / "net.json"), "--json"]) == 0
+    neuron = json.loads(capsys.readouterr().out)["layers"][0]["neuron"]
+    assert neuron["threshold"] == {"per_neuron": True, "min": 3, "max": 17}
+    assert neuron["leak_shift"] == {"per_neuron": True, "min": 1, "max": 4}
+    assert neuron["v_init"] == 8
+
+
+def test_predict_trace_holds_the_synaptic_currents_of_cuba_lif_layers(tmp_path):
+    obj = valid()
+    obj["layers"][0]["neuron"] |= {"model": "cuba_lif", "syn_shift": 1, "i_bits": 8}
+    net = network_from_dict(obj)
+    net.save(tmp_path / "net.json")
+    x = np.random.default_rng(0).integers(0, 16, (3, 4, 3))
+    np.save(tmp_path / "x.npy", x)
+    assert main(["predict", str(tmp_path / "net.json"), str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "out.npz"), "--trace"]) == 0
+    out = np.load(tmp_path / "out.npz")
+    assert "layer0_syn_currents" in out and "layer1_syn_currents" not in out
+    np.testing.assert_array_equal(out["layer0_syn_currents"], trace(net, x).syn_currents[0])
+    assert out["layer0_syn_currents"].any()

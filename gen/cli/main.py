@@ -125,6 +125,8 @@ def _cmd_predict(args):
         for index, (spikes, membranes) in enumerate(zip(result.spikes, result.membranes)):
             arrays[f"layer{index}_spikes"] = spikes
             arrays[f"layer{index}_membranes"] = membranes
+            if result.syn_currents[index] is not None:
+                arrays[f"layer{index}_syn_currents"] = result.syn_currents[index]
     _save_npz(args.output, **arrays)
     print(f"{len(x)} samples -> {args.output} (classes: {np.bincount(result.classes).tolist()})")
     return 0

@@ -10,6 +10,7 @@ worst case (every input non-zero at every timestep).
 import numpy as np
 
 from ..ir.design import Design
+from ..ir.neuron import Neuron, ShiftLeak, SubtractLeak, value_range
 
 __all__ = ["build_report", "add_flow_results", "format_report", "ENERGY_PJ"]
 
@@ -35,6 +36,7 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
             **lp.report_row(layer),
             "memories": [{"name": m.name, "depth": m.depth, "width": m.width, "bits": m.bits}
                          for m in lp.memories],
+            **({} if layer.neuron is None else {"neuron": _neuron_entry(layer.neuron)}),
             "cycle_formula": lp.cycle_formula,
             "worst_case_cycles_per_timestep": int(lp.step_cycles(every_input)),
             "multipliers": lp.multipliers,
@@ -83,6 +85,27 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
     if inputs is not None:
         report["totals"]["measured_on_samples"] = int(inputs[0].shape[0])
     return report
+
+
+def _value_entry(value):
+    """A per-neuron value: the integer itself, or its range over the neurons."""
+    if not isinstance(value, np.ndarray):
+        return int(value)
+    lo, hi = value_range(value)
+    return {"per_neuron": True, "min": lo, "max": hi}
+
+
+def _neuron_entry(n: Neuron) -> dict:
+    entry = {"model": n.model, "summary": n.summary(), "v_bits": n.v.bits,
+             "v_init": _value_entry(n.v_init)}
+    if n.fires:
+        entry |= {"threshold": _value_entry(n.threshold), "reset": n.reset,
+                  "spike_bits": n.spike_bits}
+    if isinstance(n.leak, ShiftLeak):
+        entry["leak_shift"] = _value_entry(n.leak.shift)
+    elif isinstance(n.leak, SubtractLeak):
+        entry["leak_subtract"] = _value_entry(n.leak.amount)
+    return entry
 
 
 def add_flow_results(report: dict, flow_dir, design: Design) -> dict:
@@ -148,6 +171,8 @@ def format_report(report: dict) -> str:
                f"{t['energy_pj_per_inference']} pJ; the equivalent ANN: "
                f"{t['ann_mac_energy_pj']} pJ"),
               f"  energy model: {report['energy_model']}"]
+    lines += [f"layer {e['index']} neuron: {e['neuron']['summary']}" for e in report["layers"]
+              if "neuron" in e]
     for e in report["layers"]:
         if "model_cycles_per_inference" in e:
             rtl = e.get("rtl_cycles_per_inference")

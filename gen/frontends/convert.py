@@ -40,15 +40,16 @@ MIN_THRESHOLD = 256       # thresholds are scaled up to at least this, so roundi
 
 
 def membrane_format_for(values: np.ndarray, bias: np.ndarray | None, in_max: int,
-                        timesteps: int, threshold: int | None = None,
-                        v_init: int = 0) -> IntFormat:
+                        timesteps: int, threshold=None, v_init=0) -> IntFormat:
     """A membrane format that never saturates: the worst-case current of every timestep, plus
-    the threshold and initial value (used by conversion, import and quantization)."""
+    the threshold and initial value (used by conversion, import and quantization); a
+    per-neuron threshold or v_init (an array) counts with its largest magnitude."""
     bias = np.zeros(values.shape[0], np.int64) if bias is None else np.asarray(bias)
     hi = np.where(values > 0, values, 0).sum(1) * in_max + np.maximum(bias, 0)
     lo = np.where(values < 0, values, 0).sum(1) * in_max + np.minimum(bias, 0)
-    swing = timesteps * int(max(hi.max(), -lo.min(), 1)) + abs(v_init)
-    return IntFormat(bits=signed_bits_for(-swing - 1, swing + (threshold or 0)))
+    swing = timesteps * int(max(hi.max(), -lo.min(), 1)) + int(np.max(np.abs(v_init)))
+    theta = 0 if threshold is None else int(np.max(threshold))
+    return IntFormat(bits=signed_bits_for(-swing - 1, swing + theta))
 
 
 def pot_scale(w: np.ndarray, e_max: int) -> float:

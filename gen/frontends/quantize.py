@@ -17,7 +17,7 @@ from ..ir.checks import check_choice, check_int, index_text
 from ..ir.fields import build, choice_at, fields
 from ..ir.kinds.dense import DenseLayer
 from ..ir.network import InputSpec, Network, OutputSpec, read_json
-from ..ir.neuron import MAX_SPIKE_BITS, NEURON_MODELS, RESET_MODES, Neuron, ShiftLeak
+from ..ir.neuron import MAX_SPIKE_BITS, RESET_MODES, Neuron, ShiftLeak
 from ..ir.weights import IntWeights, PotWeights
 from .convert import MIN_THRESHOLD, membrane_format_for, pot_round, pot_scale
 
@@ -26,6 +26,8 @@ __all__ = ["FloatLayer", "FloatNetwork", "float_network_from_dict", "load_float_
            "quantize_network", "QuantizationReport"]
 
 FLOAT_FORMAT = "spikeshift-float-network"
+#: The neuron models of a float description (a current-based LIF has no float form yet).
+FLOAT_MODELS = ("if", "lif", "integrator")
 
 
 def _float_array(name: str, value, ndim: int) -> np.ndarray:
@@ -74,7 +76,7 @@ class FloatLayer:
                 raise ValueError(f"bias must hold one value per neuron ({weights.shape[0]}), "
                                  f"not {bias.shape[0]}")
             object.__setattr__(self, "bias", bias)
-        check_choice("neuron.model", self.model, NEURON_MODELS)
+        check_choice("neuron.model", self.model, FLOAT_MODELS)
         object.__setattr__(self, "beta", _finite("neuron.beta", self.beta, 0, 1))
         if self.model == "integrator":
             object.__setattr__(self, "threshold", None)

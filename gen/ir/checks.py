@@ -39,9 +39,11 @@ def int_array(name: str, value, ndim: int) -> np.ndarray:
         raise ValueError(f"{name} must be a {ndim}-dimensional array of integers, "
                          f"not one of shape {arr.shape}")
     if arr.size and arr.dtype.kind not in "biuf":
-        # Python ints beyond 64 bits, strings, None, nested objects
+        # Python ints beyond 64 bits, strings, None, nested objects; the elements as given
+        # (NumPy turns [1, "a"] into two strings)
+        given = np.array(value, dtype=object) if not isinstance(value, np.ndarray) else arr
         for at in np.ndindex(arr.shape):
-            x = arr[at]
+            x = given[at]
             if not isinstance(x, (int, np.integer)) or isinstance(x, bool):
                 raise TypeError(f"{name}{index_text(at)} must be an integer, not {x!r}")
         arr = arr.astype(object)

@@ -24,7 +24,16 @@ __all__ = ["random_neuron", "random_network", "random_inputs", "dense_pot_networ
 def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
                   last: bool) -> Neuron:
     """A neuron of any model (an integrator only when `last`), leak, reset, spike width and
-    v_init, its threshold scaled to the `typical` current."""
+    v_init, its threshold scaled to the `typical` current; threshold, leak and v_init are each
+    sometimes one value per neuron (DESIGN.md §3.1), and an if or lif neuron sometimes a
+    ``cuba_lif`` with a synaptic decay (sometimes per neuron) and a current width as tight as
+    its membrane's.
+
+    The draws of `rng` itself are those of the single-valued options, so a seed gives the
+    networks it always gave in those; the per-neuron values and the synaptic current come from
+    a child stream (`Generator.spawn`, which leaves `rng`'s own stream as it is).
+    """
+    extra = rng.spawn(1)[0]
     model = str(rng.choice(["if", "lif", "integrator"] if last else ["if", "lif"]))
     spike_bits = int(rng.choice([1, 1, 2, 3]))
     if spike_bits > 1:
@@ -40,9 +49,24 @@ def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
         v_init = int(rng.integers(v.min // 4, min(threshold, v.max) + 1))
     else:
         v_init = rng.integers(v.min // 4, min(threshold, v.max) + 1, size)
-    return Neuron(model=model, v=v, threshold=threshold, leak=leak,
-                  reset=str(rng.choice(["subtract", "zero", "none"])), v_init=v_init,
-                  spike_bits=spike_bits)
+    reset = str(rng.choice(["subtract", "zero", "none"]))
+    if model != "integrator" and extra.random() < 0.35:
+        if spike_bits > 1:                  # powers of two around θ, within the membrane
+            q = threshold.bit_length() - 1 + extra.integers(-1, 2, size)
+            threshold = 1 << np.clip(q, 0, v.max.bit_length() - 1)
+        else:
+            threshold = np.clip((threshold * extra.uniform(0.3, 1.7, size)).astype(np.int64),
+                                1, v.max)
+    if leak is not None and extra.random() < 0.35:
+        leak = (ShiftLeak(shift=extra.integers(0, 5, size)) if isinstance(leak, ShiftLeak)
+                else SubtractLeak(amount=extra.integers(0, int(np.max(threshold)) + 2, size)))
+    synapse = {}
+    if model != "integrator" and extra.random() < 0.25:
+        model = "cuba_lif"
+        synapse = {"syn_shift": extra.integers(0, 5, size if extra.random() < 0.35 else None),
+                   "i": IntFormat(bits=max(2, v.bits + int(extra.integers(-2, 3))))}
+    return Neuron(model=model, v=v, threshold=threshold, leak=leak, reset=reset,
+                  v_init=v_init, spike_bits=spike_bits, **synapse)
 
 
 def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: int = 24,

@@ -1,7 +1,7 @@
 """The conv2d layer core: input events scattered over their output windows, `lanes` output
 channels at a time, then a fire pass over the output map."""
 
-from amaranth import Const, Module, Mux, Signal, signed
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
@@ -9,11 +9,13 @@ from ...gen.ir.formats import signed_bits_for
 from ...gen.ir.kinds.conv2d import Conv2dLayer, Conv2dPlan
 from ...gen.ir.layer import MemoryImage
 from ..layouts import weight_code, weight_code_shape
-from ..neuron import NeuronUpdate
+from ..neuron import NeuronUpdate, neuron_parameters, parameter_ports
 from ..synapse import synapse_for
-from .dense import weight_image
+from .constants import lane_constants
+from .dense import per_lane, weight_image
 from .events import event_core_members
 from .registry import core_for
+from .syn_currents import syn_current_memory
 from .windows import WindowIssue, window_image
 
 __all__ = ["Conv2dCore", "conv_weight_init"]
@@ -34,11 +36,12 @@ def conv_weight_init(layer: Conv2dLayer, plan: Conv2dPlan) -> list[list]:
 
 
 def _per_lane_positions(plan: Conv2dPlan, values) -> list[list[int]]:
-    """A per-neuron vector (flat order) as words ``chunk * H'W' + pos`` of `lanes` values."""
+    """A per-neuron vector (flat order) as words ``chunk * H'W' + pos`` of `lanes` values; a
+    padding lane (no channel) repeats its lane's value of the first chunk."""
     hw, lanes = plan.out_positions, plan.lanes
     out_channels = plan.out_map[0]
-    return [[int(values[(chunk * lanes + lane) * hw + pos])
-             if chunk * lanes + lane < out_channels else 0 for lane in range(lanes)]
+    return [[int(values[(chunk * lanes + lane if chunk * lanes + lane < out_channels else lane)
+                        * hw + pos]) for lane in range(lanes)]
             for chunk in range(plan.chunks) for pos in range(hw)]
 
 
@@ -128,26 +131,24 @@ class Conv2dCore(wiring.Component):
             depth=plan.memory("membranes").depth, init=[])
         v_rd, v_wr = membranes.read_port(), membranes.write_port()
 
-        def constants(name, bits, words, addr):
-            """Per-lane constants: one constant, or a ROM read with the fire operation."""
-            values = [[int(v) for v in word] for word in words]
-            if len({v for word in values for v in word}) == 1:
-                return lambda lane: Const(values[0][0], signed(bits))
-            rom = m.submodules[name] = Memory(shape=data.ArrayLayout(signed(bits), lanes),
-                                              depth=len(values), init=values)
-            port = rom.read_port()
-            m.d.comb += port.addr.eq(addr)
-            return lambda lane: port.data[lane]
+        def neuron_constants(name, shape, values):
+            """Per-neuron constants read with the fire operation; by chunk alone when every
+            position of a channel shares one value."""
+            words = _per_lane_positions(plan, values)
+            by_chunk = words[::hw]
+            if all(word == by_chunk[i // hw] for i, word in enumerate(words)):
+                return lane_constants(m, name, shape, by_chunk, issue.fire_chunk)
+            return lane_constants(m, name, shape, words, issue.fire_addr)
 
         bias_values = layer.bias_array()
-        bias_words = [[int(bias_values[c * lanes + p]) if c * lanes + p < layer.out_channels
-                       else 0 for p in range(lanes)] for c in range(plan.chunks)]
-        bias = constants("bias", signed_bits_for(min(0, int(bias_values.min())),
-                                                       max(0, int(bias_values.max()))),
-                         bias_words, issue.fire_chunk)
-        v_init = constants("v_init", neuron.v.bits,
-                           _per_lane_positions(plan, neuron.v_init_array(plan.size)),
-                           issue.fire_addr)
+        bias = lane_constants(m, "bias", signed(signed_bits_for(min(0, int(bias_values.min())),
+                                                                max(0, int(bias_values.max())))),
+                              per_lane(plan, bias_values), issue.fire_chunk)
+        v_init = neuron_constants("v_init", signed(neuron.v.bits),
+                                  neuron.v_init_array(plan.size))
+        parameters = {port: neuron_constants(f"neuron_{port}", parameter_ports(neuron)[port],
+                                             values)
+                      for port, values in neuron_parameters(neuron, plan.size).items()}
 
         m.d.comb += [
             w_rd.addr.eq(issue.weight),
@@ -167,6 +168,7 @@ class Conv2dCore(wiring.Component):
             m.d.comb += [self.o_result.en.eq(issue.u_fire & at_last_timestep),
                          self.o_result.chunk.eq(issue.u_addr)]
         first_step = t == 0
+        units = []
         for lane in range(lanes):
             product = m.submodules[f"synapse_{lane}"] = synapse_for(
                 layer.weights, plan.in_value, plan.accumulator)
@@ -178,8 +180,10 @@ class Conv2dCore(wiring.Component):
                 i_wr.data[lane].eq(Mux(issue.u_fire, 0, current + product.addend)),
                 unit.v.eq(Mux(first_step, v_init(lane), v_rd.data[lane])),
                 unit.current.eq(current + bias(lane)),
+                *(getattr(unit, port).eq(value(lane)) for port, value in parameters.items()),
                 v_wr.data[lane].eq(unit.v_next),
             ]
+            units.append(unit)
             if counting:            # last layer, 1 lane: word u_addr is neuron u_addr
                 total = Mux(first_step, 0, n_rd.data) + unit.spike
                 m.d.comb += [n_wr.data.eq(total), self.o_result.values[0].eq(total)]
@@ -193,6 +197,11 @@ class Conv2dCore(wiring.Component):
                     dst.data[lane].index.eq(issue.u_neuron + lane * hw),
                     dst.data[lane].value.eq(unit.spike),
                 ]
+
+        if neuron.has_synapse:                      # cuba_lif: a current beside each membrane
+            syn_current_memory(m, units, plan.memory("syn_currents").depth,
+                               read_addr=issue.fire_addr, write_addr=issue.u_addr,
+                               write_en=issue.u_fire, first_step=first_step)
 
         finish = issue.u_fire & issue.u_last
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]

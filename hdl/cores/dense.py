@@ -8,18 +8,22 @@ from ...gen.ir.formats import IntFormat, signed_bits_for
 from ...gen.ir.kinds.dense import DenseLayer, DensePlan
 from ...gen.ir.layer import MemoryImage
 from ..layouts import weight_code, weight_code_shape
-from ..neuron import NeuronUpdate
+from ..neuron import NeuronUpdate, neuron_parameters, parameter_ports
 from ..synapse import synapse_for
+from .constants import lane_constants
 from .events import event_core_members, lowest_set
 from .registry import core_for
+from .syn_currents import syn_current_memory
 
 __all__ = ["DenseCore", "per_lane", "weight_init", "weight_image"]
 
 
 def per_lane(plan: DensePlan, values) -> list[list[int]]:
-    """A per-neuron vector as `chunks` rows of `lanes` values (padding lanes: 0)."""
+    """A per-neuron vector as `chunks` rows of `lanes` values; a padding lane (no neuron)
+    repeats its lane's first value, so a lane whose neurons share one value keeps it."""
     p, c = plan.lanes, plan.chunks
-    padded = [int(v) for v in values] + [0] * (p * c - len(values))
+    values = [int(v) for v in values]
+    padded = values + [values[i % p] for i in range(len(values), p * c)]
     return [padded[i * p:(i + 1) * p] for i in range(c)]
 
 
@@ -122,22 +126,15 @@ class DenseCore(wiring.Component):
                 shape=data.ArrayLayout(signed(self._result.bits), lanes), depth=chunks, init=[])
             n_rd, n_wr = counts.read_port(), counts.write_port()
 
-        def chunk_constants(name, values, fmt_bits):
-            """Per-neuron constants: a ROM read with the membranes, or one constant."""
-            values = [int(v) for v in values]
-            if len(set(values)) == 1:
-                return lambda lane: Const(values[0], signed(fmt_bits))
-            rom = m.submodules[name] = Memory(shape=data.ArrayLayout(signed(fmt_bits), lanes),
-                                              depth=chunks, init=per_lane(plan, values))
-            port = rom.read_port()
-            m.d.comb += port.addr.eq(v_rd.addr)
-            return lambda lane: port.data[lane]
-
         bias_values = layer.bias_array()
-        v_init = chunk_constants("v_init", neuron.v_init_array(layer.size), neuron.v.bits)
-        bias = chunk_constants("bias", bias_values,
-                               signed_bits_for(min(0, int(bias_values.min())),
-                                               max(0, int(bias_values.max()))))
+        bias_shape = signed(signed_bits_for(min(0, int(bias_values.min())),
+                                            max(0, int(bias_values.max()))))
+        v_init = lane_constants(m, "v_init", signed(neuron.v.bits),
+                                per_lane(plan, neuron.v_init_array(layer.size)), v_rd.addr)
+        bias = lane_constants(m, "bias", bias_shape, per_lane(plan, bias_values), v_rd.addr)
+        parameters = {port: lane_constants(m, f"neuron_{port}", parameter_ports(neuron)[port],
+                                           per_lane(plan, values), v_rd.addr)
+                      for port, values in neuron_parameters(neuron, layer.size).items()}
 
         # Stage 0: issue one operation per cycle.
         t = Signal(range(self._timesteps))
@@ -231,6 +228,7 @@ class DenseCore(wiring.Component):
         if is_last:
             m.d.comb += [self.o_result.en.eq(update & at_last_timestep),
                          self.o_result.chunk.eq(s2_chunk)]
+        units = []
         for lane in range(lanes):
             acc = Signal(signed(plan.accumulator.bits), name=f"acc_{lane}")
             product = m.submodules[f"synapse_{lane}"] = synapse_for(
@@ -241,8 +239,10 @@ class DenseCore(wiring.Component):
                 product.code.eq(w_rd.data[lane]),
                 unit.v.eq(Mux(first_step, v_init(lane), v_rd.data[lane])),
                 unit.current.eq(acc + bias(lane)),
+                *(getattr(unit, port).eq(value(lane)) for port, value in parameters.items()),
                 v_wr.data[lane].eq(unit.v_next),
             ]
+            units.append(unit)
             with m.If(s2_valid & ~s2_fire):
                 m.d.sync += acc.eq(acc + product.addend)
             with m.If(update):
@@ -259,6 +259,11 @@ class DenseCore(wiring.Component):
                 m.d.comb += [n_wr.data[lane].eq(total), self.o_result.values[lane].eq(total)]
             else:
                 m.d.comb += self.o_result.values[lane].eq(unit.v_next)
+
+        if neuron.has_synapse:                      # cuba_lif: a current beside each membrane
+            syn_current_memory(m, units, plan.memory("syn_currents").depth,
+                               read_addr=v_rd.addr, write_addr=v_wr.addr,
+                               write_en=v_wr.en, first_step=first_step)
 
         finish = update & s2_last
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]

@@ -1,4 +1,5 @@
 # amaranth: UnusedElaboratable=no
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,9 @@ import pytest
 from spikeshift.boards.fit import DoesNotFit
 from spikeshift.boards.flow import run_step
 from spikeshift.boards.host import run_on_board
+from spikeshift.gen.ir.formats import IntFormat
 from spikeshift.gen.ir.link import INPUT_FRAME_BYTES, INPUT_SYNC
+from spikeshift.gen.ir.neuron import ShiftLeak, SubtractLeak
 from spikeshift.gen.ir.synthetic import dense_pot_network, random_inputs, random_network
 from spikeshift.sim.golden import predict
 
@@ -93,6 +96,23 @@ def test_verilog_and_estimate_steps_write_their_reports(tmp_path):
     assert saved["cells"] == report["cells"] and saved["cells"]["LUT"] > 0
     assert saved["cells"]["DSP"] == 0 or any(layer.weights.format == "int" for layer in net.layers)
     assert saved["seconds"] >= 0 and saved["board"] == "ulx3s"
+
+
+def test_per_neuron_and_cuba_lif_pot_networks_synthesise_without_a_multiplier(tmp_path):
+    """Per-neuron θ (multi-bit spikes: shifts by each lane's log2 θ), shift and subtract leaks
+    and synaptic decays per neuron, 4-bit inputs and PoT weights: no DSP."""
+    rng = np.random.default_rng(3)
+    net = dense_pot_network(rng, (64, 24, 10), input_bits=4)
+    first, last = net.layers
+    hidden = dataclasses.replace(first.neuron, model="cuba_lif", spike_bits=2,
+                                 threshold=1 << rng.integers(3, 7, 24),
+                                 leak=ShiftLeak(shift=rng.integers(1, 5, 24)),
+                                 syn_shift=rng.integers(0, 4, 24), i=IntFormat(bits=14))
+    readout = dataclasses.replace(last.neuron, leak=SubtractLeak(amount=rng.integers(0, 9, 10)))
+    net = dataclasses.replace(net, layers=(dataclasses.replace(first, neuron=hidden),
+                                           dataclasses.replace(last, neuron=readout)))
+    report = run_step("estimate", net, "ulx3s", tmp_path, lanes=[6, 10])
+    assert report["cells"]["DSP"] == 0 and report["cells"]["LUT"] > 0
 
 
 @pytest.mark.bitstream

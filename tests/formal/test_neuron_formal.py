@@ -10,13 +10,13 @@ subtract reset. The membrane and the current are free constants; one step covers
 from dataclasses import replace
 
 import pytest
-from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.asserts import AnyConst
-from amaranth.hdl import Assert
+from amaranth.hdl import Assert, Assume
 
 from spikeshift.gen.ir.formats import IntFormat
 from spikeshift.gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
-from spikeshift.hdl.neuron import NeuronUpdate
+from spikeshift.hdl.neuron import NeuronUpdate, parameter_ports
 
 from .prove import prove, refute
 
@@ -25,21 +25,23 @@ def _clamp(value, lo, hi):
     return Mux(value < lo, lo, Mux(value > hi, hi, value))
 
 
-def reference(m, neuron: Neuron, v, current):
-    """(v_next, spike) of DESIGN.md §3 for membrane `v` and current `current`."""
+def reference(m, neuron: Neuron, v, current, theta=None, leak_value=None):
+    """(v_next, spike) of DESIGN.md §3 for membrane `v` and current `current`; `theta` and
+    `leak_value` (k or c) stand for one neuron's own values of a per-neuron layer."""
     leak = neuron.leak
     if leak is None:
         leaked = v
     elif isinstance(leak, ShiftLeak):
-        leaked = v - v // (1 << leak.shift)
+        k = leak.shift if leak_value is None else leak_value
+        leaked = v - v // (Const(1, 1) << k)
     else:
-        c = leak.amount
+        c = leak.amount if leak_value is None else leak_value
         leaked = Mux(v > 0, Mux(v > c, v - c, 0), Mux(v < 0, Mux(v < -c, v + c, 0), 0))
     v_sat = Signal(signed(neuron.v.bits + 1), name="ref_v")
     m.d.comb += v_sat.eq(_clamp(leaked + current, neuron.v.min, neuron.v.max))
     if not neuron.fires:
         return v_sat, 0
-    theta = neuron.threshold
+    theta = neuron.threshold if theta is None else theta
     spike = Signal(unsigned(neuron.spike_bits + 1), name="ref_spike")
     level = _clamp(v_sat // theta, 0, neuron.spike_max)
     m.d.comb += spike.eq(Mux(v_sat >= theta, level, 0))
@@ -141,4 +143,73 @@ def test_neuron_proof_catches_mutant(name, tmp_path):
     current = _fmt(9)
     failures = refute(harness(Mutant(neuron, current, **change), neuron, current), tmp_path,
                       depth=1)
+    assert "Assert failed" in failures
+
+
+# Per-neuron layers (DESIGN.md §3.1): the parameter ports take any value a neuron of the layer
+# may have (θ in [1, largest], log2 θ, k and c up to the largest), proved for all at once.
+PER_NEURON = [
+    (Neuron(model="if", v=_fmt(10), threshold=[3, 300], reset="subtract"), _fmt(12)),
+    (Neuron(model="if", v=_fmt(10), threshold=[1, 64], reset="zero", spike_bits=3), _fmt(11)),
+    (Neuron(model="lif", v=_fmt(12), threshold=[4, 256], reset="subtract", spike_bits=2,
+            leak=ShiftLeak(shift=[0, 9])), _fmt(13)),
+    (Neuron(model="lif", v=_fmt(12), threshold=[9, 700], reset="none",
+            leak=SubtractLeak(amount=[0, 900])), _fmt(10)),
+    (Neuron(model="integrator", v=_fmt(16), leak=ShiftLeak(shift=[1, 20])), _fmt(14)),
+    # cuba_lif: the synaptic current is free too (any I of its format, any k_syn)
+    (Neuron(model="cuba_lif", v=_fmt(12), threshold=40, reset="subtract", syn_shift=3,
+            i=_fmt(10)), _fmt(12)),
+    (Neuron(model="cuba_lif", v=_fmt(10), threshold=[2, 128], reset="zero", spike_bits=2,
+            syn_shift=[0, 12], i=_fmt(14), leak=SubtractLeak(amount=[1, 70])), _fmt(9)),
+]
+
+
+def per_neuron_harness(neuron: Neuron, current: IntFormat, dut=None) -> Module:
+    m = Module()
+    m.submodules.dut = dut = dut or NeuronUpdate(neuron, current)
+    v, i = AnyConst(signed(neuron.v.bits)), AnyConst(signed(current.bits))
+    m.d.comb += [dut.v.eq(v), dut.current.eq(i)]
+    ports = parameter_ports(neuron)
+    values = {name: AnyConst(shape) for name, shape in ports.items()}
+    for name, value in values.items():
+        m.d.comb += getattr(dut, name).eq(value)
+    if "threshold" in values:
+        theta = values["threshold"]
+        m.d.comb += Assume((theta >= 1) & (theta <= neuron.threshold_max))
+    elif "threshold_shift" in values:
+        q = values["threshold_shift"]
+        m.d.comb += Assume(q <= int(neuron.threshold_shift.max()))
+        theta = Const(1, 1) << q
+    else:
+        theta = None
+    leak_value = values.get("leak_shift", values.get("leak_amount"))
+    if leak_value is not None:
+        m.d.comb += Assume(leak_value <= int(neuron.leak.values(1).max()))
+    if neuron.has_synapse:                      # I' = sat_i(I - floor(I / 2^k_syn) + input)
+        syn = AnyConst(signed(neuron.i.bits))
+        m.d.comb += dut.syn.eq(syn)
+        k_syn = values.get("syn_shift", neuron.syn_shift)
+        if "syn_shift" in values:
+            m.d.comb += Assume(k_syn <= int(neuron.syn_shift.max()))
+        syn_next = Signal(signed(neuron.i.bits), name="ref_syn")
+        m.d.comb += [syn_next.eq(_clamp(syn - syn // (Const(1, 1) << k_syn) + i,
+                                        neuron.i.min, neuron.i.max)),
+                     Assert(dut.syn_next == syn_next)]
+        i = syn_next
+    v_next, spike = reference(m, neuron, v, i, theta=theta, leak_value=leak_value)
+    m.d.comb += [Assert(dut.v_next == v_next), Assert(dut.spike == spike)]
+    return m
+
+
+@pytest.mark.parametrize("case", PER_NEURON, ids=[_id(c) for c in PER_NEURON])
+def test_per_neuron_update_equals_design_for_every_parameter_membrane_and_current(case,
+                                                                                  tmp_path):
+    neuron, current = case
+    prove(per_neuron_harness(neuron, current), tmp_path, depth=1)
+
+
+def test_per_neuron_proof_catches_a_core_that_ignores_the_threshold_port(tmp_path):
+    neuron, current = PER_NEURON[0]
+    mutant = Mutant(neuron, current, threshold=300)
+    failures = refute(per_neuron_harness(neuron, current, mutant), tmp_path, depth=1)
     assert "Assert failed" in failures

@@ -62,7 +62,7 @@ def edited(path, value):
      r"layers[0].weights.values must have one row per neuron (3), not 2"),
     (("layers", 0, "neuron", "colour"), "red", ValueError,
      (r"layers[0].neuron.colour is not a known field; allowed: 'model', 'v_bits', "
-      r"'threshold', 'leak', 'reset', 'v_init', 'spike_bits'")),
+      r"'threshold', 'leak', 'reset', 'v_init', 'spike_bits', 'syn_shift', 'i_bits'")),
     (("layers", 0, "neuron", "reset"), "hard", ValueError,
      r"layers[0].neuron.reset must be one of 'subtract', 'zero', 'none', not 'hard'"),
     (("layers", 0, "neuron", "model"), "lif", ValueError,

@@ -7,14 +7,18 @@ from amaranth.sim import Simulator
 
 from spikeshift.gen.ir.formats import IntFormat
 from spikeshift.gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
-from spikeshift.hdl.neuron import NeuronUpdate
-from spikeshift.sim.golden import ref_fire, ref_leak, ref_reset
+from spikeshift.hdl.neuron import NeuronUpdate, neuron_parameters, parameter_ports
+from spikeshift.sim.golden import ref_fire, ref_leak, ref_reset, ref_synapse
 
 
-def rtl_neuron(dut, pairs):
+def rtl_neuron(dut, pairs, parameters: dict | None = None):
+    """(v_next, spike) per (v, current) pair, the parameter ports (if any) held at
+    `parameters`."""
     results = []
 
     async def bench(ctx):
+        for name, value in (parameters or {}).items():
+            ctx.set(getattr(dut, name), int(value))
         for v, current in pairs:
             ctx.set(dut.v, int(v))
             ctx.set(dut.current, int(current))
@@ -71,3 +75,95 @@ def test_neuron_update_matches_golden_model_on_every_membrane_and_current(neuron
         assert not spikes.any()
     got = rtl_neuron(NeuronUpdate(neuron, CURRENT), pairs)
     np.testing.assert_array_equal(got, expected)
+
+
+def _neuron_j(neuron: Neuron, j: int) -> Neuron:
+    """Neuron j of a layer with per-neuron values, as a neuron whose values are single."""
+    leak = neuron.leak
+    if isinstance(leak, ShiftLeak):
+        leak = ShiftLeak(shift=int(leak.values(j + 1)[j]))
+    elif isinstance(leak, SubtractLeak):
+        leak = SubtractLeak(amount=int(leak.values(j + 1)[j]))
+    theta = None if neuron.threshold is None else int(neuron.threshold_array(j + 1)[j])
+    synapse = {}
+    if neuron.has_synapse:
+        k = neuron.syn_shift
+        synapse = {"syn_shift": int(k[j]) if isinstance(k, np.ndarray) else k, "i": neuron.i}
+    return Neuron(model=neuron.model, v=neuron.v, threshold=theta, leak=leak,
+                  reset=neuron.reset, spike_bits=neuron.spike_bits, **synapse)
+
+
+PER_NEURON = [
+    Neuron(model="if", v=V, threshold=[7, 1, 31, 12], reset="subtract"),
+    Neuron(model="if", v=V, threshold=[4, 1, 16, 2], reset="zero", spike_bits=2),
+    Neuron(model="lif", v=V, threshold=[2, 8, 1, 4], reset="subtract", spike_bits=3,
+           leak=ShiftLeak(shift=[1, 0, 5, 3])),
+    Neuron(model="lif", v=V, threshold=9, reset="none", leak=ShiftLeak(shift=[1, 0, 5, 3])),
+    Neuron(model="lif", v=V, threshold=[9, 3, 20, 5], leak=SubtractLeak(amount=[5, 0, 40, 1])),
+    Neuron(model="integrator", v=V, leak=SubtractLeak(amount=[3, 0, 64, 7])),
+]
+
+
+@pytest.mark.parametrize("neuron", PER_NEURON, ids=lambda n: f"{n.model}-{n.reset}-{n.leak}")
+def test_per_neuron_parameter_ports_give_each_neuron_its_own_update(neuron):
+    dut = NeuronUpdate(neuron, CURRENT)
+    parameters = neuron_parameters(neuron, 4)
+    assert set(parameters) and set(parameters) == set(parameter_ports(neuron))
+    pairs = list(itertools.product(range(neuron.v.min, neuron.v.max + 1),
+                                   range(CURRENT.min, CURRENT.max + 1)))
+    outputs = []
+    for j in range(4):
+        expected, _ = ref_neuron(pairs, _neuron_j(neuron, j))
+        got = rtl_neuron(dut, pairs, {name: values[j] for name, values in parameters.items()})
+        np.testing.assert_array_equal(got, expected)
+        outputs.append(expected)
+    # the neurons really differ
+    assert all(not np.array_equal(outputs[0], other) for other in outputs[1:])
+
+
+CUBA = [
+    Neuron(model="cuba_lif", v=V, threshold=7, reset="subtract", syn_shift=1,
+           i=IntFormat(bits=5)),
+    Neuron(model="cuba_lif", v=V, threshold=[2, 8, 1, 4], reset="zero", spike_bits=2,
+           syn_shift=[0, 2, 62, 3], i=IntFormat(bits=4), leak=ShiftLeak(shift=2)),
+    Neuron(model="cuba_lif", v=V, threshold=9, reset="none", syn_shift=[3, 1, 0, 2],
+           i=IntFormat(bits=7), leak=SubtractLeak(amount=[5, 0, 2, 1])),
+]
+
+
+def rtl_cuba(dut, triples, parameters: dict):
+    results = []
+
+    async def bench(ctx):
+        for name, value in parameters.items():
+            ctx.set(getattr(dut, name), int(value))
+        for v, syn, current in triples:
+            ctx.set(dut.v, int(v))
+            ctx.set(dut.syn, int(syn))
+            ctx.set(dut.current, int(current))
+            await ctx.delay(1e-9)
+            results.append((ctx.get(dut.v_next), ctx.get(dut.spike), ctx.get(dut.syn_next)))
+
+    sim = Simulator(dut)
+    sim.add_testbench(bench)
+    sim.run()
+    return np.array(results)
+
+
+@pytest.mark.parametrize("neuron", CUBA, ids=lambda n: f"{n.reset}-{n.leak}-s{n.spike_bits}")
+def test_cuba_lif_update_decays_saturates_and_feeds_its_synaptic_current(neuron):
+    rng = np.random.default_rng(0)
+    dut = NeuronUpdate(neuron, CURRENT)
+    parameters = neuron_parameters(neuron, 4)
+    i = neuron.i
+    triples = np.stack([rng.integers(neuron.v.min, neuron.v.max + 1, 1500),
+                        rng.integers(i.min, i.max + 1, 1500),
+                        rng.integers(CURRENT.min, CURRENT.max + 1, 1500)], axis=1)
+    for j in range(4 if parameters else 1):
+        one = _neuron_j(neuron, j)
+        syn_next = ref_synapse(triples[:, 1], triples[:, 2], one)
+        assert (syn_next == i.max).any() and (syn_next == i.min).any()    # I saturates
+        expected, _ = ref_neuron(np.stack([triples[:, 0], syn_next], axis=1), one)
+        got = rtl_cuba(dut, triples, {name: values[j] for name, values in parameters.items()})
+        np.testing.assert_array_equal(got[:, 2], syn_next)
+        np.testing.assert_array_equal(got[:, :2], expected)

@@ -7,12 +7,17 @@ contract; the golden model must agree with it exactly.
 import numpy as np
 
 
-def _leak(v: int, leak) -> int:
+def _at(value, j: int) -> int:
+    """Neuron j's value of a parameter given once or once per neuron (DESIGN.md §3.1)."""
+    return int(value[j]) if hasattr(value, "__len__") else int(value)
+
+
+def _leak(v: int, leak, j: int) -> int:
     if leak is None:
         return v
     if hasattr(leak, "shift"):
-        return v - (v >> leak.shift)
-    c = leak.amount
+        return v - (v >> _at(leak.shift, j))
+    c = _at(leak.amount, j)
     if v > 0:
         return max(v - c, 0)
     if v < 0:
@@ -99,9 +104,7 @@ def loop_reference(net, x):
             if layer.neuron is None:
                 v.append([0] * size)
                 continue
-            init = layer.neuron.v_init
-            v.append([int(init[j]) if hasattr(init, "__len__") else int(init)
-                      for j in range(size)])
+            v.append([_at(layer.neuron.v_init, j) for j in range(size)])
         # DESIGN.md §3.1 recurrence: r(t-1), the layer's own spikes of the previous timestep
         # (r(-1) = recurrent_init, or 0).
         previous = []
@@ -109,6 +112,8 @@ def loop_reference(net, x):
             r_init = getattr(layer, "recurrent_init", None)
             previous.append([0] * net.layer_size(len(previous)) if r_init is None
                             else [int(r) for r in r_init])
+        # DESIGN-style cuba_lif: a synaptic current per neuron, 0 at the start.
+        syn = [[0] * net.layer_size(i) for i in range(len(net.layers))]
         counts = [0] * net.n_out
         for t in range(net.timesteps):
             s_in = [int(value) for value in sample[t]]
@@ -127,13 +132,18 @@ def loop_reference(net, x):
                 s_out = []
                 for j in range(len(currents)):
                     current = currents[j]
-                    vj = min(max(_leak(v[index][j], n.leak) + current, lo), hi)
+                    if n.model == "cuba_lif":
+                        i_lo, i_hi = -(1 << (n.i.bits - 1)), (1 << (n.i.bits - 1)) - 1
+                        decayed = syn[index][j] - (syn[index][j] >> _at(n.syn_shift, j))
+                        current = syn[index][j] = min(max(decayed + current, i_lo), i_hi)
+                    vj = min(max(_leak(v[index][j], n.leak, j) + current, lo), hi)
                     s = 0
-                    if n.model != "integrator" and vj >= n.threshold:
-                        s = min(vj // n.threshold, (1 << n.spike_bits) - 1)
+                    theta = _at(n.threshold, j) if n.model != "integrator" else None
+                    if n.model != "integrator" and vj >= theta:
+                        s = min(vj // theta, (1 << n.spike_bits) - 1)
                     if n.model != "integrator":
                         if n.reset == "subtract":
-                            vj -= s * n.threshold
+                            vj -= s * theta
                         elif n.reset == "zero" and s > 0:
                             vj = 0
                     v[index][j] = vj
@@ -167,6 +177,7 @@ def numpy_reference(net, x):
          for layer in net.layers]
     spikes = [np.zeros((batch, net.timesteps, layer.size), np.int64) for layer in net.layers]
     membranes = [np.zeros_like(s) for s in spikes]
+    syn = [np.zeros((batch, layer.size), np.int64) for layer in net.layers]
     for t in range(net.timesteps):
         s_in = x[:, t]
         for index, layer in enumerate(net.layers):
@@ -174,6 +185,10 @@ def numpy_reference(net, x):
             current = s_in @ np.asarray(layer.weights.values, np.int64).T
             if layer.bias is not None:
                 current = current + np.asarray(layer.bias, np.int64)
+            if n.model == "cuba_lif":
+                top = 1 << (n.i.bits - 1)
+                decayed = syn[index] - np.floor_divide(syn[index], 2 ** np.asarray(n.syn_shift))
+                current = syn[index] = np.clip(decayed + current, -top, top - 1)
             vj = v[index]
             if n.leak is not None and hasattr(n.leak, "shift"):
                 vj = vj - (vj >> n.leak.shift)

@@ -45,9 +45,16 @@ def test_random_networks_cover_every_option():
                      layer.weights.format, f"S{n.spike_bits}", net.output.mode,
                      "bias" if layer.bias is not None else "nobias",
                      "vinit-array" if isinstance(n.v_init, np.ndarray) else "vinit-scalar"}
-    assert {"if", "lif", "integrator", "subtract", "zero", "none", "ShiftLeak", "SubtractLeak",
-            "NoneType", "pot", "int", "S1", "S2", "S3", "spike_count", "membrane", "bias",
-            "nobias", "vinit-array", "vinit-scalar"} <= seen
+            seen |= {f"{name}-array" for name in n.per_neuron if name != "v_init"}
+            if n.leak is not None and n.leak.per_neuron:
+                seen.add(f"{type(n.leak).__name__}-array")
+            if "threshold" in n.per_neuron and n.spike_bits > 1:
+                seen.add("multi-bit-threshold-array")
+    assert {"if", "lif", "cuba_lif", "integrator", "subtract", "zero", "none", "ShiftLeak",
+            "SubtractLeak", "NoneType", "pot", "int", "S1", "S2", "S3", "spike_count",
+            "membrane", "bias", "nobias", "vinit-array", "vinit-scalar", "threshold-array",
+            "leak-array", "ShiftLeak-array", "SubtractLeak-array",
+            "multi-bit-threshold-array"} <= seen
 
 
 def test_random_networks_fire_and_saturate():
@@ -230,3 +237,71 @@ def test_recurrence_feeds_the_previous_timesteps_spikes_back():
     # t3: 2 + 0 + 2 = 4 -> fire, v 0
     np.testing.assert_array_equal(result.spikes[0][0, :, 0], [1, 0, 1, 1])
     np.testing.assert_array_equal(result.membranes[0][0, :, 0], [1, 3, 2, 0])
+
+
+def test_each_neuron_fires_and_leaks_with_its_own_threshold_and_leak():
+    # one input of 1 per timestep, weight 4: thresholds 4, 8, 12 fire every 1, 2, 3 steps;
+    # the shift leaks k = 3 (nothing below 8) and k = 1 (half) slow the last two down
+    neuron = Neuron(model="lif", v=IntFormat(bits=8), threshold=[4, 8, 12],
+                    leak=ShiftLeak(shift=[62, 62, 62]))
+    net = one_layer(neuron, [4, 4, 4], mode="spike_count", timesteps=6)
+    x = np.ones((1, 6, 1), np.int64)
+    np.testing.assert_array_equal(predict(net, x)[0], [[6, 3, 2]])
+    leaky = Neuron(model="lif", v=IntFormat(bits=8), threshold=[4, 8, 8],
+                   leak=ShiftLeak(shift=[62, 3, 1]))
+    net = one_layer(leaky, [4, 4, 4], mode="spike_count", timesteps=6)
+    assert_equals_loop_reference(net, x)
+    np.testing.assert_array_equal(predict(net, x)[0], [[6, 3, 1]])
+    subtract = Neuron(model="lif", v=IntFormat(bits=8), threshold=[4, 8, 8],
+                      leak=SubtractLeak(amount=[0, 1, 4]))
+    net = one_layer(subtract, [4, 4, 4], mode="spike_count", timesteps=6)
+    assert_equals_loop_reference(net, x)
+    np.testing.assert_array_equal(predict(net, x)[0], [[6, 2, 0]])
+
+
+def test_multi_bit_spikes_divide_by_each_neurons_power_of_two_threshold():
+    neuron = Neuron(model="if", v=IntFormat(bits=8), threshold=[1, 4, 16], spike_bits=2,
+                    reset="subtract")
+    net = one_layer(neuron, [10, 10, 10], mode="spike_count", timesteps=1)
+    result = trace(net, np.ones((1, 1, 1), np.int64))
+    np.testing.assert_array_equal(result.spikes[0][0, 0], [3, 2, 0])
+    np.testing.assert_array_equal(result.membranes[0][0, 0], [7, 2, 10])
+
+
+def test_cuba_lif_current_decays_by_its_shift_then_feeds_the_membrane():
+    # weight 8, input 1 every step, k_syn = 1: I = 8, 12, 14, 15; v sums them (no leak)
+    neuron = Neuron(model="cuba_lif", v=IntFormat(bits=10), threshold=500, reset="none",
+                    syn_shift=1, i=IntFormat(bits=8))
+    net = one_layer(neuron, [8], timesteps=4)
+    x = np.ones((1, 4, 1), np.int64)
+    result = trace(net, x)
+    np.testing.assert_array_equal(result.membranes[0][0, :, 0], [8, 20, 34, 49])
+    np.testing.assert_array_equal(result.syn_currents[0][0, :, 0], [8, 12, 14, 15])
+    assert_equals_loop_reference(net, x)
+
+
+def test_cuba_lif_current_saturates_to_i_bits_and_shifts_toward_minus_infinity():
+    tight = Neuron(model="cuba_lif", v=IntFormat(bits=10), threshold=500, reset="none",
+                   syn_shift=1, i=IntFormat(bits=4))
+    x = np.ones((1, 4, 1), np.int64)
+    np.testing.assert_array_equal(trace(one_layer(tight, [8], timesteps=4), x)
+                                  .membranes[0][0, :, 0], [7, 14, 21, 28])
+    # I = -5, then -5 - (-5 >> 1) = -5 + 3 = -2 with no input
+    negative = Neuron(model="cuba_lif", v=IntFormat(bits=10), threshold=500, reset="none",
+                      syn_shift=1, i=IntFormat(bits=8))
+    x = np.array([[[1], [0]]])
+    np.testing.assert_array_equal(trace(one_layer(negative, [-5], timesteps=2), x)
+                                  .membranes[0][0, :, 0], [-5, -7])
+
+
+def test_cuba_lif_reset_acts_on_v_and_keeps_the_current():
+    neuron = Neuron(model="cuba_lif", v=IntFormat(bits=10), threshold=10, reset="zero",
+                    syn_shift=[2, 62], i=IntFormat(bits=8), leak=ShiftLeak(shift=1))
+    net = one_layer(neuron, [12, 12], mode="spike_count", timesteps=3)
+    x = np.array([[[1], [0], [0]]])
+    result = trace(net, x)
+    # neuron 0: I = 12, 9, 7 (12 - 3, 9 - 2); v = 12 -> fires -> 0, 9, 5 + 7 = 12 -> fires
+    np.testing.assert_array_equal(result.spikes[0][0, :, 0], [1, 0, 1])
+    # neuron 1 (k_syn = 62: no decay): I = 12 every step; v = 12 -> 0, 12 -> 0, 12 -> 0
+    np.testing.assert_array_equal(result.spikes[0][0, :, 1], [1, 1, 1])
+    assert_equals_loop_reference(net, x)

@@ -104,7 +104,7 @@ class Conv2dLayer(Layer):
                              f"{shape_text(in_shape)}), not {self.in_channels}")
         window_out(in_shape, source, kernel=self.kernel, stride=self.stride,
                    padding=self.padding)
-        self.neuron.check_size(int(np.prod(self.out_shape(in_shape))))
+        self.neuron.check_size(int(np.prod(self.out_shape(in_shape))), self.out_channels)
 
     def out_shape(self, in_shape: tuple) -> tuple:
         return (self.out_channels, *window_out(in_shape, "the input", kernel=self.kernel,
@@ -166,7 +166,9 @@ class Conv2dLayer(Layer):
             window_memory(table, in_size),
             MemoryGeometry(name="currents", depth=positions, width=lanes * acc.bits),
             MemoryGeometry(name="membranes", depth=positions, width=lanes * v.bits),
-        )
+        ) + ((MemoryGeometry(name="syn_currents", depth=positions,
+                             width=lanes * self.neuron.i.bits),) if self.neuron.has_synapse
+             else ())
         multiplies = isinstance(self.weights, IntWeights) and in_bits > 1
         return Conv2dPlan(
             index=index, kind=self.kind, size=size, in_size=in_size, lanes=lanes,
@@ -197,7 +199,7 @@ class Conv2dLayer(Layer):
         neuron = make_neuron(rng, out_channels * out_h * out_w, typical)
         bias = None
         if rng.random() < 0.4:
-            half = (neuron.threshold or int(typical)) // 2
+            half = (neuron.threshold_max or int(typical)) // 2
             bias = rng.integers(-half - 1, half + 2, out_channels)
         return cls(out_channels=out_channels, kernel=kernel, stride=stride, padding=padding,
                    weights=weights, neuron=neuron, bias=bias)
@@ -235,7 +237,8 @@ class Conv2dPlan(WindowPlan):
         return self.fire_ops
 
     def resources(self, layer: Conv2dLayer) -> Resources:
-        width = max(self.accumulator.bits, layer.neuron.v.bits)
+        # a cuba_lif lane also decays, adds and saturates its synaptic current
+        width = max(self.accumulator.bits, layer.neuron.v.bits) + layer.neuron.synapse_bits
         return Resources(luts=self.lanes * LUTS_PER_LANE_BIT * width
                          + LUTS_PER_ADDRESS_BIT * unsigned_bits_for(self.fire_ops),
                          ram_bits=sum(m.bits for m in self.memories))

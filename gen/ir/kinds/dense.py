@@ -187,7 +187,8 @@ class DenseLayer(Layer):
         memories = (
             MemoryGeometry(name="weights", depth=chunks * self.fan_in, width=lanes * code_bits),
             MemoryGeometry(name="membranes", depth=chunks, width=lanes * v.bits),
-        )
+        ) + ((MemoryGeometry(name="syn_currents", depth=chunks, width=lanes * self.neuron.i.bits),)
+             if self.neuron.has_synapse else ())
         multiplies = isinstance(self.weights, IntWeights) and in_bits > 1
         return DensePlan(
             index=index, kind=self.kind, size=self.size, in_size=in_size, lanes=lanes,
@@ -209,7 +210,7 @@ class DenseLayer(Layer):
         neuron = make_neuron(rng, size, typical)
         bias = None
         if rng.random() < 0.4:
-            half = (neuron.threshold or int(typical)) // 2
+            half = (neuron.threshold_max or int(typical)) // 2
             bias = rng.integers(-half - 1, half + 2, size)
         return cls(size=size, weights=weights, neuron=neuron, bias=bias)
 
@@ -256,7 +257,8 @@ class DensePlan(LayerPlan):
         return np.count_nonzero(np.asarray(values), axis=-1) * self.size
 
     def resources(self, layer: DenseLayer) -> Resources:
-        width = max(self.accumulator.bits, layer.neuron.v.bits)
+        # a cuba_lif lane also decays, adds and saturates its synaptic current
+        width = max(self.accumulator.bits, layer.neuron.v.bits) + layer.neuron.synapse_bits
         return Resources(luts=self.lanes * LUTS_PER_LANE_BIT * width
                          + LUTS_PER_INDEX_BIT * self.fan_in.bit_length(),
                          ram_bits=sum(m.bits for m in self.memories))
