@@ -83,10 +83,10 @@ class Conventions:
             raise ValueError(f"max_spikes must be a positive integer or None (unbounded), not "
                              f"{self.max_spikes!r}")
 
-    def step(self, tau: float) -> tuple[float, float]:
-        """(β, gain per unit R) of a leaky node with time constant `tau` (`tau_rule`)."""
+    def step(self, tau):
+        """(β, gain per unit R) of a leaky node with time constant(s) `tau` (`tau_rule`)."""
         if self.tau_rule == "exp":
-            beta = float(np.exp(-self.dt / tau))
+            beta = np.exp(-self.dt / tau)
             return beta, 1 - beta
         factor = self.dt / tau if self.tau_rule == "euler" else self.dt ** 2 / tau
         return 1 - factor, factor

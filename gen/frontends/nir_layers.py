@@ -18,7 +18,7 @@ from ..ir.neuron import MAX_SPIKE_BITS, Neuron, ShiftLeak
 from ..ir.weights import IntWeights, PotWeights
 from .convert import membrane_format_for, pot_round
 from .nir_conventions import Conventions, ImportError_
-from .nir_neurons import NirNeuron, uniform
+from .nir_neurons import NirNeuron
 
 __all__ = ["WeightNode", "weighted_layer", "MAX_SCALE_SHIFT"]
 
@@ -117,39 +117,48 @@ def _weights(pending: WeightNode, values: np.ndarray, weights: str, lossy: bool,
     return IntWeights(bits=max(2, signed_bits_for(lo, hi)), values=values, ndim=ndim), values
 
 
-def _reset_rule(neuron: NirNeuron, conv: Conventions, shape: tuple) -> tuple[str, float]:
-    """The description's reset for `neuron` under `conv`, and the membrane offset: a NIR reset
-    to v_reset = 0 is a reset to zero; one v_reset ≠ 0 shared by every neuron, where the
-    membrane also starts at it, is a reset to zero of ``v - v_reset`` (θ becomes θ - v_reset);
-    a leaky membrane must leak towards that same offset."""
-    offset, reset = 0.0, "none"
+def _reset_rule(neuron: NirNeuron, conv: Conventions, shape: tuple) -> tuple[str, np.ndarray]:
+    """The description's reset for `neuron` under `conv`, and each neuron's membrane offset:
+    a NIR reset to v_reset = 0 is a reset to zero; a v_reset ≠ 0 where the membrane also
+    starts at it is a reset to zero of ``v - v_reset`` (θ becomes θ - v_reset), neuron by
+    neuron; a leaky membrane must leak towards that same offset."""
+    size = int(np.prod(shape))
+    offset, reset = np.zeros(size), "none"
     if neuron.kind in ("if", "lif"):
         reset = conv.reset
         if reset == "nir":
             reset = "zero"
-            v_reset = _broadcast(neuron.name, "v_reset", neuron.v_reset, shape)
+            v_reset = _broadcast(neuron.name, "v_reset", neuron.v_reset, shape).reshape(-1)
             if np.any(v_reset != 0):
-                if not conv.v_starts_at_reset or np.any(v_reset != v_reset.flat[0]):
+                if not conv.v_starts_at_reset:
                     raise ImportError_(f"node {neuron.name!r} parameter v_reset: resets to "
                                        f"{np.unique(v_reset)[:4].tolist()}; a v_reset other "
-                                       f"than 0 is exact only as one value for every neuron "
-                                       f"of a framework whose membrane starts at v_reset")
-                offset = float(v_reset.flat[0])
-    if neuron.v_leak is not None and neuron.beta != 1:
-        v_leak = _broadcast(neuron.name, "v_leak", neuron.v_leak, shape)
+                                       f"than 0 is exact only where the membrane starts at "
+                                       f"v_reset (the spikingjelly and norse presets)")
+                offset = v_reset
+    if neuron.v_leak is not None and np.any(np.asarray(neuron.beta) != 1):
+        v_leak = _broadcast(neuron.name, "v_leak", neuron.v_leak, shape).reshape(-1)
         if np.any(v_leak != offset):
             raise ImportError_(f"node {neuron.name!r} parameter v_leak: the membrane must leak "
-                               f"towards {offset:g} (its reset value, or 0), not "
-                               f"{np.unique(v_leak)[:4].tolist()}")
+                               f"towards its reset value (or 0), "
+                               f"{_text(offset)}, not {_text(v_leak)}")
     return reset, offset
 
 
-def _spike_bits(name: str, conv: Conventions, theta: int, rows: np.ndarray,
-                bias: np.ndarray) -> int:
+def _text(values) -> str:
+    """One value, or the range of per-neuron values, for messages and notes."""
+    values = np.asarray(values)
+    if values.size == 0 or np.all(values == values.flat[0]):
+        return f"{float(values.flat[0]):g}" if values.size else "-"
+    return f"{float(values.min()):g}..{float(values.max()):g} per neuron"
+
+
+def _spike_bits(name: str, conv: Conventions, theta: np.ndarray, peak: np.ndarray) -> int:
     """Spike bits S that make the framework's spike count exact (`Conventions.max_spikes`):
     1 for single spikes; MaxSpike(N) is S with N = 2^S - 1; an unbounded count needs S bits
-    for the largest count a step can reach (θ - 1 left after the last step plus the largest
-    current, over θ). More than one bit needs a power-of-two θ (the count is a shift)."""
+    for the largest count a step can reach (θ - 1 left after the last step plus the neuron's
+    largest current `peak`, over θ). More than one bit needs power-of-two thresholds (the
+    count is a shift)."""
     if conv.max_spikes == 1:
         return 1
     if conv.max_spikes is not None:
@@ -158,10 +167,10 @@ def _spike_bits(name: str, conv: Conventions, theta: int, rows: np.ndarray,
             raise ImportError_(f"node {name!r}: at most {conv.max_spikes} spikes per step is "
                                f"not 2^S - 1 for any S; multi-bit spikes saturate at 2^S - 1")
     else:
-        peak = int((np.where(rows > 0, rows, 0).sum(1) + np.maximum(bias, 0)).max())
-        bits = max(1, int((theta - 1 + peak) // theta).bit_length())
-    if bits > 1 and theta & (theta - 1):
-        raise ImportError_(f"node {name!r} parameter v_threshold: {theta} (at the layer's "
+        bits = max(1, int(((theta - 1 + peak) // theta).max()).bit_length())
+    if bits > 1 and np.any(theta & (theta - 1)):
+        bad = int(theta[np.argmax(theta & (theta - 1) != 0)])
+        raise ImportError_(f"node {name!r} parameter v_threshold: {bad} (at the layer's "
                            f"integer scale) is not a power of two, which multi-bit spike "
                            f"counts need (floor(v / θ) as a shift)")
     if bits > MAX_SPIKE_BITS:
@@ -169,6 +178,28 @@ def _spike_bits(name: str, conv: Conventions, theta: int, rows: np.ndarray,
                            f"{(1 << bits) - 1} or more per step, beyond {MAX_SPIKE_BITS} spike "
                            f"bits; use MaxSpike(2^S - 1) with S <= {MAX_SPIKE_BITS}")
     return bits
+
+
+def _leak(neuron: NirNeuron, size: int, lossy: bool, note: dict):
+    """The shift leak of a leaky neuron (None for β = 1): β = 0 is v - (v >> 0) = 0 exactly;
+    any other β keeps a fraction, refused unless `lossy` (then the nearest shift, per
+    neuron where β differs)."""
+    beta = np.asarray(neuron.beta, np.float64)
+    if neuron.kind not in ("lif", "integrator") or np.all(beta == 1):
+        return None
+    if np.all(beta == 0):
+        return ShiftLeak(shift=0)
+    leak = ShiftLeak.nearest(float(beta) if beta.ndim == 0 else np.broadcast_to(beta, (size,)))
+    if not lossy:
+        shown = leak.values(size) if beta.ndim else leak.shift
+        raise ImportError_(f"node {neuron.name!r} parameter tau: beta = {_text(beta)} leaks by "
+                           f"a fraction of v each step, which the framework keeps in its float "
+                           f"membrane and integer hardware rounds with v - (v >> "
+                           f"{_text(shown)}) (beta = {_text(1 - 2.0 ** -np.asarray(shown))}); "
+                           f"exact only when every neuron's beta is 0, or every one 1; use "
+                           f"--lossy to accept that")
+    note["leak"] = leak.approximation(float(beta) if beta.ndim == 0 else beta)
+    return leak
 
 
 def _timing(neuron: NirNeuron, conv: Conventions, reset: str, leak, lossy: bool,
@@ -227,28 +258,19 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
                                f"{pending.name!r}")
         u_eff, b_eff = recurrent.weight * gain[:, None], b_eff + recurrent.bias * gain
     name = neuron.name
+    out_size = int(np.prod(pending.out_shape))
     reset, offset = _reset_rule(neuron, conv, pending.out_shape)
-    theta = None if neuron.threshold is None else uniform(
-        name, "v_threshold", _broadcast(name, "v_threshold", neuron.threshold,
-                                        pending.out_shape)) - offset
+    theta = None if neuron.threshold is None else _broadcast(
+        name, "v_threshold", neuron.threshold, pending.out_shape).reshape(-1) - offset
     note = {"layer": len(notes), "weights": pending.name, "neuron": name}
-    if offset:
-        note["v_reset"] = f"membrane offset by {-offset:g}: θ - v_reset = {theta:g}, reset to 0"
+    if np.any(offset):
+        note["v_reset"] = (f"membrane offset by -v_reset ({_text(offset)}): θ - v_reset = "
+                           f"{_text(theta)}, reset to 0")
     if recurrent is not None:
         note["recurrent"] = recurrent.name
-    leak = None
-    if neuron.kind == "lif" or (neuron.kind == "integrator" and neuron.beta != 1):
-        leak = ShiftLeak.nearest(neuron.beta)
-        if neuron.beta != 0:     # β = 0 is v - (v >> 0) = 0 exactly; any other β keeps a fraction
-            if not lossy:
-                raise ImportError_(f"node {name!r} parameter tau: beta = {neuron.beta:g} leaks "
-                                   f"by a fraction of v each step, which the framework keeps "
-                                   f"in its float membrane and integer hardware rounds with "
-                                   f"v - (v >> {leak.shift}) (beta = {leak.beta:g}); exact only "
-                                   f"for beta 0 or 1; use --lossy to accept that")
-            note["leak"] = leak.approximation(neuron.beta)
+    leak = _leak(neuron, out_size, lossy, note)
     scaled = _integer_scale(pending.name, [w_eff, u_eff, b_eff] +
-                            ([] if theta is None else [np.array([theta])]),
+                            ([] if theta is None else [theta]),
                             pending.divisor, lossy)
     if scaled is None:     # lossy: a power-of-two scale that uses the weight range
         k = IntWeights.scale_exponent(max(np.abs(w_eff).max(), np.abs(u_eff).max(initial=0)),
@@ -265,8 +287,9 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
         leak = ShiftLeak(shift=0)                    # v - (v >> 0) = 0: stateless
     _timing(neuron, conv, reset, leak, lossy, note, recurrent is not None)
     v_init, theta_int = 0, None
+    rows = np.hstack([values.reshape(values.shape[0], -1) * pending.in_max, rec_values])
     if theta is not None:
-        theta_int = int(round(theta * scale))
+        theta_int = np.round(theta * scale).astype(np.int64)
         if conv.fire == ">":
             if reset in ("zero", "none") or (leak is not None and leak.shift == 0):
                 theta_int += 1               # integers: v > θ  <=>  v >= θ + 1 (a β = 0
@@ -280,12 +303,17 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
             else:
                 theta_int += 1
                 note["fire"] = "v > θ approximated by v >= θ + 1"
-        if theta_int < 1:
-            raise ImportError_(f"node {name!r} parameter v_threshold: {theta!r} becomes "
-                               f"{theta_int} at scale {note['scale']}; the threshold must be "
-                               f"positive")
-    rows = np.hstack([values.reshape(values.shape[0], -1) * pending.in_max, rec_values])
-    spike_bits = 1 if theta_int is None else _spike_bits(name, conv, theta_int, rows, bias)
+        if np.any(theta_int < 1):
+            bad = int(np.argmax(theta_int < 1))
+            raise ImportError_(f"node {name!r} parameter v_threshold: {float(theta[bad])!r} "
+                               f"(neuron {bad}) becomes {int(theta_int[bad])} at scale "
+                               f"{note['scale']}; the threshold must be positive")
+        peak = (np.where(rows > 0, rows, 0).sum(1) + np.maximum(bias, 0))
+        peak = np.repeat(peak, out_size // len(peak))      # a channel's peak at each position
+        spike_bits = _spike_bits(name, conv, theta_int, peak)
+        if np.all(theta_int == theta_int[0]):
+            theta_int = int(theta_int[0])
+    spike_bits = 1 if theta_int is None else spike_bits
     if spike_bits > 1:
         if conv.fire != ">=" or reset not in ("subtract", "zero"):
             raise ImportError_(f"node {name!r}: multi-bit spike counts are exact with v >= θ "

@@ -30,7 +30,7 @@ class NirNeuron:
 
     name: str
     kind: str
-    beta: float
+    beta: float | np.ndarray
     gain: np.ndarray
     threshold: np.ndarray | None
     v_reset: np.ndarray | None
@@ -63,30 +63,23 @@ def arr(node, name, default: float | None = None):
     return np.atleast_1d(np.asarray(value, dtype=np.float64))
 
 
-def uniform(name: str, param: str, values: np.ndarray) -> float:
-    """The one value that every neuron of node `name` has for `param`, or ImportError_."""
-    if not np.all(values == values.flat[0]):
-        raise ImportError_(f"node {name!r} parameter {param}: values differ between neurons "
-                           f"({np.unique(values)[:4].tolist()}...); a layer has one {param}")
-    return float(values.flat[0])
-
-
-def _beta(name: str, tau: float, conv: Conventions) -> tuple[float, float]:
-    """(β, gain per unit R) of time constant `tau` under `conv`, β snapped to 0 and 1 within
-    float32 noise; clamped to [0, 1] where the framework clamps it in its own simulation,
-    refused if negative elsewhere."""
-    beta, gain = conv.step(tau)
-    if abs(beta) < BETA_TOLERANCE:
-        return 0.0, gain
-    if abs(beta - 1) < BETA_TOLERANCE:
-        return 1.0, gain
+def _beta(name: str, tau: np.ndarray, conv: Conventions):
+    """(β, gain per unit R) of the time constants `tau` under `conv`, β snapped to 0 and 1
+    within float32 noise, clamped to [0, 1] where the framework clamps it in its own
+    simulation and refused if negative elsewhere; β is one float when every neuron has the
+    same, else one per neuron."""
+    beta, gain = conv.step(np.asarray(tau, np.float64))
+    beta = np.where(np.abs(beta) < BETA_TOLERANCE, 0.0, beta)
+    beta = np.where(np.abs(beta - 1) < BETA_TOLERANCE, 1.0, beta)
     if conv.clamp_beta:
-        return float(np.clip(beta, 0.0, 1.0)), gain
-    if beta < 0:
-        raise ImportError_(f"node {name!r} parameter tau: {tau:g} gives beta = {beta:g} at "
-                           f"dt = {conv.dt:g} ({conv.tau_rule} rule), a negative decay (the "
-                           f"membrane would flip sign each step); check --dt")
-    return beta, gain
+        beta = np.clip(beta, 0.0, 1.0)
+    if np.any(beta < 0):
+        bad = int(np.argmax(beta < 0))
+        raise ImportError_(f"node {name!r} parameter tau: {float(tau.flat[bad]):g} gives beta "
+                           f"= {float(beta.flat[bad]):g} at dt = {conv.dt:g} ({conv.tau_rule} "
+                           f"rule), a negative decay (the membrane would flip sign each step); "
+                           f"check --dt")
+    return (float(beta.flat[0]) if np.all(beta == beta.flat[0]) else beta), gain
 
 
 def _leak_gain(name: str, node, conv: Conventions):
@@ -103,7 +96,7 @@ def _leak_gain(name: str, node, conv: Conventions):
             return 1.0, np.full(r.shape, conv.infinite_tau_gain)
         raise ImportError_(f"node {name!r} parameter tau: tau = inf with finite r gives "
                            f"no input (gain r*dt/tau = 0)")
-    beta, gain = _beta(name, uniform(name, "tau", tau), conv)
+    beta, gain = _beta(name, tau, conv)
     return beta, gain * r
 
 
@@ -116,7 +109,8 @@ def _if(name, node, conv):
 @handles("LIF")
 def _lif(name, node, conv):
     beta, gain = _leak_gain(name, node, conv)
-    return NirNeuron(name, "if" if beta == 1 else "lif", beta, gain, arr(node, "v_threshold"),
+    return NirNeuron(name, "if" if np.all(beta == 1) else "lif", beta, gain,
+                     arr(node, "v_threshold"),
                      arr(node, "v_reset", 0), arr(node, "v_leak", 0))
 
 

@@ -262,3 +262,29 @@ def test_rleaky_delayed_reset_to_zero_is_refused_naming_the_neuron():
                                            r"to zero clears the whole next step"):
         import_nir(export(net, 4), conventions=replace(PRESETS["snntorch"], reset="zero"),
                    timesteps=4)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_per_neuron_thresholds_import_exactly(seed):
+    """Tensor thresholds (learn_threshold=True trains one per neuron) stay one per neuron."""
+    rng = np.random.default_rng(seed)
+    net = _leaky_net(rng, (10, 8, 4))
+    for leaky, size in ((net[1], 8), (net[3], 4)):
+        leaky.threshold = torch.nn.Parameter(torch.tensor(rng.integers(1, 6, size),
+                                                          dtype=torch.float32))
+    imported = _assert_spikes_like_snntorch(net, PRESETS["snntorch"], rng, 10)
+    threshold = imported.network.layers[0].neuron.threshold
+    assert isinstance(threshold, np.ndarray) and len(np.unique(threshold)) > 1
+
+
+def test_per_neuron_fractional_betas_are_refused_or_mapped_per_neuron():
+    rng = np.random.default_rng(0)
+    net = _leaky_net(rng, (6, 4, 2))
+    net[1].beta = torch.nn.Parameter(torch.tensor([0.5, 0.75, 0.875, 0.5]))
+    from dataclasses import replace
+    conventions = replace(PRESETS["snntorch"], reset="zero")
+    with pytest.raises(ImportError_, match=r"^node '1' parameter tau: beta = 0.5..0.875 per "
+                                           r"neuron leaks by a fraction"):
+        import_nir(export(net, 6), conventions=conventions, timesteps=4)
+    imported = import_nir(export(net, 6), conventions=conventions, timesteps=4, lossy=True)
+    np.testing.assert_array_equal(imported.network.layers[0].neuron.leak.shift, [1, 2, 3, 1])
