@@ -103,12 +103,15 @@ class Trace:
         neuron: its output values); a map is flat, index ``c*H*W + y*W + x``
     membranes : per layer, (batch, T, size) membrane after that timestep's reset (a layer
         without a neuron: its output values)
+    fed_back : per layer, (batch, T, size) the spike values r(t-1) that a recurrent layer
+        feeds back into timestep t (r(-1) at t = 0), None for a layer without recurrence
     """
 
     outputs: np.ndarray
     classes: np.ndarray
     spikes: tuple
     membranes: tuple
+    fed_back: tuple = ()
 
 
 _CURRENTS = weakref.WeakKeyDictionary()
@@ -137,6 +140,8 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
     spikes = [np.zeros((batch, net.timesteps, size), np.int64) for size in sizes] \
         if keep_trace else None
     membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
+    fed_back_trace = [np.zeros_like(s) if rec is not None else None
+                      for s, (_, rec) in zip(spikes, currents)] if keep_trace else None
     count = np.zeros((batch, sizes[-1]), np.int64)
     # A recurrent layer's own spikes of the previous timestep, r(-1) first.
     fed_back = [None if rec is None else
@@ -152,6 +157,8 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
             current = first_current if index == 0 and constant else feed_forward(s_in)
             if recurrent is not None:
                 current = current + recurrent(fed_back[index])
+                if keep_trace:
+                    fed_back_trace[index][:, t] = fed_back[index]
             neuron = layer.neuron
             if neuron is None:                       # no neuron: the values pass on
                 v[index] = s = current
@@ -171,7 +178,8 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
     outputs = count if net.output.mode == "spike_count" else v[-1]
     classes = np.argmax(outputs, axis=1) if batch else np.zeros(0, np.int64)
     return Trace(outputs=outputs, classes=classes, spikes=tuple(spikes) if keep_trace else (),
-                 membranes=tuple(membranes) if keep_trace else ())
+                 membranes=tuple(membranes) if keep_trace else (),
+                 fed_back=tuple(fed_back_trace) if keep_trace else ())
 
 
 def predict(net: Network, x) -> tuple[np.ndarray, np.ndarray]:
