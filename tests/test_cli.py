@@ -84,6 +84,13 @@ def test_generate_report_and_verify_a_recurrent_network(tmp_path, capsys):
         assert rows[i]["cycle_formula"].endswith("* (n + r + 1) + 3")
         assert rows[i]["recurrent_memory"]["bits"] > 0
     assert sum(rows[i]["mean_fed_back_spikes_per_timestep"] for i in recurrent) > 0
+    assert main(["report", str(tmp_path / "net.json")]) == 0
+    text = capsys.readouterr().out
+    for i in recurrent:
+        assert (f"layer {i}: recurrent weights {net.layers[i].recurrent.format}"
+                f"{net.layers[i].recurrent.code_bits}, {rows[i]['recurrent_synapses']} "
+                f"synapses, {rows[i]['recurrent_memory']['bits']} bits; fed-back spike list "
+                f"{rows[i]['fed_back_memory_bits']} bits") in text
     assert main(["verify", str(tmp_path / "net.json"), str(tmp_path / "x.npy"), "-o",
                  str(tmp_path / "v.npz"), "--seed", "3"]) == 0
     out = np.load(tmp_path / "v.npz")

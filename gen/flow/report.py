@@ -153,10 +153,19 @@ def format_report(report: dict) -> str:
                f"{t['ann_mac_energy_pj']} pJ"),
               f"  energy model: {report['energy_model']}"]
     for e in report["layers"]:
+        if "recurrent_memory" in e:
+            lines.append(f"layer {e['index']}: recurrent weights "
+                         f"{e['recurrent_weight_format']}{e['recurrent_weight_code_bits']}, "
+                         f"{e['recurrent_synapses']} synapses, "
+                         f"{e['recurrent_memory']['bits']} bits; fed-back spike list "
+                         f"{e['fed_back_memory_bits']} bits")
+    for e in report["layers"]:
         if "model_cycles_per_inference" in e:
             rtl = e.get("rtl_cycles_per_inference")
+            fed = e.get("mean_fed_back_spikes_per_timestep")
             lines.append(f"layer {e['index']}: {e['mean_input_spikes_per_timestep']:.1f} input "
-                         f"spikes per timestep; cycles per inference: ideal "
+                         + (f"and {fed:.1f} fed-back " if fed is not None else "")
+                         + f"spikes per timestep; cycles per inference: ideal "
                          f"{e['ideal_cycles_per_inference']:.0f}, model "
                          f"{e['model_cycles_per_inference']:.0f}"
                          + (f", RTL {rtl:.0f}" if rtl is not None else ""))
