@@ -1,11 +1,11 @@
 """A recurrent core's private copy of its own spike list of the previous timestep.
 
-The core's output buffer may already be read, released and overwritten by the next core
-before the core starts its next timestep, so the spikes it feeds back are kept here: each
-lane appends its non-zero spikes to its own bank as it does to the output buffer, and the
-core walks the banks of the previous timestep, one entry per cycle. Two slots alternate
-(written at t, walked at t + 1); r(-1), the spikes fed back into a sample's first timestep,
-is a third, read-only slot initialised from the network.
+The core's output buffer may already be walked and released (emptied) by the next core
+before the core starts its next timestep, and the last core has none, so the spikes it feeds
+back are kept here: each lane appends its non-zero spikes to its own bank as it does to the
+output buffer, and the core walks the banks of the previous timestep, one entry per cycle.
+Two slots alternate (written at t, walked at t + 1); r(-1), the spikes fed back into a
+sample's first timestep, is a third, read-only slot initialised from the network.
 """
 
 from amaranth import Array, Const, Module, Mux, Signal, unsigned

@@ -16,7 +16,8 @@ first), one operation each, the list switch costing no cycle::
     cycles(n, r) = chunks * (n + r + 1) + STEP_OVERHEAD
 
 Those spikes are the layer's own output of the timestep it finished last, so no hand-off
-between cores changes: the core keeps a private copy of them (`fed_back_lists`).
+between cores changes: the core keeps a private copy of them (README "Hardware"; r(-1) laid
+out by `fed_back_lists`).
 """
 
 import dataclasses
