@@ -1,4 +1,6 @@
 # amaranth: UnusedElaboratable=no
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ from spikeshift.gen.ir.weights import IntWeights
 from spikeshift.hdl.top import Accelerator
 from spikeshift.sim.cycles import layer_inputs, step_cycles
 
-from ..recurrent_cases import recurrent_case
+from ..recurrent_cases import is_recurrent, recurrent_case
 from .harness import rtl_accelerator
 
 
@@ -67,3 +69,14 @@ def test_recurrent_core_walks_only_its_nonzero_previous_spikes():
     chunks = 3
     np.testing.assert_array_equal(cycles[..., 0], [[chunks * (1 + r + 1) + 3 for r in (2, 5, 5)]]
                                   * 2)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_recurrent_core_feeds_r_init_back_at_every_samples_first_timestep(seed):
+    # T = 1: every timestep is a sample's first, so only r(-1) is ever fed back.
+    net, x, lanes = recurrent_case(seed)
+    layers = tuple(dataclasses.replace(layer, recurrent_init=np.full(
+        layer.size, layer.neuron.spike_max)) if is_recurrent(layer) else layer
+        for layer in net.layers)
+    net = dataclasses.replace(net, timesteps=1, layers=layers)
+    _check_against_models(net, x[:, :1], lanes, seed)
