@@ -2,8 +2,9 @@
 
 Per layer core and timestep, the cycles are its kind's formula (`LayerPlan.step_cycles`, the
 one place each is defined) of the values the layer receives that timestep: dense
-``chunks * (n + 1) + 3`` with `n` the non-zero ones; a map kind also counts where each lies
-(the window positions it updates). Whole inferences
+``chunks * (n + 1) + 3`` with `n` the non-zero ones (a recurrent dense layer also receives
+its own spikes of the previous timestep: ``chunks * (n + r + 1) + 3``); a map kind also counts
+where each lies (the window positions it updates). Whole inferences
 follow from the hand-offs between the blocks (README "Cycle model"): core l may start timestep
 g once it finished g - 1, once its input buffer holds g (written by core l - 1 or the input
 stream), once core l + 1 released the buffer slot of g - 2, and, for the last core at the last
@@ -25,9 +26,13 @@ __all__ = ["layer_inputs", "input_beats", "step_cycles", "Schedule", "schedule"]
 
 
 def layer_inputs(x: np.ndarray, result: Trace) -> tuple[np.ndarray, ...]:
-    """Per layer, the (batch, T, in_size) values it receives each timestep (`x` for the first,
-    the traced outputs of the one before for the others)."""
-    return (np.asarray(x), *result.spikes[:-1])
+    """Per layer, the (batch, T, event_size) values it receives each timestep (`x` for the
+    first, the traced outputs of the one before for the others; a recurrent layer's own
+    spikes of the previous timestep after them, `Trace.fed_back`)."""
+    inputs = (np.asarray(x), *result.spikes[:-1])
+    fed_back = result.fed_back or (None,) * len(inputs)
+    return tuple(values if r is None else np.concatenate([values, r], axis=-1)
+                 for values, r in zip(inputs, fed_back))
 
 
 def input_beats(x: np.ndarray) -> np.ndarray:

@@ -112,6 +112,8 @@ class Trace:
         without a neuron: its output values)
     syn_currents : per layer, (batch, T, size) synaptic current I after that timestep's input
         for a ``cuba_lif`` layer, None for every other layer
+    fed_back : per layer, (batch, T, size) the spike values r(t-1) that a recurrent layer
+        feeds back into timestep t (r(-1) at t = 0), None for a layer without recurrence
     """
 
     outputs: np.ndarray
@@ -119,6 +121,7 @@ class Trace:
     spikes: tuple
     membranes: tuple
     syn_currents: tuple = ()
+    fed_back: tuple = ()
 
 
 _CURRENTS = weakref.WeakKeyDictionary()
@@ -147,6 +150,8 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
     spikes = [np.zeros((batch, net.timesteps, size), np.int64) for size in sizes] \
         if keep_trace else None
     membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
+    fed_back_trace = [np.zeros_like(s) if rec is not None else None
+                      for s, (_, rec) in zip(spikes, currents)] if keep_trace else None
     count = np.zeros((batch, sizes[-1]), np.int64)
     # The synaptic currents of cuba_lif layers, 0 at the start of every inference.
     syn = [np.zeros((batch, size), np.int64) if layer.neuron is not None
@@ -167,6 +172,8 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
             current = first_current if index == 0 and constant else feed_forward(s_in)
             if recurrent is not None:
                 current = current + recurrent(fed_back[index])
+                if keep_trace:
+                    fed_back_trace[index][:, t] = fed_back[index]
             neuron = layer.neuron
             if neuron is None:                       # no neuron: the values pass on
                 v[index] = s = current
@@ -191,7 +198,8 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
     classes = np.argmax(outputs, axis=1) if batch else np.zeros(0, np.int64)
     return Trace(outputs=outputs, classes=classes, spikes=tuple(spikes) if keep_trace else (),
                  membranes=tuple(membranes) if keep_trace else (),
-                 syn_currents=tuple(syn_trace) if keep_trace else ())
+                 syn_currents=tuple(syn_trace) if keep_trace else (),
+                 fed_back=tuple(fed_back_trace) if keep_trace else ())
 
 
 def predict(net: Network, x) -> tuple[np.ndarray, np.ndarray]:

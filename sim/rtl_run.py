@@ -155,7 +155,7 @@ class RtlSimulation:
         plan = self._design
         net = plan.network
         first = plan.layers[0]
-        steps_cycles = sum(int(lp.step_cycles(np.ones(lp.in_size, np.int64)))
+        steps_cycles = sum(int(lp.step_cycles(np.ones(lp.event_size, np.int64)))
                            for lp in plan.layers)
         beats = net.timesteps * net.input.size if events is None else len(events)
         per_sample = net.timesteps * steps_cycles + net.n_out

@@ -9,6 +9,7 @@ from spikeshift.gen.ir.network import network_from_dict
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
 
 from .gen.test_description import valid
+from .recurrent_cases import is_recurrent, recurrent_case
 
 
 @pytest.fixture
@@ -66,6 +67,37 @@ def test_generate_and_verify_commands(files, capsys):
     assert out["step_cycles"].shape == (len(x), net.timesteps, len(net.layers))
     np.testing.assert_array_equal(out["last_flags"], out["expected_last_flags"])
     assert bool(out["ok"])
+
+
+@pytest.mark.cocotb
+def test_generate_report_and_verify_a_recurrent_network(tmp_path, capsys):
+    net, x, _ = recurrent_case(1)
+    net.save(tmp_path / "net.json")
+    np.save(tmp_path / "x.npy", x)
+    recurrent = [i for i, layer in enumerate(net.layers) if is_recurrent(layer)]
+    assert main(["generate", str(tmp_path / "net.json"), "-o", str(tmp_path / "gen")]) == 0
+    hex_files = {path.name for path in (tmp_path / "gen" / "mem").glob("*.hex")}
+    assert {f"layer{i}_recurrent.hex" for i in recurrent} <= hex_files
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "net.json"), "--json", "--inputs",
+                 str(tmp_path / "x.npy")]) == 0
+    rows = json.loads(capsys.readouterr().out)["layers"]
+    for i in recurrent:
+        assert rows[i]["cycle_formula"].endswith("* (n + r + 1) + 3")
+        assert rows[i]["recurrent_memory"]["bits"] > 0
+    assert sum(rows[i]["mean_fed_back_spikes_per_timestep"] for i in recurrent) > 0
+    assert main(["report", str(tmp_path / "net.json")]) == 0
+    text = capsys.readouterr().out
+    for i in recurrent:
+        assert (f"layer {i}: recurrent weights {net.layers[i].recurrent.format}"
+                f"{net.layers[i].recurrent.code_bits}, {rows[i]['recurrent_synapses']} "
+                f"synapses, {rows[i]['recurrent_memory']['bits']} bits; fed-back spike list "
+                f"{rows[i]['fed_back_memory_bits']} bits") in text
+    assert main(["verify", str(tmp_path / "net.json"), str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "v.npz"), "--seed", "3"]) == 0
+    out = np.load(tmp_path / "v.npz")
+    np.testing.assert_array_equal(out["outputs"], predict(net, x)[0])
+    np.testing.assert_array_equal(out["step_cycles"], out["expected_step_cycles"])
 
 
 def test_verify_exits_1_when_a_testbench_check_fails(files, monkeypatch, capsys):

@@ -21,7 +21,7 @@ ANN_WEIGHT_BITS = 8
 
 
 def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None = None) -> dict:
-    """Report data; `inputs` (per layer the (batch, T, in_size) values it receives,
+    """Report data; `inputs` (per layer the (batch, T, event_size) values it receives,
     `spikeshift.sim.cycles.layer_inputs`) adds measured figures.
 
     Each row holds the fields every kind has, then the kind's own (`LayerPlan.report_row`).
@@ -29,7 +29,7 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
     net = design.network
     layers = []
     for index, (layer, lp) in enumerate(design.pairs()):
-        every_input = np.ones(lp.in_size, np.int64)      # the worst case: no input silent
+        every_input = np.ones(lp.event_size, np.int64)   # the worst case: no input silent
         entry = {
             "index": index, "kind": layer.kind, "neurons": lp.size, "lanes": lp.lanes,
             "accumulator_bits": lp.accumulator.bits, "input_value_bits": lp.in_value.bits,
@@ -47,7 +47,10 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
             values = inputs[index]
             events = lp.synaptic_events(values).sum(axis=1).mean()
             entry["mean_input_spikes_per_timestep"] = float(
-                np.count_nonzero(values, axis=-1).mean())
+                np.count_nonzero(values[..., :lp.in_size], axis=-1).mean())
+            if lp.event_size > lp.in_size:
+                entry["mean_fed_back_spikes_per_timestep"] = float(
+                    np.count_nonzero(values[..., lp.in_size:], axis=-1).mean())
             entry["sops_per_inference"] = float(events)
             entry["model_cycles_per_inference"] = float(lp.step_cycles(values).sum(axis=1)
                                                         .mean())
@@ -62,15 +65,16 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
     snn_pj = sum(e[key] * (ENERGY_PJ["add32"]
                            + e.get("weight_code_bits", 0) * ENERGY_PJ["sram_bit"])
                  for e in layers)
-    ann_pj = sum(e.get("synapses", 0) for e in layers) * (
+    ann_pj = sum(e.get("synapses", 0) + e.get("recurrent_synapses", 0) for e in layers) * (
         ENERGY_PJ["mul32"] + ENERGY_PJ["add32"] + ANN_WEIGHT_BITS * ENERGY_PJ["sram_bit"])
     report = {
         "network": net.name, "timesteps": net.timesteps, "input_size": net.input.size,
         "input_bits": net.input.bits, "output_mode": net.output.mode,
         "result_bits": design.result.bits, "layers": layers,
         "totals": {
-            "weight_memory_bits": sum(e["weight_memory"]["bits"] for e in layers
-                                      if "weight_memory" in e),
+            "weight_memory_bits": sum(e[name]["bits"] for e in layers
+                                      for name in ("weight_memory", "recurrent_memory")
+                                      if name in e),
             "memory_bits": sum(m["bits"] for e in layers for m in e["memories"]),
             "multipliers": sum(e["multipliers"] for e in layers),
             "sops_per_inference": sops,
@@ -174,10 +178,19 @@ def format_report(report: dict) -> str:
     lines += [f"layer {e['index']} neuron: {e['neuron']['summary']}" for e in report["layers"]
               if "neuron" in e]
     for e in report["layers"]:
+        if "recurrent_memory" in e:
+            lines.append(f"layer {e['index']}: recurrent weights "
+                         f"{e['recurrent_weight_format']}{e['recurrent_weight_code_bits']}, "
+                         f"{e['recurrent_synapses']} synapses, "
+                         f"{e['recurrent_memory']['bits']} bits; fed-back spike list "
+                         f"{e['fed_back_memory_bits']} bits")
+    for e in report["layers"]:
         if "model_cycles_per_inference" in e:
             rtl = e.get("rtl_cycles_per_inference")
+            fed = e.get("mean_fed_back_spikes_per_timestep")
             lines.append(f"layer {e['index']}: {e['mean_input_spikes_per_timestep']:.1f} input "
-                         f"spikes per timestep; cycles per inference: ideal "
+                         + (f"and {fed:.1f} fed-back " if fed is not None else "")
+                         + f"spikes per timestep; cycles per inference: ideal "
                          f"{e['ideal_cycles_per_inference']:.0f}, model "
                          f"{e['model_cycles_per_inference']:.0f}"
                          + (f", RTL {rtl:.0f}" if rtl is not None else ""))

@@ -259,21 +259,29 @@ class LayerPlan(ABC):
     def out_depth(self) -> int:
         """Entries per bank of that buffer."""
 
+    @property
+    def event_size(self) -> int:
+        """Length of the `values` that `step_cycles` and `synaptic_events` take: `in_size`,
+        and for a layer that also walks its own spikes of the previous timestep (a recurrent
+        dense layer) `in_size` + `size`, those spikes after the inputs."""
+        return self.in_size
+
     @abstractmethod
     def step_cycles(self, values):
-        """Busy cycles of one timestep from the layer's input `values` (..., in_size), flat in
-        the order of its input map: an array of shape ``values.shape[:-1]``. Which inputs are
-        non-zero is what counts (and, for a map kind, where they lie)."""
+        """Busy cycles of one timestep from the layer's input `values` (..., event_size), flat
+        in the order of its input map: an array of shape ``values.shape[:-1]``. Which inputs
+        are non-zero is what counts (and, for a map kind, where they lie)."""
 
     @property
     @abstractmethod
     def cycle_formula(self) -> str:
-        """`step_cycles` as text: ``n`` the non-zero inputs of the timestep, ``P`` the window
-        positions of one of them (map kinds)."""
+        """`step_cycles` as text: ``n`` the non-zero inputs of the timestep, ``r`` a recurrent
+        layer's own non-zero spikes of the previous timestep, ``P`` the window positions of
+        one input (map kinds)."""
 
     @abstractmethod
     def synaptic_events(self, values):
-        """Synaptic operations caused by input `values` (..., in_size), shape
+        """Synaptic operations caused by input `values` (..., event_size), shape
         ``values.shape[:-1]``."""
 
     @abstractmethod

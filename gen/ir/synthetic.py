@@ -82,7 +82,7 @@ def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: i
     then, when `kinds` also holds flatten and dense, a flatten and 1 or 2 dense layers.
 
     With probability `recurrent`, a dense layer whose neuron fires feeds its own spikes back
-    (random recurrent weights and initial spikes; no hardware core takes them yet).
+    (random recurrent weights and initial spikes).
     """
     kinds = (tuple(k for k in KINDS if KINDS[k].has_core and KINDS[k].takes == "flat")
              if kinds is None else tuple(kinds))

@@ -5,9 +5,10 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
 from ...gen.ir.formats import IntFormat, signed_bits_for
-from ...gen.ir.kinds.dense import DenseLayer, DensePlan
+from ...gen.ir.kinds.dense import DenseLayer, DensePlan, fed_back_lists
 from ...gen.ir.layer import MemoryImage
-from ..layouts import weight_code, weight_code_shape
+from ..feedback_buffer import FeedbackBuffer
+from ..layouts import spike_entry_layout, weight_code, weight_code_shape
 from ..neuron import NeuronUpdate, neuron_parameters, parameter_ports
 from ..synapse import synapse_for
 from .constants import lane_constants
@@ -15,7 +16,7 @@ from .events import event_core_members, lowest_set
 from .registry import core_for
 from .syn_currents import syn_current_memory
 
-__all__ = ["DenseCore", "per_lane", "weight_init", "weight_image"]
+__all__ = ["DenseCore", "per_lane", "weight_init", "recurrent_weight_init", "weight_image"]
 
 
 def per_lane(plan: DensePlan, values) -> list[list[int]]:
@@ -27,25 +28,46 @@ def per_lane(plan: DensePlan, values) -> list[list[int]]:
     return [padded[i * p:(i + 1) * p] for i in range(c)]
 
 
-def weight_image(weights, plan, rows: list[list]) -> MemoryImage:
-    """The weight memory of `plan` holding `rows` of `lanes` weight codes each, packed as the
-    hardware stores them (lane 0 in the low bits)."""
+def weight_image(weights, plan, rows: list[list], name: str = "weights") -> MemoryImage:
+    """The weight memory `name` of `plan` holding `rows` of `lanes` weight codes each, packed
+    as the hardware stores them (lane 0 in the low bits)."""
     shape = data.ArrayLayout(weight_code_shape(weights), plan.lanes)
-    return MemoryImage(geometry=plan.memory("weights"),
+    return MemoryImage(geometry=plan.memory(name),
                        words=[shape.const(word).as_bits() for word in rows])
 
 
 def weight_init(layer: DenseLayer, plan: DensePlan) -> list[list]:
     """Weight memory contents: word ``chunk * fan_in + i`` holds the codes of input i for the
     chunk's lanes, lane 0 first (padding lanes hold the code of 0)."""
-    w = layer.weights
+    return _code_rows(layer.weights, plan)
+
+
+def recurrent_weight_init(layer: DenseLayer, plan: DensePlan) -> list[list]:
+    """Recurrent weight memory contents: word ``chunk * size + k`` holds the codes of the
+    layer's own neuron k for the chunk's lanes, as `weight_init` lays out an input."""
+    return _code_rows(layer.recurrent, plan)
+
+
+def _code_rows(w, plan: DensePlan) -> list[list]:
     rows = []
     for c in range(plan.chunks):
         neurons = range(c * plan.lanes, (c + 1) * plan.lanes)
-        for i in range(plan.fan_in):
+        for i in range(w.values.shape[1]):
             rows.append([weight_code(w, int(w.values[j, i]) if j < plan.size else 0)
                          for j in neurons])
     return rows
+
+
+def _bank_walk(m, counts, bank, banks: int, prefix: str = ""):
+    """(first, any, next, more): the lowest non-empty bank of a spike list with `counts`, and
+    whether one exists; the lowest non-empty bank after `bank`, and whether one exists."""
+    nonempty = Signal(banks, name=f"{prefix}nonempty")
+    m.d.comb += nonempty.eq(Cat(*(count != 0 for count in counts)))
+    first_bank, any_bank = lowest_set(m, nonempty, banks, f"{prefix}first")
+    after = Signal(banks, name=f"{prefix}after")
+    m.d.comb += after.eq(nonempty & ~((Const(2, banks + 1) << bank) - 1))
+    next_bank, more_banks = lowest_set(m, after, banks, f"{prefix}next")
+    return first_bank, any_bank, next_bank, more_banks
 
 
 @core_for("dense")
@@ -59,6 +81,12 @@ class DenseCore(wiring.Component):
     Busy cycles: ``chunks * (n_spikes + 1) + 3``. A timestep starts once the input buffer holds
     it and the output buffer (or, at the last timestep of the last layer, the result buffer)
     has room, so nothing stalls inside a timestep.
+
+    With recurrent weights each chunk walks, after the input spikes and before the fire
+    operation, the layer's own spike list of the previous timestep (a private
+    `FeedbackBuffer`, written by the fire operations as the output buffer is; r(-1) at a
+    sample's first timestep), reading the recurrent weight memory instead of the weight
+    memory: ``chunks * (n_spikes + r_spikes + 1) + 3`` cycles.
 
     Parameters
     ----------
@@ -85,6 +113,8 @@ class DenseCore(wiring.Component):
             raise TypeError(f"DenseCore layer must be a DenseLayer, not {layer!r}")
         self._layer, self._plan, self._timesteps = layer, plan, timesteps
         self._weight_rows = weight_init(layer, plan)      # for the memory and its image
+        self._recurrent_rows = (recurrent_weight_init(layer, plan)
+                                if layer.recurrent is not None else None)
         self._in_banks, self._in_depth = in_banks, in_depth
         self._result, self._output_mode = result, output_mode
         super().__init__(event_core_members(plan, in_banks, in_depth, result))
@@ -98,8 +128,13 @@ class DenseCore(wiring.Component):
         return self._plan
 
     def memory_images(self) -> tuple[MemoryImage, ...]:
-        """The weight memory's contents, packed as the hardware stores them."""
-        return (weight_image(self._layer.weights, self._plan, self._weight_rows),)
+        """The weight memories' contents (and the recurrent ones), packed as the hardware
+        stores them."""
+        images = (weight_image(self._layer.weights, self._plan, self._weight_rows),)
+        if self._recurrent_rows is not None:
+            images += (weight_image(self._layer.recurrent, self._plan, self._recurrent_rows,
+                                    "recurrent"),)
+        return images
 
     def elaborate(self, platform):
         m = Module()
@@ -107,6 +142,7 @@ class DenseCore(wiring.Component):
         neuron = layer.neuron
         lanes, chunks = plan.lanes, plan.chunks
         is_last = self._result is not None
+        recurrent = layer.recurrent is not None
         src = self.i_spikes
 
         # Memories: weights (one word = the codes one input spike needs), membranes, and
@@ -116,6 +152,14 @@ class DenseCore(wiring.Component):
             shape=data.ArrayLayout(code_shape, lanes), depth=plan.memory("weights").depth,
             init=self._weight_rows)
         w_rd = weights.read_port()
+        if recurrent:
+            m.submodules.recurrent = recurrent_weights = Memory(
+                shape=data.ArrayLayout(weight_code_shape(layer.recurrent), lanes),
+                depth=plan.memory("recurrent").depth, init=self._recurrent_rows)
+            u_rd = recurrent_weights.read_port()
+            m.submodules.fed_back = fed_back = FeedbackBuffer(
+                banks=lanes, depth=chunks, initial=fed_back_lists(layer, lanes),
+                entry=spike_entry_layout(plan.out_index_bits, plan.spike.bits))
         m.submodules.membranes = membranes = Memory(
             shape=data.ArrayLayout(signed(neuron.v.bits), lanes),
             depth=plan.memory("membranes").depth, init=[])
@@ -147,12 +191,23 @@ class DenseCore(wiring.Component):
         issuing = Signal()
         running = Signal()
 
-        nonempty = Signal(self._in_banks)
-        m.d.comb += nonempty.eq(Cat(*(count != 0 for count in src.counts)))
-        first_bank, any_bank = lowest_set(m, nonempty, self._in_banks, "first")
-        after = Signal(self._in_banks)
-        m.d.comb += after.eq(nonempty & ~((Const(2, self._in_banks + 1) << bank) - 1))
-        next_bank, more_banks = lowest_set(m, after, self._in_banks, "next")
+        first_bank, any_bank, next_bank, more_banks = _bank_walk(m, src.counts, bank,
+                                                                 self._in_banks)
+        # A chunk walks its input spikes, then (recurrent) the fed-back ones, then fires.
+        begin_chunk = [bank.eq(first_bank), entry.eq(0), fire_op.eq(~any_bank)]
+        end_of_inputs = [fire_op.eq(1)]
+        if recurrent:
+            rec_op = Signal()
+            rec_bank = Signal(range(lanes))
+            rec_entry = Signal.like(fed_back.r.entry)
+            rec_base = Signal(range(chunks * layer.size))
+            first_rec, any_rec, next_rec, more_rec = _bank_walk(m, fed_back.r.counts, rec_bank,
+                                                                lanes, "rec_")
+            begin_chunk = [bank.eq(first_bank), entry.eq(0), fire_op.eq(~any_bank & ~any_rec),
+                           rec_op.eq(~any_bank), rec_bank.eq(first_rec), rec_entry.eq(0)]
+            end_of_inputs = [rec_op.eq(1), fire_op.eq(~any_rec)]
+            m.d.comb += [fed_back.r.bank.eq(rec_bank), fed_back.r.entry.eq(rec_entry),
+                         fed_back.r.first.eq(t == 0)]
 
         at_last_timestep = t == self._timesteps - 1
         if is_last:
@@ -173,6 +228,11 @@ class DenseCore(wiring.Component):
         s2_chunk = Signal.like(chunk)
         s2_neuron_base = Signal.like(neuron_base)
         s2_value = Signal(plan.in_value.bits)
+        if recurrent:
+            s1_rec = Signal()
+            s1_rec_base = Signal(range(chunks * layer.size))
+            s2_rec = Signal()
+            s2_rec_value = Signal(plan.spike.bits)
 
         m.d.comb += [
             self.busy.eq(running | go),
@@ -183,28 +243,41 @@ class DenseCore(wiring.Component):
         with m.If(go):
             m.d.sync += [
                 running.eq(1), issuing.eq(1), chunk.eq(0), neuron_base.eq(0),
-                weight_base.eq(0), bank.eq(first_bank), entry.eq(0), fire_op.eq(~any_bank),
+                weight_base.eq(0), *begin_chunk,
             ]
+            if recurrent:
+                m.d.sync += rec_base.eq(0)
         with m.If(issuing):
             m.d.sync += [
                 s1_fire.eq(fire_op), s1_chunk.eq(chunk), s1_last.eq(chunk == chunks - 1),
                 s1_neuron_base.eq(neuron_base), s1_weight_base.eq(weight_base),
             ]
-            with m.If(~fire_op):
+            if recurrent:
+                m.d.sync += [s1_rec.eq(rec_op), s1_rec_base.eq(rec_base)]
+            with m.If(~fire_op & ~rec_op if recurrent else ~fire_op):
                 with m.If(entry + 1 < Array(src.counts)[bank]):
                     m.d.sync += entry.eq(entry + 1)
                 with m.Elif(more_banks):
                     m.d.sync += [bank.eq(next_bank), entry.eq(0)]
                 with m.Else():
-                    m.d.sync += fire_op.eq(1)
+                    m.d.sync += end_of_inputs
+            if recurrent:
+                with m.Elif(~fire_op):
+                    with m.If(rec_entry + 1 < Array(fed_back.r.counts)[rec_bank]):
+                        m.d.sync += rec_entry.eq(rec_entry + 1)
+                    with m.Elif(more_rec):
+                        m.d.sync += [rec_bank.eq(next_rec), rec_entry.eq(0)]
+                    with m.Else():
+                        m.d.sync += fire_op.eq(1)
             with m.Elif(chunk == chunks - 1):
                 m.d.sync += issuing.eq(0)
             with m.Else():
                 m.d.sync += [
                     chunk.eq(chunk + 1), neuron_base.eq(neuron_base + lanes),
-                    weight_base.eq(weight_base + plan.fan_in), bank.eq(first_bank),
-                    entry.eq(0), fire_op.eq(~any_bank),
+                    weight_base.eq(weight_base + plan.fan_in), *begin_chunk,
                 ]
+                if recurrent:
+                    m.d.sync += rec_base.eq(rec_base + layer.size)
 
         # Stage 1: the spike entry arrives; read its weights, or the chunk's membranes.
         m.d.comb += [
@@ -218,6 +291,9 @@ class DenseCore(wiring.Component):
             s2_chunk.eq(s1_chunk), s2_neuron_base.eq(s1_neuron_base),
             s2_value.eq(src.data.value),
         ]
+        if recurrent:
+            m.d.comb += u_rd.addr.eq(s1_rec_base + fed_back.r.data.index)
+            m.d.sync += [s2_rec.eq(s1_rec), s2_rec_value.eq(fed_back.r.data.value)]
 
         # Stage 2: every lane accumulates its product, or updates its neuron.
         first_step = t == 0
@@ -243,21 +319,28 @@ class DenseCore(wiring.Component):
                 v_wr.data[lane].eq(unit.v_next),
             ]
             units.append(unit)
+            addend = product.addend
+            if recurrent:
+                fed = m.submodules[f"fed_back_synapse_{lane}"] = synapse_for(
+                    layer.recurrent, plan.spike, plan.accumulator)
+                m.d.comb += [fed.value.eq(s2_rec_value), fed.code.eq(u_rd.data[lane])]
+                addend = Mux(s2_rec, fed.addend, product.addend)
             with m.If(s2_valid & ~s2_fire):
-                m.d.sync += acc.eq(acc + product.addend)
+                m.d.sync += acc.eq(acc + addend)
             with m.If(update):
                 m.d.sync += acc.eq(0)
-            if not is_last:
+            appends = ([] if is_last else [self.o_spikes]) + ([fed_back.w] if recurrent else [])
+            for port in appends:
                 active = s2_neuron_base + lane < layer.size
                 m.d.comb += [
-                    self.o_spikes.en[lane].eq(update & active & (unit.spike != 0)),
-                    self.o_spikes.data[lane].index.eq(s2_neuron_base + lane),
-                    self.o_spikes.data[lane].value.eq(unit.spike),
+                    port.en[lane].eq(update & active & (unit.spike != 0)),
+                    port.data[lane].index.eq(s2_neuron_base + lane),
+                    port.data[lane].value.eq(unit.spike),
                 ]
-            elif counting:
+            if counting:
                 total = Mux(first_step, 0, n_rd.data[lane]) + unit.spike
                 m.d.comb += [n_wr.data[lane].eq(total), self.o_result.values[lane].eq(total)]
-            else:
+            elif is_last:
                 m.d.comb += self.o_result.values[lane].eq(unit.v_next)
 
         if neuron.has_synapse:                      # cuba_lif: a current beside each membrane
@@ -267,6 +350,8 @@ class DenseCore(wiring.Component):
 
         finish = update & s2_last
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]
+        if recurrent:
+            m.d.comb += fed_back.w.commit.eq(finish)
         if is_last:
             m.d.comb += self.o_result.commit.eq(finish & at_last_timestep)
         else:

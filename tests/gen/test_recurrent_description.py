@@ -1,11 +1,12 @@
 """Recurrent dense layers in the description (DESIGN.md §3.1): round trips, refusals that
-name the layer and the field, and a plan that refuses them until a core takes them."""
+name the layer and the field, and the plan of their core (memories, schedule)."""
 
 
 import numpy as np
 import pytest
 
 from spikeshift.gen.ir.design import plan
+from spikeshift.gen.ir.kinds.dense import fed_back_lists
 from spikeshift.gen.ir.network import network_from_dict
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
 
@@ -75,8 +76,26 @@ def test_bad_recurrence_is_refused_naming_layer_and_field(fields, drop, message)
     assert str(info.value) == message
 
 
-def test_plan_refuses_a_recurrent_layer_until_a_core_takes_it():
-    with pytest.raises(ValueError, match=r"^layers\[0\] \(dense\) has recurrent weights, which "
-                                         r"its hardware core does not take yet; spikeshift "
-                                         r"predict runs it in the golden model$"):
-        plan(network_from_dict(valid()))
+def test_a_recurrent_layer_plans_its_recurrent_memories_and_its_schedule():
+    net = network_from_dict(valid())
+    layer = net.layers[0]
+    lp = plan(net, [2, 2]).layers[0]
+    assert lp.recurrent and lp.event_size == 2 + 3
+    assert lp.cycle_formula == "2 * (n + r + 1) + 3"
+    # r(-1) = [1, 0, 1]: neurons 0 and 2 are lane 0 of chunks 0 and 1
+    assert fed_back_lists(layer, 2) == [[(0, 1), (2, 1)], []]
+    memories = {m.name: (m.depth, m.width) for m in lp.memories}
+    assert memories["recurrent"] == (2 * 3, 2 * layer.recurrent.code_bits)
+    # two slots of 2 entries per bank, then r(-1); an entry is a 2-bit index and a 1-bit value
+    assert memories["fed_back"] == (2 * 2 + 2, 2 * (2 + 1))
+    # inputs [1, 0] and fed-back spikes [1, 1, 0]: n = 1, r = 2
+    assert lp.step_cycles(np.array([1, 0, 1, 1, 0])) == 2 * (1 + 2 + 1) + 3
+    assert lp.synaptic_events(np.array([1, 0, 1, 1, 0])) == 3 * 3
+
+
+def test_a_recurrent_int_layer_with_multi_bit_spikes_counts_its_multipliers():
+    obj = edited({"recurrent": {"format": "int", "bits": 3, "values": np.eye(3, dtype=int)
+                                .tolist()},
+                  "neuron": {"model": "if", "threshold": 2, "v_bits": 6, "spike_bits": 2}})
+    lp = plan(network_from_dict(obj), [3, 2]).layers[0]
+    assert lp.multipliers == 3           # binary inputs on int weights: selects only

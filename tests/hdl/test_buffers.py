@@ -4,6 +4,7 @@ from amaranth.sim import Simulator
 
 from spikeshift.gen.ir.formats import IntFormat
 from spikeshift.gen.ir.link import input_events
+from spikeshift.hdl.feedback_buffer import FeedbackBuffer
 from spikeshift.hdl.input_stage import InputStage
 from spikeshift.hdl.layouts import spike_entry_layout
 from spikeshift.hdl.result_buffer import ResultBuffer
@@ -56,6 +57,48 @@ def test_spike_buffer_double_buffers_banked_lists():
     sim.add_testbench(consumer)
     sim.run()
     assert seen == [[(0, 1, 1), (0, 5, 2), (2, 9, 3)], [], [(0, 0, 1), (1, 7, 2)]]
+
+
+def test_feedback_buffer_shows_the_previous_timesteps_lists_and_r_init_at_each_first():
+    initial = [[(0, 1)], [(1, 2), (3, 1)]]
+    dut = FeedbackBuffer(banks=2, depth=3, entry=spike_entry_layout(3, 2), initial=initial)
+    rng = np.random.default_rng(3)
+    timesteps = 3
+    written = [[[(int(rng.integers(0, 8)), int(rng.integers(1, 4)))
+                 for _ in range(int(rng.integers(0, 4)))] for _ in range(2)]
+               for _ in range(2 * timesteps)]
+    seen = []
+
+    async def bench(ctx):
+        for g, lists in enumerate(written):
+            ctx.set(dut.r.first, g % timesteps == 0)
+            entries = []
+            for b in range(2):
+                for k in range(ctx.get(dut.r.counts[b])):
+                    ctx.set(dut.r.bank, b)
+                    ctx.set(dut.r.entry, k)
+                    await ctx.tick()
+                    data = ctx.get(dut.r.data)
+                    entries.append((data.index, data.value))
+            seen.append(entries)
+            writes = max(map(len, lists)) or 1          # commit with the last write, as a core
+            for k in range(writes):
+                for b in range(2):
+                    ctx.set(dut.w.en[b], k < len(lists[b]))
+                    if k < len(lists[b]):
+                        ctx.set(dut.w.data[b], dict(zip(("index", "value"), lists[b][k])))
+                ctx.set(dut.w.commit, k == writes - 1)
+                await ctx.tick()
+            ctx.set(dut.w.en, 0)
+            ctx.set(dut.w.commit, 0)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    expected = [initial if g % timesteps == 0 else written[g - 1] for g in range(len(written))]
+    assert seen == [[entry for bank in lists for entry in bank] for lists in expected]
+    assert any(written[g] for g in range(len(written)) if g % timesteps != timesteps - 1)
 
 
 def test_input_stage_drops_zero_values_and_commits_on_last():

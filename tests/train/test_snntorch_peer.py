@@ -254,6 +254,22 @@ def test_rleaky_imports_with_its_recurrent_weights_and_spikes_exactly_like_snnto
     assert imported.notes[0]["recurrent"] == "1.w_rec"
 
 
+@pytest.mark.cocotb
+@pytest.mark.parametrize("all_to_all", [True, False])
+def test_rleaky_through_nir_and_the_rtl_spikes_exactly_like_snntorch(all_to_all, tmp_path):
+    rng = np.random.default_rng(20 + all_to_all)
+    net = rleaky_net(rng, (8, 6, 3), all_to_all)
+    x = (rng.random((4, 10, 8)) < 0.5).astype(np.int64)
+    imported = import_nir(export(net, 8), conventions=PRESETS["snntorch"], timesteps=10).network
+    golden = spikeshift.trace(imported, x)
+    for got, want in zip(golden.spikes, snntorch_spikes(net, x)):
+        np.testing.assert_array_equal(got, want)
+    assert np.count_nonzero(golden.fed_back[0][:, 1:])        # spikes really are fed back
+    result = spikeshift.verify(imported, x, build_dir=tmp_path, progress=False)
+    assert result.ok, result.first_difference
+    np.testing.assert_array_equal(result.outputs, golden.outputs)
+
+
 def test_rleaky_delayed_reset_to_zero_is_refused_naming_the_neuron():
     rng = np.random.default_rng(0)
     net = rleaky_net(rng, (4, 3, 2), reset="zero")

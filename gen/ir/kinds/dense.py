@@ -8,6 +8,16 @@ followed by one *fire* operation, and ``PIPELINE_DEPTH`` cycles for the last ope
 leave the pipeline::
 
     cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 1 + PIPELINE_DEPTH
+
+A recurrent layer's chunk walks, after the input spikes and before its fire operation, the
+``r`` non-zero spikes the layer itself produced in the previous timestep (r(-1) at a sample's
+first), one operation each, the list switch costing no cycle::
+
+    cycles(n, r) = chunks * (n + r + 1) + STEP_OVERHEAD
+
+Those spikes are the layer's own output of the timestep it finished last, so no hand-off
+between cores changes: the core keeps a private copy of them (README "Hardware"; r(-1) laid
+out by `fed_back_lists`).
 """
 
 import dataclasses
@@ -39,13 +49,16 @@ from ..weights import (
 )
 
 __all__ = ["DenseLayer", "DensePlan", "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LANES",
-           "DEFAULT_MAX_LANES", "with_random_recurrence"]
+           "DEFAULT_MAX_LANES", "FED_BACK_SLOTS", "with_random_recurrence", "fed_back_lists"]
 
 PIPELINE_DEPTH = 2          # spike-buffer read, then weight/membrane read, then update
 STEP_OVERHEAD = 1 + PIPELINE_DEPTH
 MAX_LANES = 256
 DEFAULT_MAX_LANES = 16
 MAX_SIZE = 1 << 20
+#: Slots of a recurrent core's fed-back spike list: the timestep being written and the one
+#: being walked (its previous), alternating; r(-1) lies beyond them, never overwritten.
+FED_BACK_SLOTS = 2
 #: Fit estimate: the accumulator, the product and the neuron update take about 12 LUT4 per
 #: bit of the wider of accumulator and membrane, per lane (measured on the digits demo,
 #: 26 lanes of 19-20 bits, 6,936 LUT4 with the UART link on the ECP5), plus the issue logic.
@@ -112,11 +125,6 @@ class DenseLayer(Layer):
         """r(-1), one spike value per neuron (zeros when not given)."""
         return (self.recurrent_init if self.recurrent_init is not None
                 else np.zeros(self.size, dtype=np.int64))
-
-    def core_refusal(self) -> str | None:
-        if self.recurrent is not None:
-            return "has recurrent weights, which its hardware core does not take yet"
-        return None
 
     @property
     def fan_in(self) -> int:
@@ -190,13 +198,24 @@ class DenseLayer(Layer):
         ) + ((MemoryGeometry(name="syn_currents", depth=chunks, width=lanes * self.neuron.i.bits),)
              if self.neuron.has_synapse else ())
         multiplies = isinstance(self.weights, IntWeights) and in_bits > 1
+        if self.recurrent is not None:
+            init_depth = max(map(len, fed_back_lists(self, lanes)))
+            entry_bits = unsigned_bits_for(self.size - 1) + self.neuron.spike_bits
+            memories += (
+                MemoryGeometry(name="recurrent", depth=chunks * self.size,
+                               width=lanes * self.recurrent.code_bits),
+                MemoryGeometry(name="fed_back", depth=FED_BACK_SLOTS * chunks + init_depth,
+                               width=lanes * entry_bits),
+            )
+            multiplies += isinstance(self.recurrent, IntWeights) and self.neuron.spike_bits > 1
         return DensePlan(
             index=index, kind=self.kind, size=self.size, in_size=in_size, lanes=lanes,
             chunks=chunks, in_value=UIntFormat(bits=in_bits),
             in_index_bits=unsigned_bits_for(in_size - 1), accumulator=acc,
             update=IntFormat(bits=signed_bits_for(v.min + acc.min, v.max + acc.max)),
             spike=UIntFormat(bits=self.neuron.spike_bits) if self.neuron.fires else None,
-            multipliers=lanes if multiplies else 0, memories=memories)
+            multipliers=lanes * multiplies, memories=memories,
+            recurrent=self.recurrent is not None)
 
     @classmethod
     def random(cls, rng, *, in_shape: tuple, in_max: int, max_size: int,
@@ -215,6 +234,15 @@ class DenseLayer(Layer):
         return cls(size=size, weights=weights, neuron=neuron, bias=bias)
 
 
+def fed_back_lists(layer: DenseLayer, lanes: int) -> list[list[tuple[int, int]]]:
+    """r(-1) as a recurrent core's fed-back spike list holds it: per lane (bank) the
+    ``(index, value)`` of its non-zero neurons, in order (neuron j is lane j % lanes of chunk
+    j // lanes, as the core appends its own spikes)."""
+    r = layer.recurrent_init_array()
+    return [[(j, int(r[j])) for j in range(lane, layer.size, lanes) if r[j]]
+            for lane in range(lanes)]
+
+
 def with_random_recurrence(rng, layer: DenseLayer) -> DenseLayer:
     """`layer` with random recurrent weights (size x size, PoT or int) and, half the time, a
     random r(-1) (tests: random recurrent networks)."""
@@ -229,10 +257,15 @@ class DensePlan(LayerPlan):
     """A dense core: `chunks` = ceil(size / lanes) passes over the input spikes per timestep.
 
     Word ``chunk * fan_in + i`` of the weight memory holds the codes of input i for the
-    chunk's lanes; the membrane memory holds one chunk per word.
+    chunk's lanes; the membrane memory holds one chunk per word. A `recurrent` core also has
+    the memory ``recurrent`` (word ``chunk * size + k``: the codes of its own neuron k for the
+    chunk's lanes) and ``fed_back`` (per lane a bank of `FED_BACK_SLOTS` slots of `chunks`
+    entries, then that lane's entries of r(-1)), and its `step_cycles` take the inputs
+    followed by the layer's own spikes of the previous timestep.
     """
 
     chunks: int
+    recurrent: bool = False
 
     @property
     def fan_in(self) -> int:
@@ -246,12 +279,17 @@ class DensePlan(LayerPlan):
     def out_depth(self) -> int:
         return self.chunks
 
+    @property
+    def event_size(self) -> int:
+        return self.in_size + self.size if self.recurrent else self.in_size
+
     def step_cycles(self, values):
         return self.chunks * (np.count_nonzero(np.asarray(values), axis=-1) + 1) + STEP_OVERHEAD
 
     @property
     def cycle_formula(self) -> str:
-        return f"{self.chunks} * (n + 1) + {STEP_OVERHEAD}"
+        events = "n + r" if self.recurrent else "n"
+        return f"{self.chunks} * ({events} + 1) + {STEP_OVERHEAD}"
 
     def synaptic_events(self, values):
         return np.count_nonzero(np.asarray(values), axis=-1) * self.size
@@ -259,8 +297,9 @@ class DensePlan(LayerPlan):
     def resources(self, layer: DenseLayer) -> Resources:
         # a cuba_lif lane also decays, adds and saturates its synaptic current
         width = max(self.accumulator.bits, layer.neuron.v.bits) + layer.neuron.synapse_bits
+        walked = self.fan_in.bit_length() + (self.size.bit_length() if self.recurrent else 0)
         return Resources(luts=self.lanes * LUTS_PER_LANE_BIT * width
-                         + LUTS_PER_INDEX_BIT * self.fan_in.bit_length(),
+                         + LUTS_PER_INDEX_BIT * walked,
                          ram_bits=sum(m.bits for m in self.memories))
 
     def report_row(self, layer: DenseLayer) -> dict:
@@ -273,4 +312,17 @@ class DensePlan(LayerPlan):
                               "bits": weights.bits},
             "membrane_memory_bits": self.memory("membranes").bits,
             "chunks": self.chunks, "v_bits": layer.neuron.v.bits,
+            **(self._recurrent_row(layer) if self.recurrent else {}),
+        }
+
+    def _recurrent_row(self, layer: DenseLayer) -> dict:
+        weights, fed_back = self.memory("recurrent"), self.memory("fed_back")
+        return {
+            "recurrent_synapses": self.size * self.size,
+            "nonzero_recurrent_synapses": int(np.count_nonzero(layer.recurrent.values)),
+            "recurrent_weight_format": layer.recurrent.format,
+            "recurrent_weight_code_bits": layer.recurrent.code_bits,
+            "recurrent_memory": {"depth": weights.depth, "width": weights.width,
+                                 "bits": weights.bits},
+            "fed_back_memory_bits": fed_back.bits,
         }
