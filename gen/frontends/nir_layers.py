@@ -15,7 +15,7 @@ from ..ir.formats import signed_bits_for
 from ..ir.kinds.conv2d import Conv2dLayer
 from ..ir.kinds.dense import DenseLayer
 from ..ir.neuron import MAX_SPIKE_BITS, Neuron, ShiftLeak
-from ..ir.weights import IntWeights, PotWeights
+from ..ir.weights import MAX_POT_EXPONENT, MAX_WEIGHT_BITS, IntWeights, PotWeights
 from .convert import membrane_format_for, pot_round
 from .nir_conventions import Conventions, ImportError_
 from .nir_neurons import NirNeuron
@@ -112,9 +112,21 @@ def _weights(pending: WeightNode, values: np.ndarray, weights: str, lossy: bool,
             values = pot_round(values.astype(np.float64), int(np.log2(max(mag.max(), 1))) + 1)
             note["pot_rounded"] = float(np.mean(~is_pot))
         e_max = int(np.log2(max(np.abs(values).max(), 1)))
+        if e_max > MAX_POT_EXPONENT:
+            _too_wide(pending, f"exponents up to {e_max} (at most {MAX_POT_EXPONENT})", note)
         return PotWeights(e_min=0, e_max=e_max, values=values, ndim=ndim), values
     lo, hi = int(min(values.min(), 0)), int(max(values.max(), 0))
-    return IntWeights(bits=max(2, signed_bits_for(lo, hi)), values=values, ndim=ndim), values
+    bits = max(2, signed_bits_for(lo, hi))
+    if bits > MAX_WEIGHT_BITS:
+        _too_wide(pending, f"{bits}-bit integers (at most {MAX_WEIGHT_BITS})", note)
+    return IntWeights(bits=bits, values=values, ndim=ndim), values
+
+
+def _too_wide(pending: WeightNode, what: str, note: dict):
+    raise ImportError_(f"node {pending.name!r} parameter weight: the exact form needs {what} "
+                       f"at the scale {note['scale']}"
+                       + (f" ({note['leak']})" if "extra scale" in note.get("leak", "") else "")
+                       + "; use fewer timesteps or --lossy")
 
 
 def _reset_rule(neuron: NirNeuron, conv: Conventions, shape: tuple) -> tuple[str, np.ndarray]:
@@ -180,26 +192,34 @@ def _spike_bits(name: str, conv: Conventions, theta: np.ndarray, peak: np.ndarra
     return bits
 
 
-def _leak(neuron: NirNeuron, size: int, lossy: bool, note: dict):
-    """The shift leak of a leaky neuron (None for β = 1): β = 0 is v - (v >> 0) = 0 exactly;
-    any other β keeps a fraction, refused unless `lossy` (then the nearest shift, per
-    neuron where β differs)."""
+def _leak(neuron: NirNeuron, size: int, timesteps: int, lossy: bool, note: dict):
+    """(shift leak or None for β = 1, extra scale shift) of a leaky neuron.
+
+    β = 0 is v - (v >> 0) = 0 exactly. β = 1 - 2^-k keeps a binary fraction of v each step,
+    which the framework's float membrane holds: at an extra scale 2^(k·T) every membrane of
+    the T steps is a multiple of 2^k before its leak, so v - (v >> k) is exact (k the largest
+    of the layer's shifts). Any other β, or β = 1 beside leaking neurons, is refused unless
+    `lossy` (then the nearest shift, per neuron where β differs)."""
     beta = np.asarray(neuron.beta, np.float64)
     if neuron.kind not in ("lif", "integrator") or np.all(beta == 1):
-        return None
+        return None, 0
     if np.all(beta == 0):
-        return ShiftLeak(shift=0)
+        return ShiftLeak(shift=0), 0
     leak = ShiftLeak.nearest(float(beta) if beta.ndim == 0 else np.broadcast_to(beta, (size,)))
+    shifts = leak.values(size)
+    if np.all(1 - 2.0 ** -shifts.astype(np.float64) == np.broadcast_to(beta, (size,))):
+        extra = int(shifts.max()) * timesteps
+        note["leak"] = (f"beta = 1 - 2^-k ({_text(shifts)}) exact for T = {timesteps} steps at "
+                        f"the extra scale 2^{extra}")
+        return leak, extra
     if not lossy:
-        shown = leak.values(size) if beta.ndim else leak.shift
         raise ImportError_(f"node {neuron.name!r} parameter tau: beta = {_text(beta)} leaks by "
-                           f"a fraction of v each step, which the framework keeps in its float "
-                           f"membrane and integer hardware rounds with v - (v >> "
-                           f"{_text(shown)}) (beta = {_text(1 - 2.0 ** -np.asarray(shown))}); "
-                           f"exact only when every neuron's beta is 0, or every one 1; use "
-                           f"--lossy to accept that")
+                           f"a fraction of v each step that is not 1 - 2^-k, which integer "
+                           f"hardware can only approximate with v - (v >> {_text(shifts)}) "
+                           f"(beta = {_text(1 - 2.0 ** -shifts.astype(np.float64))}); exact "
+                           f"only for beta 0, 1 or 1 - 2^-k; use --lossy to accept that")
     note["leak"] = leak.approximation(float(beta) if beta.ndim == 0 else beta)
-    return leak
+    return leak, 0
 
 
 def _timing(neuron: NirNeuron, conv: Conventions, reset: str, leak, lossy: bool,
@@ -268,7 +288,7 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
                            f"{_text(theta)}, reset to 0")
     if recurrent is not None:
         note["recurrent"] = recurrent.name
-    leak = _leak(neuron, out_size, lossy, note)
+    leak, extra = _leak(neuron, out_size, timesteps, lossy, note)
     scaled = _integer_scale(pending.name, [w_eff, u_eff, b_eff] +
                             ([] if theta is None else [theta]),
                             pending.divisor, lossy)
@@ -277,6 +297,8 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
                                       weight_bits)
         scaled = (2.0 ** k, f"2^{k}")
     scale, note["scale"] = scaled
+    if extra:           # see _leak: the leaks stay exact for T steps at this extra scale
+        scale, note["scale"] = scale * 2.0 ** extra, f"{note['scale']}·2^{extra}"
     values = np.round(w_eff * scale).astype(np.int64)
     bias = np.round(b_eff * scale).astype(np.int64)
     note["weight_rms_error"] = float(np.sqrt(np.mean((values - w_eff * scale) ** 2)))

@@ -71,6 +71,10 @@ def _beta(name: str, tau: np.ndarray, conv: Conventions):
     beta, gain = conv.step(np.asarray(tau, np.float64))
     beta = np.where(np.abs(beta) < BETA_TOLERANCE, 0.0, beta)
     beta = np.where(np.abs(beta - 1) < BETA_TOLERANCE, 1.0, beta)
+    # 1 - 2^-k within float32 noise of 1 - β (exports compute τ from β in float32)
+    dyadic = 1 - 2.0 ** np.round(np.log2(np.maximum(1 - beta, 1e-300)))
+    beta = np.where(np.abs(dyadic - beta) < BETA_TOLERANCE * np.maximum(1 - beta, 1e-300),
+                    dyadic, beta)
     if conv.clamp_beta:
         beta = np.clip(beta, 0.0, 1.0)
     if np.any(beta < 0):

@@ -105,9 +105,17 @@ def test_norse_lif_box_with_a_full_step_decay_is_stateless_and_exact(reset):
     assert imported.network.layers[0].neuron.leak.shift == 0
 
 
-def test_norse_lif_box_with_a_fractional_decay_is_refused_naming_the_node():
-    model = nt.SequentialState(torch.nn.Linear(4, 3), lif_box(0.5, 2))
-    with pytest.raises(ImportError_, match=r"^node '1' parameter tau: beta = 0.5 leaks by a "
+def test_norse_lif_box_with_a_half_decay_imports_exactly_and_another_is_refused():
+    rng = np.random.default_rng(5)
+    model = nt.SequentialState(torch.nn.Linear(8, 6), lif_box(0.5, 2), torch.nn.Linear(6, 4),
+                               iaf(1))
+    integer_parameters(model, rng)
+    x = binary(rng, 8, 6, 8)
+    imported = assert_imports_exactly(norse_export(model, torch.zeros(1, 8)), PRESETS["norse"],
+                                      x, norse_spikes(model, x), 6)
+    assert imported.network.layers[0].neuron.leak.shift == 1
+    model = nt.SequentialState(torch.nn.Linear(4, 3), lif_box(0.3, 2))
+    with pytest.raises(ImportError_, match=r"^node '1' parameter tau: beta = 0.7 leaks by a "
                                            r"fraction"):
         import_nir(norse_export(model, torch.zeros(1, 4)), conventions=PRESETS["norse"],
                    timesteps=4)
@@ -180,14 +188,26 @@ def test_spikingjelly_if_network_imports_exactly(seed, v_reset):
 
 
 @pytest.mark.parametrize("decay_input", [True, False])
-def test_spikingjelly_lif_is_refused_naming_the_node(decay_input):
-    """SpikingJelly requires tau > 1, so every LIFNode keeps a fraction of v each step; its
-    exported tau * dt is read with dt = 1e-4 (read with dt = 1 it would give beta = -4999)."""
+def test_spikingjelly_lif_with_tau_two_imports_exactly_at_the_leak_scale(decay_input):
+    """LIFNode(tau=2) halves v each step (beta = 1/2 = 1 - 2^-1): exact for T steps at an extra
+    scale 2^T; its exported tau * dt is read with dt = 1e-4 (dt = 1 would give beta -4999)."""
+    rng = np.random.default_rng(1)
     model = integer_parameters(torch.nn.Sequential(
         layer.Linear(8, 5), neuron.LIFNode(tau=2.0, v_threshold=2.0, decay_input=decay_input),
-        layer.Linear(5, 3), sj_if(1)), np.random.default_rng(1))
-    with pytest.raises(ImportError_, match=r"^node '_1' parameter tau: beta = 0.5 leaks by a "
-                                           r"fraction"):
+        layer.Linear(5, 3), sj_if(1)), rng)
+    x = binary(rng, 8, 6, 8)
+    imported = assert_imports_exactly(sj_export(model, torch.zeros(1, 8), dt=1e-4),
+                                      PRESETS["spikingjelly"], x, sj_spikes(model, x), 6)
+    assert imported.network.layers[0].neuron.leak.shift == 1
+    assert imported.notes[0]["scale"].endswith("·2^6")
+
+
+def test_spikingjelly_lif_with_another_tau_is_refused_naming_the_node():
+    model = integer_parameters(torch.nn.Sequential(
+        layer.Linear(8, 5), neuron.LIFNode(tau=3.0, v_threshold=2.0), layer.Linear(5, 3),
+        sj_if(1)), np.random.default_rng(1))
+    with pytest.raises(ImportError_, match=r"^node '_1' parameter tau: beta = 0.666667 leaks "
+                                           r"by a fraction of v each step that is not 1 - 2\^-k"):
         import_nir(sj_export(model, torch.zeros(1, 8), dt=1e-4),
                    conventions=PRESETS["spikingjelly"], timesteps=6)
 

@@ -102,11 +102,11 @@ def test_leaky_with_fractional_beta_is_refused_naming_node_and_parameter():
 
 
 def test_lossy_import_maps_beta_to_the_nearest_shift_and_says_so():
-    net = integer_snntorch_net(np.random.default_rng(0), (4, 3, 2), [2.0, 2.0], beta=0.875)
+    net = integer_snntorch_net(np.random.default_rng(0), (4, 3, 2), [2.0, 2.0], beta=0.9)
     conventions = Conventions(**{**PRESETS["snntorch"].__dict__, "reset_delay": False})
     result = import_nir(export(net, 4), conventions=conventions, timesteps=4, lossy=True)
     assert result.network.layers[0].neuron.leak.shift == 3
-    assert result.notes[0]["leak"] == "beta 0.875 -> shift 3 (beta 0.875)"
+    assert result.notes[0]["leak"] == "beta 0.9 -> shift 3 (beta 0.875)"
 
 
 def test_fractional_weights_are_refused_naming_the_weight_node():
@@ -159,9 +159,9 @@ def _leaky_net(rng, sizes, **leaky):
     return torch.nn.Sequential(*layers)
 
 
-def _assert_spikes_like_snntorch(net, conventions, rng, fan_in):
-    x = (rng.random((16, 10, fan_in)) < 0.5).astype(np.int64)
-    imported = import_nir(export(net, fan_in), conventions=conventions, timesteps=10)
+def _assert_spikes_like_snntorch(net, conventions, rng, fan_in, timesteps=10):
+    x = (rng.random((16, timesteps, fan_in)) < 0.5).astype(np.int64)
+    imported = import_nir(export(net, fan_in), conventions=conventions, timesteps=timesteps)
     expected = snntorch_spikes(net, x)
     assert sum(int(s.sum()) for s in expected) > 0
     for got, want in zip(spikeshift.trace(imported.network, x).spikes, expected):
@@ -293,13 +293,42 @@ def test_per_neuron_thresholds_import_exactly(seed):
     assert isinstance(threshold, np.ndarray) and len(np.unique(threshold)) > 1
 
 
-def test_per_neuron_fractional_betas_are_refused_or_mapped_per_neuron():
+@pytest.mark.parametrize("seed", range(4))
+def test_betas_one_minus_two_to_the_minus_k_import_exactly_per_neuron(seed):
+    """beta = 1 - 2^-k (learn_beta trains one per neuron) keeps binary fractions of v, which
+    snnTorch's float membrane holds exactly: at the extra scale 2^(k_max·T) the shift leak
+    v - (v >> k) is exact for the T steps."""
+    from dataclasses import replace
+    rng = np.random.default_rng(seed)
+    net = _leaky_net(rng, (10, 6, 3), reset_mechanism="zero")
+    net[1].beta = torch.nn.Parameter(torch.tensor(1 - 2.0 ** -rng.integers(1, 4, 6),
+                                                  dtype=torch.float32))
+    net[3].beta = torch.nn.Parameter(torch.full((3,), 0.5))
+    imported = _assert_spikes_like_snntorch(net, replace(PRESETS["snntorch"], reset="zero"),
+                                            rng, 10, timesteps=5)
+    np.testing.assert_array_equal(imported.network.layers[0].neuron.leak.values(6),
+                                  -np.log2(1 - net[1].beta.detach().numpy()))
+    assert imported.notes[0]["cost"].endswith("to the weights' range and to the membrane")
+
+
+def test_an_exact_leak_too_wide_for_the_weights_is_refused_naming_the_node():
+    from dataclasses import replace
+    net = _leaky_net(np.random.default_rng(0), (6, 4, 2), reset_mechanism="zero", beta=0.875)
+    with pytest.raises(ImportError_, match=r"^node '0' parameter weight: the exact form needs "
+                                           r"\d+-bit integers \(at most 24\) at the scale "
+                                           r"2\^0·2\^30 \(beta = 1 - 2\^-k \(3\) exact for "
+                                           r"T = 10 steps"):
+        import_nir(export(net, 6), conventions=replace(PRESETS["snntorch"], reset="zero"),
+                   timesteps=10)
+
+
+def test_per_neuron_betas_that_are_not_dyadic_are_refused_or_mapped_per_neuron():
     rng = np.random.default_rng(0)
     net = _leaky_net(rng, (6, 4, 2))
-    net[1].beta = torch.nn.Parameter(torch.tensor([0.5, 0.75, 0.875, 0.5]))
+    net[1].beta = torch.nn.Parameter(torch.tensor([0.5, 0.7, 0.9, 0.5]))
     from dataclasses import replace
     conventions = replace(PRESETS["snntorch"], reset="zero")
-    with pytest.raises(ImportError_, match=r"^node '1' parameter tau: beta = 0.5..0.875 per "
+    with pytest.raises(ImportError_, match=r"^node '1' parameter tau: beta = 0.5..0.9 per "
                                            r"neuron leaks by a fraction"):
         import_nir(export(net, 6), conventions=conventions, timesteps=4)
     imported = import_nir(export(net, 6), conventions=conventions, timesteps=4, lossy=True)
