@@ -54,8 +54,9 @@ class Conventions:
     max_spikes : spikes one neuron may emit in one step: 1, N (Sinabs' MaxSpike(N), exact for
         N = 2^S - 1 and a power-of-two θ) or None (Sinabs' MultiSpike, exact when the largest
         possible count fits 8 spike bits and θ is a power of two)
-    recurrent_zero_reset_clears_step : a recurrent neuron's delayed reset to zero clears the
-        whole next step's membrane, its input included (snnTorch's RLeaky)
+    step_clearing_zero_reset : the neurons whose delayed reset to zero clears the whole next
+        step's membrane, its input included: ``"recurrent"`` (snnTorch's RLeaky) and
+        ``"cuba"`` (its Synaptic)
     """
 
     dt: float
@@ -66,7 +67,7 @@ class Conventions:
     infinite_tau_gain: float | None = None
     if_gain_uses_dt: bool = True
     clamp_beta: bool = False
-    recurrent_zero_reset_clears_step: bool = False
+    step_clearing_zero_reset: tuple = ()
     tau_rule: str = "euler"
     v_starts_at_reset: bool = False
     max_spikes: int | None = 1
@@ -82,6 +83,17 @@ class Conventions:
                                                 and self.max_spikes >= 1):
             raise ValueError(f"max_spikes must be a positive integer or None (unbounded), not "
                              f"{self.max_spikes!r}")
+
+    def synapse_step(self, tau_syn):
+        """(α, input gain per unit w_in) of a CubaLIF synaptic current with time constant(s)
+        `tau_syn`: NIR's Euler form, or Norse's, which adds its input whole (its τ is
+        dt / tau_syn_inv, so the decay factor is dt²/τ)."""
+        if self.tau_rule == "norse":
+            return 1 - self.dt ** 2 / tau_syn, np.ones_like(tau_syn)
+        if self.tau_rule == "exp":
+            alpha = np.exp(-self.dt / tau_syn)
+            return alpha, 1 - alpha
+        return 1 - self.dt / tau_syn, self.dt / tau_syn
 
     def step(self, tau):
         """(β, gain per unit R) of a leaky node with time constant(s) `tau` (`tau_rule`)."""
@@ -99,7 +111,7 @@ PRESETS = {
     # tau = dt/(1-beta), r = tau/dt, v_reset = 0.
     "snntorch": Conventions(dt=1e-4, reset="subtract", reset_delay=True,
                             undelayed_rule="snntorch", fire=">", infinite_tau_gain=1.0,
-                            clamp_beta=True, recurrent_zero_reset_clears_step=True),
+                            clamp_beta=True, step_clearing_zero_reset=("recurrent", "cuba")),
     # IAFCell adds its input with no dt (v += x), starts at v_reset and resets to it;
     # LIFBoxCell: v += dt*tmi*((v_leak - v) + x), starts at v_leak; both spike on v > thr.
     # to_nir writes IF r = 1 (no v_reset: 0) and LIF tau = dt/tmi, r = 1.

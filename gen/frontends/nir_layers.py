@@ -14,7 +14,7 @@ import numpy as np
 from ..ir.formats import signed_bits_for
 from ..ir.kinds.conv2d import Conv2dLayer
 from ..ir.kinds.dense import DenseLayer
-from ..ir.neuron import MAX_SPIKE_BITS, Neuron, ShiftLeak
+from ..ir.neuron import MAX_LEAK_SHIFT, MAX_SPIKE_BITS, Neuron, ShiftLeak
 from ..ir.weights import MAX_POT_EXPONENT, MAX_WEIGHT_BITS, IntWeights, PotWeights
 from .convert import membrane_format_for, pot_round
 from .nir_conventions import Conventions, ImportError_
@@ -192,6 +192,34 @@ def _spike_bits(name: str, conv: Conventions, theta: np.ndarray, peak: np.ndarra
     return bits
 
 
+def _synapse(neuron: NirNeuron, size: int, timesteps: int, lossy: bool, note: dict):
+    """(syn_shift or None, extra scale shift) of a CubaLIF's synaptic current: α = 0 passes the
+    input straight on (a plain LIF, no synapse needed); α = 1 - 2^-k is the shift k_syn, exact
+    for T steps at an extra scale 2^(k·T) as a leak is (`_leak`); α = 1 (no decay) or any
+    other α is refused unless `lossy` (then the nearest shift)."""
+    alpha = np.asarray(neuron.alpha, np.float64)
+    if np.all(alpha == 0):
+        note["synapse"] = "alpha 0: the synaptic current is the input itself (a LIF)"
+        return None, 0
+    shifts = np.round(-np.log2(np.maximum(1 - np.broadcast_to(alpha, (size,)), 1e-18)))
+    shifts = np.clip(shifts, 0, MAX_LEAK_SHIFT).astype(np.int64)
+    exact = np.all(1 - 2.0 ** -shifts.astype(np.float64) == np.broadcast_to(alpha, (size,)))
+    one = shifts if np.any(shifts != shifts[0]) else int(shifts[0])
+    if exact:
+        extra = int(shifts.max()) * timesteps
+        note["synapse"] = (f"alpha = 1 - 2^-k_syn ({_text(shifts)}) exact for T = {timesteps} "
+                           f"steps at the extra scale 2^{extra}")
+        return one, extra
+    if not lossy:
+        raise ImportError_(f"node {neuron.name!r} parameter tau_syn: alpha = {_text(alpha)} "
+                           f"is not 0 or 1 - 2^-k (alpha = 1, a current that never decays, "
+                           f"has no shift form either); integer hardware can only approximate "
+                           f"it with I - (I >> {_text(shifts)}); use --lossy to accept that")
+    note["synapse"] = (f"alpha {_text(alpha)} -> syn_shift {_text(shifts)} (alpha "
+                       f"{_text(1 - 2.0 ** -shifts.astype(np.float64))})")
+    return one, 0
+
+
 def _leak(neuron: NirNeuron, size: int, timesteps: int, lossy: bool, note: dict):
     """(shift leak or None for β = 1, extra scale shift) of a leaky neuron.
 
@@ -223,16 +251,18 @@ def _leak(neuron: NirNeuron, size: int, timesteps: int, lossy: bool, note: dict)
 
 
 def _timing(neuron: NirNeuron, conv: Conventions, reset: str, leak, lossy: bool,
-            note: dict, recurrent: bool) -> None:
+            note: dict, recurrent: bool, cuba: bool = False) -> None:
     """Refuse reset timings that DESIGN §3's immediate reset cannot reproduce."""
-    if (recurrent and reset == "zero" and conv.reset_delay
-            and conv.recurrent_zero_reset_clears_step):
+    clearing = [kind for kind, present in (("recurrent", recurrent), ("cuba", cuba))
+                if present and kind in conv.step_clearing_zero_reset]
+    if clearing and reset == "zero" and conv.reset_delay:
+        what = {"recurrent": "a recurrent neuron's (snnTorch's RLeaky)",
+                "cuba": "a current-based neuron's (snnTorch's Synaptic)"}[clearing[0]]
         if not lossy:
-            raise ImportError_(f"node {neuron.name!r}: a recurrent neuron's delayed reset to "
-                               f"zero clears the whole next step, its input included "
-                               f"(snnTorch's RLeaky), which DESIGN §3's reset (v = 0, then "
-                               f"the next input) does not; use reset by subtraction or "
-                               f"reset_delay=False")
+            raise ImportError_(f"node {neuron.name!r}: {what} delayed reset to zero clears "
+                               f"the whole next step, its input included, which DESIGN §3's "
+                               f"reset (v = 0, then the next input) does not; use reset by "
+                               f"subtraction or reset_delay=False")
         note["reset_delay"] = "the step-clearing reset to zero approximated by DESIGN §3's"
     if neuron.kind not in ("if", "lif") or reset != "subtract":
         return
@@ -289,6 +319,10 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
     if recurrent is not None:
         note["recurrent"] = recurrent.name
     leak, extra = _leak(neuron, out_size, timesteps, lossy, note)
+    syn_shift = None
+    if neuron.alpha is not None:
+        syn_shift, syn_extra = _synapse(neuron, out_size, timesteps, lossy, note)
+        extra += syn_extra
     scaled = _integer_scale(pending.name, [w_eff, u_eff, b_eff] +
                             ([] if theta is None else [theta]),
                             pending.divisor, lossy)
@@ -307,7 +341,8 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
         else _weights(recurrent, np.round(u_eff * scale).astype(np.int64), weights, lossy, note)
     if neuron.kind in ("threshold", "readout"):
         leak = ShiftLeak(shift=0)                    # v - (v >> 0) = 0: stateless
-    _timing(neuron, conv, reset, leak, lossy, note, recurrent is not None)
+    _timing(neuron, conv, reset, leak, lossy, note, recurrent is not None,
+            cuba=syn_shift is not None)
     v_init, theta_int = 0, None
     rows = np.hstack([values.reshape(values.shape[0], -1) * pending.in_max, rec_values])
     if theta is not None:
@@ -341,11 +376,17 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
             raise ImportError_(f"node {name!r}: multi-bit spike counts are exact with v >= θ "
                                f"and reset by subtraction or to zero only")
         note["spikes"] = f"up to {(1 << spike_bits) - 1} per step: spike_bits {spike_bits}"
-    v = membrane_format_for(rows, bias, 1, timesteps,
+    # a synaptic current sums up to T steps of input, so v up to T (T + 1) / 2 of them
+    reach = timesteps if syn_shift is None else timesteps * (timesteps + 1) // 2
+    v = membrane_format_for(rows, bias, 1, reach,
                             None if theta_int is None else theta_int * ((1 << spike_bits) - 1),
                             v_init)
     if neuron.kind in ("integrator", "readout"):
         neuron_obj = Neuron(model="integrator", v=v, leak=leak, v_init=v_init)
+    elif syn_shift is not None:
+        neuron_obj = Neuron(model="cuba_lif", v=v, threshold=theta_int, syn_shift=syn_shift,
+                            i=membrane_format_for(rows, bias, 1, timesteps),
+                            leak=leak, reset=reset, v_init=v_init, spike_bits=spike_bits)
     else:
         neuron_obj = Neuron(model="lif" if leak is not None else "if", v=v, threshold=theta_int,
                             leak=leak, reset=reset, v_init=v_init, spike_bits=spike_bits)

@@ -35,6 +35,7 @@ class NirNeuron:
     threshold: np.ndarray | None
     v_reset: np.ndarray | None
     v_leak: np.ndarray | None = None
+    alpha: float | np.ndarray | None = None        # a CubaLIF's synaptic decay
 
 
 NEURON_HANDLERS: dict[str, Callable] = {}
@@ -63,18 +64,27 @@ def arr(node, name, default: float | None = None):
     return np.atleast_1d(np.asarray(value, dtype=np.float64))
 
 
+def snap_decay(values) -> np.ndarray:
+    """Decays snapped to 0, 1 and 1 - 2^-k within float32 noise (exports compute τ from them
+    in float32)."""
+    values = np.where(np.abs(values) < BETA_TOLERANCE, 0.0, values)
+    values = np.where(np.abs(values - 1) < BETA_TOLERANCE, 1.0, values)
+    dyadic = 1 - 2.0 ** np.round(np.log2(np.maximum(1 - values, 1e-300)))
+    return np.where(np.abs(dyadic - values) < BETA_TOLERANCE * np.maximum(1 - values, 1e-300),
+                    dyadic, values)
+
+
+def _one_or_each(values: np.ndarray):
+    return float(values.flat[0]) if np.all(values == values.flat[0]) else values
+
+
 def _beta(name: str, tau: np.ndarray, conv: Conventions):
     """(β, gain per unit R) of the time constants `tau` under `conv`, β snapped to 0 and 1
     within float32 noise, clamped to [0, 1] where the framework clamps it in its own
     simulation and refused if negative elsewhere; β is one float when every neuron has the
     same, else one per neuron."""
     beta, gain = conv.step(np.asarray(tau, np.float64))
-    beta = np.where(np.abs(beta) < BETA_TOLERANCE, 0.0, beta)
-    beta = np.where(np.abs(beta - 1) < BETA_TOLERANCE, 1.0, beta)
-    # 1 - 2^-k within float32 noise of 1 - β (exports compute τ from β in float32)
-    dyadic = 1 - 2.0 ** np.round(np.log2(np.maximum(1 - beta, 1e-300)))
-    beta = np.where(np.abs(dyadic - beta) < BETA_TOLERANCE * np.maximum(1 - beta, 1e-300),
-                    dyadic, beta)
+    beta = snap_decay(beta)
     if conv.clamp_beta:
         beta = np.clip(beta, 0.0, 1.0)
     if np.any(beta < 0):
@@ -83,7 +93,7 @@ def _beta(name: str, tau: np.ndarray, conv: Conventions):
                            f"= {float(beta.flat[bad]):g} at dt = {conv.dt:g} ({conv.tau_rule} "
                            f"rule), a negative decay (the membrane would flip sign each step); "
                            f"check --dt")
-    return (float(beta.flat[0]) if np.all(beta == beta.flat[0]) else beta), gain
+    return _one_or_each(beta), gain
 
 
 def _leak_gain(name: str, node, conv: Conventions):
@@ -116,6 +126,26 @@ def _lif(name, node, conv):
     return NirNeuron(name, "if" if np.all(beta == 1) else "lif", beta, gain,
                      arr(node, "v_threshold"),
                      arr(node, "v_reset", 0), arr(node, "v_leak", 0))
+
+
+@handles("CubaLIF")
+def _cuba_lif(name, node, conv):
+    """A LIF behind a synaptic current: I' = α I + g_s w_in x, v' = β v + g_m R I', the product
+    of the two gains folded into the weights (both are linear)."""
+    tau_syn = arr(node, "tau_syn")
+    if np.any(~np.isfinite(tau_syn)) or np.any(tau_syn <= 0):
+        raise ImportError_(f"node {name!r} parameter tau_syn: {np.unique(tau_syn)[:4].tolist()}; "
+                           f"a synaptic time constant must be a positive number")
+    alpha, syn_gain = conv.synapse_step(tau_syn)
+    alpha = snap_decay(np.clip(alpha, 0.0, 1.0) if conv.clamp_beta else alpha)
+    if np.any(alpha < 0):
+        raise ImportError_(f"node {name!r} parameter tau_syn: gives a negative decay "
+                           f"{float(alpha.min()):g} at dt = {conv.dt:g}; check --dt")
+    node_as_lif = type("LIFView", (), {"tau": node.tau_mem, "r": node.r, "v_leak": node.v_leak})
+    beta, gain = _leak_gain(name, node_as_lif, conv)
+    return NirNeuron(name, "if" if np.all(beta == 1) else "lif", beta,
+                     gain * syn_gain * arr(node, "w_in", 1.0), arr(node, "v_threshold"),
+                     arr(node, "v_reset", 0), arr(node, "v_leak", 0), _one_or_each(alpha))
 
 
 @handles("LI")

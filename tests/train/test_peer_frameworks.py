@@ -139,12 +139,32 @@ def test_norse_modules_it_cannot_export_are_refused_as_empty_nodes():
                    timesteps=3)
 
 
-def test_norse_current_based_lif_is_refused_naming_the_node():
+def test_norse_current_based_lif_with_its_default_decays_is_refused_naming_the_node():
+    """Norse's default LIFCell decays its membrane by dt * tau_mem_inv = 0.1 per step."""
     model = nt.SequentialState(torch.nn.Linear(4, 3), nt.LIFCell())
-    with pytest.raises(ImportError_, match=r"^node '1': NIR node type CubaLIF is not "
-                                           r"supported"):
+    with pytest.raises(ImportError_, match=r"^node '1' parameter tau: beta = 0.9 leaks by a "
+                                           r"fraction"):
         import_nir(norse_export(model, torch.zeros(1, 4)), conventions=PRESETS["norse"],
                    timesteps=3)
+
+
+def test_norse_current_based_lif_with_a_halving_current_imports_exactly():
+    """LIFCell with dt * tau_syn_inv = 1/2 (alpha = 1 - 2^-1) and dt * tau_mem_inv = 1 (beta =
+    0): Norse adds its input to the current, then v follows it; a cuba_lif with syn_shift 1."""
+    rng = np.random.default_rng(6)
+    dt = 1e-3
+
+    def cell(theta):
+        return nt.LIFCell(nt.LIFParameters(tau_syn_inv=torch.tensor(0.5 / dt),
+                                           tau_mem_inv=torch.tensor(1.0 / dt),
+                                           v_th=torch.tensor(float(theta))), dt=dt)
+    model = nt.SequentialState(torch.nn.Linear(8, 6), cell(2), torch.nn.Linear(6, 3), cell(1))
+    integer_parameters(model, rng)
+    x = binary(rng, 8, 6, 8)
+    imported = assert_imports_exactly(norse_export(model, torch.zeros(1, 8)), PRESETS["norse"],
+                                      x, norse_spikes(model, x), 6)
+    neuron = imported.network.layers[0].neuron
+    assert neuron.model == "cuba_lif" and neuron.syn_shift == 1
 
 
 # ---- SpikingJelly: single-step mode, functional.reset_net between sequences ----
@@ -164,6 +184,21 @@ def sj_spikes(model, x):
         hook.remove()
     functional.reset_net(model)
     return [np.stack(r, 1).astype(np.int64) for r in records.values()]
+
+
+def test_spikingjelly_cuba_lif_node_imports_exactly():
+    """CUBALIFNode: c = c * c_decay + x, h = v * v_decay + c; both decays 1/2 (1 - 2^-1)."""
+    rng = np.random.default_rng(2)
+
+    def cuba(theta):
+        return neuron.CUBALIFNode(c_decay=0.5, v_decay=0.5, v_threshold=float(theta),
+                                  v_reset=0.0)
+    model = integer_parameters(torch.nn.Sequential(layer.Linear(8, 5), cuba(3),
+                                                   layer.Linear(5, 3), cuba(2)), rng)
+    x = binary(rng, 8, 6, 8)
+    imported = assert_imports_exactly(sj_export(model, torch.zeros(1, 8), dt=1e-4),
+                                      PRESETS["spikingjelly"], x, sj_spikes(model, x), 6)
+    assert imported.network.layers[0].neuron.model == "cuba_lif"
 
 
 def sj_if(theta, v_reset=0.0):

@@ -135,10 +135,9 @@ def test_unsupported_nodes_are_refused_naming_the_node():
     graph = nir.NIRGraph.from_list(
         nir.Input(input_type=np.array([4])),
         nir.Affine(weight=np.ones((3, 4)), bias=np.zeros(3)),
-        nir.CubaLIF(tau_syn=np.full(3, 1e-3), tau_mem=np.full(3, 1e-3), r=np.ones(3),
-                    v_leak=np.zeros(3), v_threshold=np.ones(3)),
+        nir.Delay(delay=np.ones(3)),
         nir.Output(output_type=np.array([3])))
-    with pytest.raises(ImportError_, match=r"^node 'cubalif': NIR node type CubaLIF is not "
+    with pytest.raises(ImportError_, match=r"^node 'delay': NIR node type Delay is not "
                                            r"supported"):
         import_nir(graph, conventions=PRESETS["norse"], timesteps=4)
 
@@ -274,10 +273,48 @@ def test_rleaky_delayed_reset_to_zero_is_refused_naming_the_neuron():
     rng = np.random.default_rng(0)
     net = rleaky_net(rng, (4, 3, 2), reset="zero")
     from dataclasses import replace
-    with pytest.raises(ImportError_, match=r"^node '1.lif': a recurrent neuron's delayed reset "
-                                           r"to zero clears the whole next step"):
+    with pytest.raises(ImportError_, match=r"^node '1.lif': a recurrent neuron's \(snnTorch's "
+                                           r"RLeaky\) delayed reset to zero clears the whole next "
+                                           r"step"):
         import_nir(export(net, 4), conventions=replace(PRESETS["snntorch"], reset="zero"),
                    timesteps=4)
+
+
+def synaptic_net(rng, sizes, alpha, reset="subtract"):
+    """Linear + Synaptic (current-based, beta 1) layers with integer weights."""
+    layers = []
+    for fan_in, size in zip(sizes[:-1], sizes[1:]):
+        layers += [torch.nn.Linear(fan_in, size),
+                   snn.Synaptic(alpha=torch.full((size,), alpha), beta=torch.ones(size),
+                                threshold=torch.full((size,), float(rng.integers(1, 5))),
+                                reset_mechanism=reset, init_hidden=True)]
+    layers[-1].output = True
+    return integer_parameters(torch.nn.Sequential(*layers), rng)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 0.75])
+@pytest.mark.parametrize("seed", range(3))
+def test_synaptic_imports_exactly_as_a_cuba_lif(seed, alpha):
+    """snnTorch's Synaptic: syn = alpha syn + I, mem = beta mem + syn; alpha = 1 - 2^-k is a
+    cuba_lif with syn_shift k (exact for T steps at an extra scale), alpha = 0 a plain IF."""
+    rng = np.random.default_rng(seed)
+    net = synaptic_net(rng, (10, 6, 3), alpha)
+    imported = _assert_spikes_like_snntorch(net, PRESETS["snntorch"], rng, 10, timesteps=6)
+    neuron = imported.network.layers[0].neuron
+    assert neuron.model == ("if" if alpha == 0 else "cuba_lif")
+
+
+def test_synaptic_delayed_reset_to_zero_and_other_alphas_are_refused():
+    from dataclasses import replace
+    rng = np.random.default_rng(0)
+    with pytest.raises(ImportError_, match=r"^node '1': a current-based neuron's \(snnTorch's "
+                                           r"Synaptic\) delayed reset to zero clears"):
+        import_nir(export(synaptic_net(rng, (4, 3, 2), 0.5, reset="zero"), 4),
+                   conventions=replace(PRESETS["snntorch"], reset="zero"), timesteps=4)
+    with pytest.raises(ImportError_, match=r"^node '1' parameter tau_syn: alpha = 0.9 is not 0 "
+                                           r"or 1 - 2\^-k"):
+        import_nir(export(synaptic_net(rng, (4, 3, 2), 0.9), 4),
+                   conventions=PRESETS["snntorch"], timesteps=4)
 
 
 @pytest.mark.parametrize("seed", range(4))
