@@ -192,6 +192,17 @@ def _spike_bits(name: str, conv: Conventions, theta: np.ndarray, peak: np.ndarra
     return bits
 
 
+def _dyadic(decay: np.ndarray, size: int, timesteps: int) -> tuple[np.ndarray, int | None]:
+    """The nearest shifts k of per-neuron decays (1 - 2^-k), and the extra scale shift
+    k_max·T that makes them exact for T steps, or None when some decay is not 1 - 2^-k (a
+    decay of 1 has no shift: v >> 62 is -1 for a negative v)."""
+    decay = np.broadcast_to(decay, (size,))
+    shifts = np.clip(np.round(-np.log2(np.maximum(1 - decay, 1e-18))), 0,
+                     MAX_LEAK_SHIFT).astype(np.int64)
+    exact = np.all((1 - 2.0 ** -shifts.astype(np.float64) == decay) & (decay < 1))
+    return shifts, int(shifts.max()) * timesteps if exact else None
+
+
 def _synapse(neuron: NirNeuron, size: int, timesteps: int, lossy: bool, note: dict):
     """(syn_shift or None, extra scale shift) of a CubaLIF's synaptic current: α = 0 passes the
     input straight on (a plain LIF, no synapse needed); α = 1 - 2^-k is the shift k_syn, exact
@@ -201,12 +212,9 @@ def _synapse(neuron: NirNeuron, size: int, timesteps: int, lossy: bool, note: di
     if np.all(alpha == 0):
         note["synapse"] = "alpha 0: the synaptic current is the input itself (a LIF)"
         return None, 0
-    shifts = np.round(-np.log2(np.maximum(1 - np.broadcast_to(alpha, (size,)), 1e-18)))
-    shifts = np.clip(shifts, 0, MAX_LEAK_SHIFT).astype(np.int64)
-    exact = np.all(1 - 2.0 ** -shifts.astype(np.float64) == np.broadcast_to(alpha, (size,)))
+    shifts, extra = _dyadic(alpha, size, timesteps)
     one = shifts if np.any(shifts != shifts[0]) else int(shifts[0])
-    if exact:
-        extra = int(shifts.max()) * timesteps
+    if extra is not None:
         note["synapse"] = (f"alpha = 1 - 2^-k_syn ({_text(shifts)}) exact for T = {timesteps} "
                            f"steps at the extra scale 2^{extra}")
         return one, extra
@@ -234,9 +242,8 @@ def _leak(neuron: NirNeuron, size: int, timesteps: int, lossy: bool, note: dict)
     if np.all(beta == 0):
         return ShiftLeak(shift=0), 0
     leak = ShiftLeak.nearest(float(beta) if beta.ndim == 0 else np.broadcast_to(beta, (size,)))
-    shifts = leak.values(size)
-    if np.all(1 - 2.0 ** -shifts.astype(np.float64) == np.broadcast_to(beta, (size,))):
-        extra = int(shifts.max()) * timesteps
+    shifts, extra = _dyadic(beta, size, timesteps)
+    if extra is not None:
         note["leak"] = (f"beta = 1 - 2^-k ({_text(shifts)}) exact for T = {timesteps} steps at "
                         f"the extra scale 2^{extra}")
         return leak, extra
