@@ -370,3 +370,40 @@ def test_per_neuron_betas_that_are_not_dyadic_are_refused_or_mapped_per_neuron()
         import_nir(export(net, 6), conventions=conventions, timesteps=4)
     imported = import_nir(export(net, 6), conventions=conventions, timesteps=4, lossy=True)
     np.testing.assert_array_equal(imported.network.layers[0].neuron.leak.shift, [1, 2, 3, 1])
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("all_to_all", [True, False])
+def test_rsynaptic_imports_as_a_recurrent_cuba_lif(seed, all_to_all):
+    """RSynaptic: syn = alpha syn + I + recurrent(spk), mem = beta mem + syn: its recurrent
+    weights feed the synaptic current as the feed-forward ones do."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 8))
+    options = dict(alpha=torch.full((n,), 0.5), beta=torch.ones(n),
+                   threshold=torch.full((n,), float(rng.integers(2, 5))), init_hidden=True)
+    rsyn = snn.RSynaptic(linear_features=n, **options) if all_to_all else \
+        snn.RSynaptic(all_to_all=False, V=torch.ones(n), **options)
+    out = snn.Leaky(beta=torch.ones(3), threshold=torch.full((3,), 2.0), init_hidden=True,
+                    output=True)
+    net = integer_parameters(torch.nn.Sequential(torch.nn.Linear(8, n), rsyn,
+                                                 torch.nn.Linear(n, 3), out), rng, -2, 4)
+    imported = _assert_spikes_like_snntorch(net, PRESETS["snntorch"], rng, 8, timesteps=6)
+    layer = imported.network.layers[0]
+    assert layer.neuron.model == "cuba_lif" and layer.recurrent is not None
+
+
+@pytest.mark.cocotb
+def test_rsynaptic_network_runs_on_the_rtl_as_in_snntorch(tmp_path):
+    """A recurrent cuba_lif layer through the generated Verilog: equal to golden, which
+    equals snnTorch."""
+    rng = np.random.default_rng(9)
+    rsyn = snn.RSynaptic(alpha=torch.full((5,), 0.5), beta=torch.ones(5),
+                         threshold=torch.full((5,), 3.0), linear_features=5, init_hidden=True)
+    out = snn.Leaky(beta=torch.ones(3), threshold=torch.full((3,), 2.0), init_hidden=True,
+                    output=True)
+    net = integer_parameters(torch.nn.Sequential(torch.nn.Linear(8, 5), rsyn,
+                                                 torch.nn.Linear(5, 3), out), rng, -2, 4)
+    imported = _assert_spikes_like_snntorch(net, PRESETS["snntorch"], rng, 8, timesteps=5)
+    x = (rng.random((3, 5, 8)) < 0.5).astype(np.int64)
+    result = spikeshift.verify(imported.network, x, build_dir=tmp_path / "rtl", progress=False)
+    assert result.ok, result.first_difference
