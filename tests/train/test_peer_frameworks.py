@@ -352,3 +352,21 @@ def test_sinabs_conv_network_with_sum_pooling_imports_exactly():
         warnings.simplefilter("ignore")
         graph.infer_types()
     assert_imports_exactly(graph, replace(PRESETS["sinabs"], max_spikes=1), x, expected, steps)
+
+
+def test_sinabs_lif_halving_its_membrane_imports_exactly():
+    """LIF with alpha = exp(-1/tau) = 1/2 (tau = 1/ln 2) and Sinabs' default norm_input: v =
+    v/2 + i/2, the gain 1/2 folded into the weights, the leak exact at its extra scale."""
+    import math
+    rng = np.random.default_rng(3)
+    model = torch.nn.Sequential(torch.nn.Linear(10, 6),
+                                sl.LIF(tau_mem=1 / math.log(2), spike_threshold=2.0,
+                                       spike_fn=sa.SingleSpike),
+                                torch.nn.Linear(6, 3),
+                                sl.IAF(spike_threshold=torch.tensor(2.0), spike_fn=sa.SingleSpike))
+    integer_parameters(model, rng)
+    x = binary(rng, 8, 5, 10)
+    imported = assert_imports_exactly(sinabs_graph(model, 10, 5),
+                                      replace(PRESETS["sinabs"], max_spikes=1), x,
+                                      sinabs_spikes(model, x), 5)
+    assert imported.network.layers[0].neuron.leak.shift == 1
