@@ -45,6 +45,33 @@ def test_digits_cnn_example_converts_and_its_rtl_equals_golden(tmp_path):
     assert results["RTL sample"]["equal_to_golden"]
 
 
+@pytest.mark.cocotb
+def test_smnist_example_imports_an_rleaky_network_that_equals_snntorch_and_the_rtl(tmp_path):
+    """A small run of make example-smnist: the imported network classifies every test image as
+    snnTorch does (the script's exit status) and its RTL equals golden."""
+    subprocess.run([sys.executable, str(ROOT / "examples/smnist/run.py"), "--hidden", "16",
+                    "--epochs", "1", "--qat-epochs", "1", "--rtl-samples", "1", "--out",
+                    str(tmp_path)], check=True, capture_output=True)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["agree"] == 1000 and results["RTL"]["equal_to_golden"]
+    assert results["golden (spikeshift)"] == results["int8 SNN (snnTorch)"] > 0.2
+    net = json.loads((tmp_path / "smnist.json").read_text())
+    assert net["layers"][0]["recurrent"] is not None
+
+
+def test_lmu_example_builds_a_hybrid_spiking_lmu_equal_to_its_pytorch_form(tmp_path):
+    """A small run of make example-lmu: three recurrent/integrator layers whose golden model
+    classifies every test image as the exact PyTorch simulation does."""
+    subprocess.run([sys.executable, str(ROOT / "examples/lmu/run.py"), "--order", "8",
+                    "--hidden", "32", "--epochs", "1", "--qat-epochs", "1", "--out",
+                    str(tmp_path)], check=True, capture_output=True)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["agree"] == 1000
+    assert results["hybrid-spiking, golden (spikeshift)"] == \
+        results["hybrid-spiking, trained (PyTorch)"] > 0.2
+    assert 0 < results["activity_bits"] < 6
+
+
 def test_plot_command_writes_every_figure(tmp_path):
     from spikeshift.gen.ir.synthetic import random_inputs, random_network
     rng = np.random.default_rng(4)
