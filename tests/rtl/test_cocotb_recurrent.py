@@ -20,7 +20,7 @@ def test_the_recurrent_cases_cover_every_option():
     assert {layer.recurrent.format for layer in layers} == {"pot", "int"}
     assert {layer.weights.format for layer in layers} == {"pot", "int"}
     assert {layer.neuron.spike_bits > 1 for layer in layers} == {True, False}
-    assert {layer.neuron.model for layer in layers} == {"if", "lif"}
+    assert {layer.neuron.model for layer in layers} == {"if", "lif", "cuba_lif"}
     assert {type(layer.neuron.leak).__name__ for layer in layers} >= {"NoneType", "ShiftLeak",
                                                                       "SubtractLeak"}
     assert {layer.neuron.reset for layer in layers} == {"subtract", "zero", "none"}
