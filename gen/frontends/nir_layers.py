@@ -299,6 +299,34 @@ def _cost(weights, v, scale: float, scale_text: str) -> str:
     return text
 
 
+def _integer_thresholds(name: str, theta: np.ndarray, scale: float, conv: Conventions,
+                        reset: str, leak, lossy: bool, note: dict) -> tuple[np.ndarray, int]:
+    """(per-neuron integer θ, v_init) firing exactly when the framework's ``v > θ`` or
+    ``v >= θ`` does: on integers v > θ is v >= θ + 1 with a zero or no reset (or a β = 0 leak,
+    which forgets any residue), and with reset by subtraction and no leak the membrane offset
+    by -1, which subtraction keeps."""
+    theta_int, v_init = np.round(theta * scale).astype(np.int64), 0
+    if conv.fire == ">":
+        if reset in ("zero", "none") or (leak is not None and np.all(np.asarray(leak.shift) == 0)):
+            theta_int += 1
+            note["fire"] = "v > θ as v >= θ + 1"
+        elif leak is None:
+            v_init = -1
+            note["fire"] = "v > θ as v >= θ with the membrane offset by -1 (v_init = -1)"
+        elif not lossy:
+            raise ImportError_(f"node {name!r} parameter v_threshold: firing on v > θ with "
+                               f"reset by subtraction and a leak has no exact integer form")
+        else:
+            theta_int += 1
+            note["fire"] = "v > θ approximated by v >= θ + 1"
+    if np.any(theta_int < 1):
+        bad = int(np.argmax(theta_int < 1))
+        raise ImportError_(f"node {name!r} parameter v_threshold: {float(theta[bad])!r} "
+                           f"(neuron {bad}) becomes {int(theta_int[bad])} at scale "
+                           f"{note['scale']}; the threshold must be positive")
+    return theta_int, v_init
+
+
 def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions, timesteps: int,
                    weights: str, lossy: bool, weight_bits: int, notes: list,
                    recurrent: WeightNode | None = None):
@@ -353,25 +381,8 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
     v_init, theta_int = 0, None
     rows = np.hstack([values.reshape(values.shape[0], -1) * pending.in_max, rec_values])
     if theta is not None:
-        theta_int = np.round(theta * scale).astype(np.int64)
-        if conv.fire == ">":
-            if reset in ("zero", "none") or (leak is not None and leak.shift == 0):
-                theta_int += 1               # integers: v > θ  <=>  v >= θ + 1 (a β = 0
-                note["fire"] = "v > θ as v >= θ + 1"     # leak forgets any residue)
-            elif leak is None:
-                v_init = -1                  # v - 1 >= θ  <=>  v > θ, kept by subtraction
-                note["fire"] = "v > θ as v >= θ with the membrane offset by -1 (v_init = -1)"
-            elif not lossy:
-                raise ImportError_(f"node {name!r} parameter v_threshold: firing on v > θ with "
-                                   f"reset by subtraction and a leak has no exact integer form")
-            else:
-                theta_int += 1
-                note["fire"] = "v > θ approximated by v >= θ + 1"
-        if np.any(theta_int < 1):
-            bad = int(np.argmax(theta_int < 1))
-            raise ImportError_(f"node {name!r} parameter v_threshold: {float(theta[bad])!r} "
-                               f"(neuron {bad}) becomes {int(theta_int[bad])} at scale "
-                               f"{note['scale']}; the threshold must be positive")
+        theta_int, v_init = _integer_thresholds(name, theta, scale, conv, reset, leak, lossy,
+                                                note)
         peak = (np.where(rows > 0, rows, 0).sum(1) + np.maximum(bias, 0))
         peak = np.repeat(peak, out_size // len(peak))      # a channel's peak at each position
         spike_bits = _spike_bits(name, conv, theta_int, peak)
