@@ -63,7 +63,7 @@ bench: $(STAMP)
 	$(PY) examples/benchmark/golden_vs_snntorch.py --out build/bench
 	$(PY) examples/benchmark/explore_scaling.py --out build/bench
 
-examples: example-digits example-mnist example-mnist-deep example-mnist-cnn
+examples: example-digits example-mnist example-mnist-deep example-mnist-cnn example-smnist example-lmu
 
 example-digits: $(STAMP)
 	$(PY) examples/qcfs_torch/run.py --dataset digits
