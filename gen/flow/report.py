@@ -75,6 +75,9 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
             "weight_memory_bits": sum(e[name]["bits"] for e in layers
                                       for name in ("weight_memory", "recurrent_memory")
                                       if name in e),
+            "weight_memory_minimum_bits": sum(e[name]["minimum_bits"] for e in layers
+                                              for name in ("weight_memory", "recurrent_memory")
+                                              if name in e),
             "memory_bits": sum(m["bits"] for e in layers for m in e["memories"]),
             "multipliers": sum(e["multipliers"] for e in layers),
             "sops_per_inference": sops,
@@ -168,9 +171,9 @@ def format_report(report: dict) -> str:
                      f"{e['accumulator_bits']:>4} {e['cycle_formula']:>24} {sops:>10.0f} "
                      f"{e['multipliers']:>4}")
     t = report["totals"]
-    lines += ["", (f"weight memory: {t['weight_memory_bits']} bits (all memories "
-                   f"{t['memory_bits']}); multipliers (DSP): "
-                   f"{t['multipliers']}"),
+    lines += ["", (f"weight memory: {t['weight_memory_bits']} bits, the minimum "
+                   f"{t['weight_memory_minimum_bits']} (every weight at its code width; all "
+                   f"memories {t['memory_bits']}); multipliers (DSP): {t['multipliers']}"),
               (f"estimated energy per inference ({t['activity']} activity): "
                f"{t['energy_pj_per_inference']} pJ; the equivalent ANN: "
                f"{t['ann_mac_energy_pj']} pJ"),

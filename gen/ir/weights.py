@@ -21,8 +21,18 @@ MAX_POT_EXPONENT = 30
 POT_BITS = (2, 6)  # code bits of a PoT weight: sign + exponent field with a zero code
 
 
+class _Codes:
+    """What both weight formats compute from their `values` and `code_bits`."""
+
+    @property
+    def stored_bits(self) -> int:
+        """The fewest bits that hold these weights: every value at its code width (the
+        report's minimum beside the weight memory's bits)."""
+        return int(self.values.size) * self.code_bits
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
-class PotWeights:
+class PotWeights(_Codes):
     """Power-of-two weights: every value is 0 or ±2**e with `e_min` <= e <= `e_max`.
 
     `values` has any number of dimensions; the layer kind fixes its shape.
@@ -74,7 +84,7 @@ class PotWeights:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class IntWeights:
+class IntWeights(_Codes):
     """Two's-complement integer weights of `bits` bits."""
 
     format: ClassVar[str] = "int"

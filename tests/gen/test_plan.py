@@ -64,3 +64,21 @@ def test_memory_geometry_follows_lanes_and_chunks():
     # 2 chunks of 1 lane, 3 inputs; PoT e in [0, 3]: 2 exponent bits + sign + zero
     assert (weights.depth, weights.width, weights.bits) == (6, 4, 24)
     assert design.layers[1].memory("membranes").bits == 1 * 2 * 16
+
+
+def test_report_gives_the_weight_memory_beside_its_minimum():
+    """The memory holds chunks * lanes rows of codes; the minimum is every weight at its code
+    width: 3 chunks of 4 lanes for 10 neurons store 12 rows where 10 are needed."""
+    from spikeshift.gen.flow.report import build_report, format_report
+    from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
+    weights = IntWeights(bits=5, values=np.arange(70).reshape(10, 7) % 9 - 4)
+    layer = DenseLayer(size=10, weights=weights,
+                       neuron=Neuron(model="if", threshold=4, v=IntFormat(bits=12)))
+    net = Network(name="m", timesteps=2, input=InputSpec(size=7, bits=1), layers=(layer,),
+                  output=OutputSpec(mode="spike_count"))
+    report = build_report(plan(net, 4))
+    memory = report["layers"][0]["weight_memory"]
+    assert (memory["bits"], memory["minimum_bits"]) == (3 * 7 * 4 * 5, 10 * 7 * 5)
+    assert report["totals"]["weight_memory_minimum_bits"] == 350
+    assert "weight memory: 420 bits, the minimum 350 (every weight at its code width" in \
+        format_report(report)

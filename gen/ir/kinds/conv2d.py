@@ -251,7 +251,7 @@ class Conv2dPlan(WindowPlan):
             "nonzero_synapses": int(np.count_nonzero(layer.weights.values)),
             "weight_format": layer.weights.format, "weight_code_bits": layer.weights.code_bits,
             "weight_memory": {"depth": weights.depth, "width": weights.width,
-                              "bits": weights.bits},
+                              "bits": weights.bits, "minimum_bits": layer.weights.stored_bits},
             "membrane_memory_bits": self.memory("membranes").bits,
             "current_memory_bits": self.memory("currents").bits, "v_bits": layer.neuron.v.bits,
         }

@@ -309,7 +309,7 @@ class DensePlan(LayerPlan):
             "nonzero_synapses": int(np.count_nonzero(layer.weights.values)),
             "weight_format": layer.weights.format, "weight_code_bits": layer.weights.code_bits,
             "weight_memory": {"depth": weights.depth, "width": weights.width,
-                              "bits": weights.bits},
+                              "bits": weights.bits, "minimum_bits": layer.weights.stored_bits},
             "membrane_memory_bits": self.memory("membranes").bits,
             "chunks": self.chunks, "v_bits": layer.neuron.v.bits,
             **(self._recurrent_row(layer) if self.recurrent else {}),
@@ -323,6 +323,7 @@ class DensePlan(LayerPlan):
             "recurrent_weight_format": layer.recurrent.format,
             "recurrent_weight_code_bits": layer.recurrent.code_bits,
             "recurrent_memory": {"depth": weights.depth, "width": weights.width,
-                                 "bits": weights.bits},
+                                 "bits": weights.bits,
+                                 "minimum_bits": layer.recurrent.stored_bits},
             "fed_back_memory_bits": fed_back.bits,
         }
