@@ -55,6 +55,8 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
             entry["model_cycles_per_inference"] = float(lp.step_cycles(values).sum(axis=1)
                                                         .mean())
             entry["ideal_cycles_per_inference"] = float(events / lp.lanes)
+            entry["lane_utilisation"] = (entry["ideal_cycles_per_inference"]
+                                         / entry["model_cycles_per_inference"])
             if rtl_cycles is not None:
                 entry["rtl_cycles_per_inference"] = float(rtl_cycles[..., index].sum(axis=1)
                                                           .mean())
@@ -91,6 +93,10 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
     }
     if inputs is not None:
         report["totals"]["measured_on_samples"] = int(inputs[0].shape[0])
+        slowest = max(e["model_cycles_per_inference"] for e in layers)
+        lanes = sum(e["lanes"] for e in layers)
+        report["totals"]["streamed_lane_utilisation"] = sum(
+            e["ideal_cycles_per_inference"] * e["lanes"] for e in layers) / (lanes * slowest)
     return report
 
 
@@ -196,7 +202,11 @@ def format_report(report: dict) -> str:
                          + f"spikes per timestep; cycles per inference: ideal "
                          f"{e['ideal_cycles_per_inference']:.0f}, model "
                          f"{e['model_cycles_per_inference']:.0f}"
-                         + (f", RTL {rtl:.0f}" if rtl is not None else ""))
+                         + (f", RTL {rtl:.0f}" if rtl is not None else "")
+                         + f"; lanes busy {e['lane_utilisation']:.0%} of its cycles")
+    if "streamed_lane_utilisation" in t:
+        lines.append(f"streamed, every lane of the network busy "
+                     f"{t['streamed_lane_utilisation']:.0%} of the slowest layer's cycles")
     flow = report.get("flow", {})
     if "estimate" in flow:
         e = flow["estimate"]

@@ -82,3 +82,25 @@ def test_report_gives_the_weight_memory_beside_its_minimum():
     assert report["totals"]["weight_memory_minimum_bits"] == 350
     assert "weight memory: 420 bits, the minimum 350 (every weight at its code width" in \
         format_report(report)
+
+
+def test_report_gives_each_layers_lane_utilisation_and_the_streamed_networks():
+    """Per layer: ideal (synaptic events / lanes) over model cycles. Streamed: every synaptic
+    event over all lanes times the slowest layer's cycles."""
+    from spikeshift.gen.flow.report import build_report, format_report
+    from spikeshift.gen.ir.synthetic import random_inputs, random_network
+    from spikeshift.sim.cycles import layer_inputs
+    from spikeshift.sim.golden import trace
+    rng = np.random.default_rng(3)
+    net = random_network(rng)
+    x = random_inputs(rng, net, 4)
+    report = build_report(plan(net), inputs=layer_inputs(x, trace(net, x)))
+    layers = report["layers"]
+    for e in layers:
+        assert e["lane_utilisation"] == e["ideal_cycles_per_inference"] / \
+            e["model_cycles_per_inference"] <= 1
+    slowest = max(e["model_cycles_per_inference"] for e in layers)
+    expected = sum(e["sops_per_inference"] for e in layers) / (
+        sum(e["lanes"] for e in layers) * slowest)
+    assert report["totals"]["streamed_lane_utilisation"] == pytest.approx(expected)
+    assert "lanes busy" in format_report(report)
