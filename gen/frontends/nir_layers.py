@@ -378,7 +378,7 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
         leak = ShiftLeak(shift=0)                    # v - (v >> 0) = 0: stateless
     _timing(neuron, conv, reset, leak, lossy, note, recurrent is not None,
             cuba=syn_shift is not None)
-    v_init, theta_int = 0, None
+    v_init, theta_int, spike_bits = 0, None, 1
     rows = np.hstack([values.reshape(values.shape[0], -1) * pending.in_max, rec_values])
     if theta is not None:
         theta_int, v_init = _integer_thresholds(name, theta, scale, conv, reset, leak, lossy,
@@ -388,7 +388,6 @@ def weighted_layer(pending: WeightNode, neuron: NirNeuron, *, conv: Conventions,
         spike_bits = _spike_bits(name, conv, theta_int, peak)
         if np.all(theta_int == theta_int[0]):
             theta_int = int(theta_int[0])
-    spike_bits = 1 if theta_int is None else spike_bits
     if spike_bits > 1:
         if conv.fire != ">=" or reset not in ("subtract", "zero"):
             raise ImportError_(f"node {name!r}: multi-bit spike counts are exact with v >= θ "

@@ -79,10 +79,10 @@ def _one_or_each(values: np.ndarray):
 
 
 def _beta(name: str, tau: np.ndarray, conv: Conventions):
-    """(β, gain per unit R) of the time constants `tau` under `conv`, β snapped to 0 and 1
-    within float32 noise, clamped to [0, 1] where the framework clamps it in its own
-    simulation and refused if negative elsewhere; β is one float when every neuron has the
-    same, else one per neuron."""
+    """(β, gain per unit R) of the time constants `tau` under `conv`, β snapped to 0, 1 and
+    1 - 2^-k within float32 noise (`snap_decay`), clamped to [0, 1] where the framework
+    clamps it in its own simulation and refused if negative elsewhere; β is one float when
+    every neuron has the same, else one per neuron."""
     beta, gain = conv.step(np.asarray(tau, np.float64))
     beta = snap_decay(beta)
     if conv.clamp_beta:
@@ -96,9 +96,8 @@ def _beta(name: str, tau: np.ndarray, conv: Conventions):
     return _one_or_each(beta), gain
 
 
-def _leak_gain(name: str, node, conv: Conventions):
-    """(β, per-neuron gain) of a leaky node (LIF, LI) from τ and R."""
-    tau, r = arr(node, "tau"), arr(node, "r")
+def _leak_gain(name: str, tau: np.ndarray, r: np.ndarray, conv: Conventions):
+    """(β, per-neuron gain) of a leaky membrane (LIF, LI, CubaLIF) from its τ and R."""
     infinite = np.isinf(tau)
     if infinite.any() and not infinite.all():
         raise ImportError_(f"node {name!r} parameter tau: mixes infinite and finite values")
@@ -122,7 +121,7 @@ def _if(name, node, conv):
 
 @handles("LIF")
 def _lif(name, node, conv):
-    beta, gain = _leak_gain(name, node, conv)
+    beta, gain = _leak_gain(name, arr(node, "tau"), arr(node, "r"), conv)
     return NirNeuron(name, "if" if np.all(beta == 1) else "lif", beta, gain,
                      arr(node, "v_threshold"),
                      arr(node, "v_reset", 0), arr(node, "v_leak", 0))
@@ -141,8 +140,7 @@ def _cuba_lif(name, node, conv):
     if np.any(alpha < 0):
         raise ImportError_(f"node {name!r} parameter tau_syn: gives a negative decay "
                            f"{float(alpha.min()):g} at dt = {conv.dt:g}; check --dt")
-    node_as_lif = type("LIFView", (), {"tau": node.tau_mem, "r": node.r, "v_leak": node.v_leak})
-    beta, gain = _leak_gain(name, node_as_lif, conv)
+    beta, gain = _leak_gain(name, arr(node, "tau_mem"), arr(node, "r"), conv)
     return NirNeuron(name, "if" if np.all(beta == 1) else "lif", beta,
                      gain * syn_gain * arr(node, "w_in", 1.0), arr(node, "v_threshold"),
                      arr(node, "v_reset", 0), arr(node, "v_leak", 0), _one_or_each(alpha))
@@ -150,7 +148,7 @@ def _cuba_lif(name, node, conv):
 
 @handles("LI")
 def _li(name, node, conv):
-    beta, gain = _leak_gain(name, node, conv)
+    beta, gain = _leak_gain(name, arr(node, "tau"), arr(node, "r"), conv)
     return NirNeuron(name, "integrator", beta, gain, None, None, arr(node, "v_leak", 0))
 
 

@@ -146,16 +146,11 @@ def _leaky_net(rng, sizes, **leaky):
     """Linear + Leaky layers (integer weights) with the given Leaky options."""
     layers = []
     for fan_in, size in zip(sizes[:-1], sizes[1:]):
-        linear = torch.nn.Linear(fan_in, size)
-        with torch.no_grad():
-            linear.weight.copy_(torch.tensor(rng.integers(-3, 5, (size, fan_in)),
-                                             dtype=torch.float32))
-            linear.bias.copy_(torch.tensor(rng.integers(-1, 2, size), dtype=torch.float32))
         options = {"threshold": torch.full((size,), 2.0), **leaky}
         options["beta"] = torch.full((size,), float(options.get("beta", 1.0)))
-        layers += [linear, snn.Leaky(init_hidden=True, **options)]
+        layers += [torch.nn.Linear(fan_in, size), snn.Leaky(init_hidden=True, **options)]
     layers[-1].output = True
-    return torch.nn.Sequential(*layers)
+    return integer_parameters(torch.nn.Sequential(*layers), rng, -3, 5)
 
 
 def _assert_spikes_like_snntorch(net, conventions, rng, fan_in, timesteps=10):
