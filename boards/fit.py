@@ -10,9 +10,12 @@ from ..gen.ir.design import Design
 from .errors import DoesNotFit
 from .registry import Board
 
-__all__ = ["estimate_resources", "check_fit", "LINK_LUTS"]
+__all__ = ["estimate_resources", "check_fit", "board_budget", "LINK_LUTS", "BOARD_SHARE"]
 
 LINK_LUTS = 600            # UART, frame codecs, FIFO control
+#: Share of a device's LUTs that default (balanced) lanes may take: the estimate is rough,
+#: and a fuller device routes slower.
+BOARD_SHARE = 0.5
 
 
 def estimate_resources(design: Design) -> dict:
@@ -22,6 +25,11 @@ def estimate_resources(design: Design) -> dict:
         luts += resources.luts
         ram += resources.ram_bits
     return {"luts": luts, "ram_bits": ram}
+
+
+def board_budget(board: Board) -> int:
+    """LUTs the layer cores may take when a build for `board` balances the lanes."""
+    return max(1, int(board.luts * BOARD_SHARE) - LINK_LUTS)
 
 
 def check_fit(design: Design, board: Board) -> dict:

@@ -23,7 +23,7 @@ from ..gen.ir.files import atomic_write, check_output_folder, load_array
 from ..gen.ir.link import TOPLEVEL
 from ..gen.ir.network import Network
 from .errors import ToolMissing
-from .fit import check_fit
+from .fit import board_budget, check_fit
 from .registry import Board, board_named
 from .steps import STEPS
 
@@ -165,14 +165,15 @@ def _up_to_date(out: Path, step: str, wanted: dict) -> dict | None:
 
 
 def run_step(step: str, net: Network, board_name: str, out_dir, *, lanes=None,
-             inputs=None, network_path: str | None = None, force: bool = False) -> dict:
+             max_luts: int | None = None, inputs=None, network_path: str | None = None,
+             force: bool = False) -> dict:
     """Bring one step up to date and return its report (``"up_to_date": True`` when its
     stored outputs were made from this very design, board, inputs and tools). The steps it
     needs are brought up to date first; checks come first, so failures are early."""
     if step not in _RUN:
         raise ValueError(f"step must be one of {', '.join(map(repr, STEPS))}, not {step!r}")
     board = board_named(board_name)
-    design = plan(net, lanes)
+    design = plan(net, lanes, max_luts=board_budget(board) if max_luts is None else max_luts)
     estimate = check_fit(design, board)
     if step == "bitstream" and board.flow == "open":
         from .open_flow import missing_tools
@@ -184,7 +185,7 @@ def run_step(step: str, net: Network, board_name: str, out_dir, *, lanes=None,
     out = check_output_folder(out_dir, "out_dir")
     out.mkdir(parents=True, exist_ok=True)
     for needed in NEEDS[step]:
-        run_step(needed, net, board_name, out, lanes=lanes, inputs=inputs,
+        run_step(needed, net, board_name, out, lanes=design.lanes, inputs=inputs,
                  network_path=network_path)
     wanted = made_from(step, design, board, inputs)
     if not force and (report := _up_to_date(out, step, wanted)) is not None:

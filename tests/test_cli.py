@@ -86,7 +86,8 @@ def test_generate_report_and_verify_a_recurrent_network(tmp_path, capsys):
         assert rows[i]["cycle_formula"].endswith("* (n + r + 1) + 3")
         assert rows[i]["recurrent_memory"]["bits"] > 0
     assert sum(rows[i]["mean_fed_back_spikes_per_timestep"] for i in recurrent) > 0
-    assert main(["report", str(tmp_path / "net.json")]) == 0
+    assert main(["report", str(tmp_path / "net.json"), "--inputs",   # the same balanced lanes
+                 str(tmp_path / "x.npy")]) == 0
     text = capsys.readouterr().out
     for i in recurrent:
         assert (f"layer {i}: recurrent weights {net.layers[i].recurrent.format}"

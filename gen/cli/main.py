@@ -109,7 +109,7 @@ def _cmd_generate(args):
     from ..flow.generator import generate
     net = _load_net(args.net)
     measured = _measured_inputs(net, args.inputs)
-    out = generate(net, args.output, lanes=args.lanes, inputs=measured)
+    out = generate(net, args.output, lanes=args.lanes, max_luts=args.max_luts, inputs=measured)
     print((out.out_dir / "report.txt").read_text(), end="")
     print(f"wrote {out.verilog}, {out.out_dir / 'mem'}, {out.out_dir / 'report.json'}")
     return 0
@@ -150,7 +150,8 @@ def _cmd_verify(args):
     x = _load_inputs(args.inputs)
     try:
         with _runner(args) as runner:
-            result = verify(net, x, lanes=args.lanes, simulator=args.simulator,
+            result = verify(net, x, lanes=args.lanes, max_luts=args.max_luts,
+                            simulator=args.simulator,
                             build_dir=args.build_dir, seed=args.seed, runner=runner)
     except TestbenchFailed as error:
         # A failed check is a verification failure (exit 1), not a usage error (exit 2).
@@ -180,7 +181,7 @@ def _cmd_report(args):
     from ..ir.design import plan
     net = _load_net(args.net)
     measured = _measured_inputs(net, args.inputs)
-    design = plan(net, args.lanes)
+    design = plan(net, args.lanes, max_luts=args.max_luts, inputs=measured)
     report = build_report(design, inputs=measured)
     if args.flow:
         from ..flow.report import add_flow_results
@@ -331,6 +332,7 @@ def _cmd_build(args):
     net = _load_net(args.net)
     try:
         report = run_step(args.step, net, args.board, args.output, lanes=args.lanes,
+                          max_luts=args.max_luts,
                           inputs=args.inputs, network_path=str(args.net), force=args.force)
     except ToolMissing as error:
         print(f"spikeshift build: stopped: {error}", file=sys.stderr)
@@ -397,7 +399,7 @@ def _parser() -> argparse.ArgumentParser:
     from ..explore.command import add_parser as add_explore_parser
     from ..explore.results import RESULT_FILES
     from ..frontends.nir import FIRE_RULES, PRESETS, RESET_RULES
-    from ..ir.design import LANES_HELP
+    from ..ir.design import LANES_HELP, MAX_LUTS_HELP
     from ..ir.network import OUTPUT_MODES
     from ..ir.weights import WEIGHT_FORMATS
     parser = argparse.ArgumentParser(prog="spikeshift", description=(
@@ -406,6 +408,7 @@ def _parser() -> argparse.ArgumentParser:
     from ..ir.network import MAX_INPUT_BITS, MAX_TIMESTEPS
     from ..ir.weights import MAX_WEIGHT_BITS, POT_BITS
     lanes_help = LANES_HELP
+    max_luts = _positive(int, "integer")
     timesteps = _int_option(1, MAX_TIMESTEPS)
     input_bits = _int_option(1, MAX_INPUT_BITS)
 
@@ -413,7 +416,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("net", metavar="NET.json")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
-    p.add_argument("--inputs", metavar="INPUTS.npy", help="add measured activity to the report")
+    p.add_argument("--max-luts", type=max_luts, help=MAX_LUTS_HELP)
+    p.add_argument("--inputs", metavar="INPUTS.npy",
+                   help="add measured activity to the report; without --lanes, balance the "
+                        "lanes on it")
     p.set_defaults(run=_cmd_generate, outputs=[("output", "-o", GENERATED)])
 
     p = sub.add_parser("predict", help="run the golden model")
@@ -431,6 +437,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT.npz")
     p.add_argument("--simulator", default="icarus", choices=SIMULATORS)
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
+    p.add_argument("--max-luts", type=max_luts, help=MAX_LUTS_HELP)
     p.add_argument("--seed", type=_int_option(0, 2**63 - 1),
                    help="random input gaps and output backpressure")
     p.add_argument("--build-dir", help="keep the Verilog and simulation files here")
@@ -475,6 +482,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--step", required=True, choices=STEPS)
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
+    p.add_argument("--max-luts", type=max_luts, help=MAX_LUTS_HELP)
     p.add_argument("--inputs", metavar="INPUTS.npy", help="samples for the sim step")
     p.add_argument("--force", action="store_true",
                    help="run the step even when its record shows it is up to date")
@@ -532,7 +540,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="estimates without synthesis")
     p.add_argument("net", metavar="NET.json")
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
-    p.add_argument("--inputs", metavar="INPUTS.npy", help="add measured activity")
+    p.add_argument("--max-luts", type=max_luts, help=MAX_LUTS_HELP)
+    p.add_argument("--inputs", metavar="INPUTS.npy", help="add measured activity; without "
+                                                           "--lanes, balance the lanes on it")
     p.add_argument("--flow", metavar="DIR", help="add a board flow's resources and Fmax "
                                                  "(build/<board>)")
     p.add_argument("--json", action="store_true")

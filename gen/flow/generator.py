@@ -32,11 +32,13 @@ def memory_images(accelerator) -> dict[str, MemoryImage]:
             for image in core.memory_images()}
 
 
-def generate(net: Network, out_dir, *, lanes=None, inputs=None) -> Generated:
-    """Plan `net` and write its design (`write_design`)."""
+def generate(net: Network, out_dir, *, lanes=None, max_luts=None, inputs=None) -> Generated:
+    """Plan `net` and write its design (`write_design`); without `lanes`, the lanes are
+    balanced within `max_luts` on the activity of `inputs` (`plan`)."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, not {net!r}")
-    return write_design(plan(net, lanes), out_dir, inputs=inputs)
+    return write_design(plan(net, lanes, max_luts=max_luts, inputs=inputs), out_dir,
+                        inputs=inputs)
 
 
 def _files_written_before(out_dir: Path) -> list[str]:

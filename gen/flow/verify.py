@@ -59,11 +59,12 @@ def _differences(what: str, got: np.ndarray, want: np.ndarray, names: tuple) -> 
     return found
 
 
-def verify(net: Network, x, *, lanes=None, **options) -> Verification:
-    """Plan `net` with `lanes` and verify its design (`verify_design`)."""
+def verify(net: Network, x, *, lanes=None, max_luts=None, **options) -> Verification:
+    """Plan `net` with `lanes` (or balanced within `max_luts` for the worst case, as
+    `generate` plans without inputs) and verify its design (`verify_design`)."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, not {net!r}")
-    return verify_design(plan(net, lanes), x, **options)
+    return verify_design(plan(net, lanes, max_luts=max_luts), x, **options)
 
 
 def run_chunks(design: Design, verilog: Path, sim_dir: Path, x: np.ndarray, *, simulator: str,

@@ -13,13 +13,17 @@ from functools import cached_property
 import numpy as np
 
 from .formats import IntFormat, signed_bits_for
+from .lanes import balanced_lanes
 from .layer import MAX_ACCUMULATOR_BITS
 from .network import Network, network_to_dict
 
-__all__ = ["Design", "plan", "LANES_HELP"]
+__all__ = ["Design", "plan", "LANES_HELP", "MAX_LUTS_HELP"]
 
 LANES_HELP = ("parallel lanes: one integer for every layer, or one per layer (16,10); a value "
-              "above what a layer can use (its neurons, at most 256) is reduced to that")
+              "above what a layer can use (its neurons, at most 256) is reduced to that; "
+              "default: balanced for streamed throughput (--max-luts)")
+MAX_LUTS_HELP = ("without --lanes, the LUT estimate the balanced lanes may take (default: "
+                 "that of 16 lanes per layer, or a board's share of its device)")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -53,9 +57,9 @@ class Design:
         return zip(self.network.layers, self.layers)
 
 
-def _lanes_per_layer(net: Network, lanes) -> list[int]:
+def _lanes_per_layer(net: Network, lanes, max_luts, inputs) -> list[int]:
     if lanes is None:
-        lanes = [layer.default_lanes() for layer in net.layers]
+        lanes = balanced_lanes(net, max_luts=max_luts, inputs=inputs)
     if isinstance(lanes, (int, np.integer)) and not isinstance(lanes, bool):
         lanes = [int(lanes)] * len(net.layers)
     elif isinstance(lanes, (list, tuple, np.ndarray)):
@@ -77,11 +81,14 @@ def _lanes_per_layer(net: Network, lanes) -> list[int]:
     return out
 
 
-def plan(net: Network, lanes=None) -> Design:
-    """Plan `net`: `lanes` is None (each kind's default), one int for every layer, or one per
-    layer; a value above what a layer can use (`Layer.max_lanes`, or for the last layer
-    `Layer.max_result_lanes`) is reduced to that. A network holding a layer that no hardware
-    core takes (`Layer.core_refusal`) is refused: only the golden model runs it."""
+def plan(net: Network, lanes=None, *, max_luts: int | None = None, inputs=None) -> Design:
+    """Plan `net`: `lanes` is one int for every layer, or one per layer; a value above what a
+    layer can use (`Layer.max_lanes`, or for the last layer `Layer.max_result_lanes`) is
+    reduced to that. None balances the cores for streamed throughput within `max_luts`
+    (`balanced_lanes`: by default the area of each kind's default lanes), on the activity of
+    `inputs` (per layer the values it receives) or the worst case. A network holding a layer
+    that no hardware core takes (`Layer.core_refusal`) is refused: only the golden model runs
+    it."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, not {net!r}")
     for index, layer in enumerate(net.layers):
@@ -89,7 +96,8 @@ def plan(net: Network, lanes=None) -> Design:
             raise ValueError(f"layers[{index}] ({layer.kind}) {why}; "
                              f"spikeshift predict runs it in the golden model")
     layers = []
-    for index, (layer, p) in enumerate(zip(net.layers, _lanes_per_layer(net, lanes))):
+    for index, (layer, p) in enumerate(zip(net.layers,
+                                           _lanes_per_layer(net, lanes, max_luts, inputs))):
         lp = layer.plan(index=index, lanes=p, in_bits=net.input_bits(index),
                         in_shape=net.input_shape(index))
         if lp.accumulator.bits > MAX_ACCUMULATOR_BITS:

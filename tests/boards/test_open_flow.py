@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikeshift.boards.fit import DoesNotFit
+from spikeshift.boards.fit import LINK_LUTS, DoesNotFit
 from spikeshift.boards.flow import run_step
 from spikeshift.boards.host import run_on_board
 from spikeshift.gen.ir.formats import IntFormat
@@ -133,6 +133,9 @@ def test_too_many_lanes_for_an_ice40_are_refused_with_the_lanes_advice(tmp_path)
     with pytest.raises(DoesNotFit, match=r"^the design needs about [\d,]+ luts but the "
                                          r"icebreaker \(iCE40UP5K-SG48\) has 5,280; try fewer "
                                          r"lanes \(--lanes 1 or LANES=1\)$"):
-        run_step("verilog", net, "icebreaker", tmp_path)
+        run_step("verilog", net, "icebreaker", tmp_path, lanes=16)
     run_step("verilog", net, "icebreaker", tmp_path, lanes=2)
     assert (tmp_path / "verilog.json").exists()
+    # without lanes, the build balances them within half the board's LUTs: it fits
+    report = run_step("verilog", net, "icebreaker", tmp_path)
+    assert report["fit_estimate"]["luts"] <= 5_280 // 2 + LINK_LUTS

@@ -81,4 +81,5 @@ def test_the_benchmark_conv_network_fires_in_every_stage_and_plans():
     assert [layer.kind for layer in net.layers] == ["conv2d", "maxpool2d"] * 2 + ["flatten",
                                                                                  "dense"]
     assert all(result.spikes[i].any() for i in range(4))
-    assert plan(net).lanes == (4, 1, 4, 1, 1, 10)
+    # balanced: the 10 read-outs walk 64 inputs in 10 chunks, still faster than the convs
+    assert plan(net).lanes == (4, 1, 4, 1, 1, 1)
