@@ -2,8 +2,10 @@
 or in the calling process (tests and debugging).
 
 Both look the same to the search loop: `submit` a function, `wait` for the first finished
-futures, `scatter` data once to every worker. Dask retries a task whose worker died, so a
-lost worker costs the task it was running, never a finished one.
+futures. Dask retries a task whose worker died, so a lost worker costs the task it was
+running, never a finished one. The data a task needs travels with it (in its arguments)
+rather than as data scattered beforehand: a replica scattered to the worker that died can be
+the only one, and Dask then cancels every task that needs it instead of retrying it.
 """
 
 import concurrent.futures
@@ -34,9 +36,6 @@ class SerialExecutor:
             future.set_exception(error)
         return future
 
-    def scatter(self, value):
-        return value
-
     def wait(self, futures) -> list:
         return [f for f in futures if f.done()]
 
@@ -57,9 +56,6 @@ class DaskExecutor:
 
     def submit(self, fn, *args, priority: int = 0):
         return self.client.submit(fn, *args, pure=False, priority=priority, retries=RETRIES)
-
-    def scatter(self, value):
-        return self.client.scatter(value, broadcast=True, hash=False)
 
     def wait(self, futures) -> list:
         from distributed import wait

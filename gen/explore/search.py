@@ -304,8 +304,7 @@ class _Run:
         self.settings, self.study, self.seed, self.executor = settings, study, seed, executor
         self.distributions = settings.space.distributions()
         self.progress, self.after_each = progress, after_each
-        self.source = executor.scatter(settings.source)
-        self.data = executor.scatter(settings.data)
+        self.source, self.data = settings.source, settings.data
         self.known: dict[Candidate, Outcome] = {}
         self.finished: dict[int, Outcome] = {}
         self.pruned = 0
