@@ -100,8 +100,8 @@ def _measured_inputs(net, inputs):
     if not inputs:
         return None
     from ...sim.cycles import layer_inputs
-    from ...sim.golden import trace
-    x = _load_inputs(inputs)
+    from ...sim.golden import check_inputs, trace
+    x = check_inputs(net, _load_inputs(inputs))
     return layer_inputs(x, trace(net, x))
 
 

@@ -40,8 +40,8 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
             "cycle_formula": lp.cycle_formula,
             "worst_case_cycles_per_timestep": int(lp.step_cycles(every_input)),
             "multipliers": lp.multipliers,
-            "worst_case_sops_per_inference": int(net.timesteps
-                                                 * lp.synaptic_events(every_input)),
+            "worst_case_sops_per_inference": int(lp.synaptic_events(
+                np.ones((net.timesteps, lp.event_size), np.int64)).sum()),
         }
         if inputs is not None:
             values = inputs[index]

@@ -92,6 +92,8 @@ def plan(net: Network, lanes=None) -> Design:
     for index, (layer, p) in enumerate(zip(net.layers, _lanes_per_layer(net, lanes))):
         lp = layer.plan(index=index, lanes=p, in_bits=net.input_bits(index),
                         in_shape=net.input_shape(index))
+        if index == 0 and net.input.direct:
+            lp = lp.holding_input()
         if lp.accumulator.bits > MAX_ACCUMULATOR_BITS:
             raise ValueError(f"layers[{index}] needs a {lp.accumulator.bits}-bit accumulator, "
                              f"more than the {MAX_ACCUMULATOR_BITS} bits allowed")
