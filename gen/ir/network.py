@@ -11,6 +11,7 @@ stands for ``numpy.load("arrays.npz")["fc1"]`` (the path is relative to the JSON
 Loading never half-builds anything and saving never half-writes a file.
 """
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,6 +196,11 @@ class Network:
         raise ValueError(f"inputs must have shape (batch, {self.timesteps}, {self.input.size}) "
                          f"or, for input.encoding 'direct', (batch, {self.input.size}), "
                          f"not {arr.shape}")
+
+    def with_encoding(self, encoding: str) -> "Network":
+        """This network with ``input.encoding`` `encoding` (nothing else changes)."""
+        return dataclasses.replace(self, input=dataclasses.replace(self.input,
+                                                                   encoding=encoding))
 
     @classmethod
     def load(cls, path) -> "Network":

@@ -5,8 +5,6 @@ for every kind. Thresholds are scaled to the typical synaptic current so that ne
 fire, and membrane widths are sometimes tight so that saturation really happens.
 """
 
-import dataclasses
-
 import numpy as np
 
 from .formats import IntFormat, unsigned_bits_for
@@ -148,7 +146,7 @@ def random_inputs(rng: np.random.Generator, net: Network, batch: int,
 
 def direct_network(net: Network) -> Network:
     """`net` with ``input.encoding`` ``"direct"``: its inputs the same at every timestep."""
-    return dataclasses.replace(net, input=dataclasses.replace(net.input, encoding="direct"))
+    return net.with_encoding("direct")
 
 
 def dense_pot_network(rng: np.random.Generator, sizes: tuple[int, ...], *, timesteps: int = 8,

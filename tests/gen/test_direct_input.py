@@ -1,12 +1,16 @@
 """input.encoding "direct" (DESIGN.md §3.1): the description field, the inputs it takes, the
 plan of the first core and the cycle model's schedule, against hand-computed values."""
 
+import json
+
 import numpy as np
 import pytest
 
-from spikeshift import predict
+from spikeshift import Network, predict
+from spikeshift.gen.cli.main import main
 from spikeshift.gen.explore.measure import inputs_for
 from spikeshift.gen.flow.report import build_report
+from spikeshift.gen.frontends.quantize import float_network_from_dict
 from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.link import axi_input_words, encode_inputs, input_events
 from spikeshift.gen.ir.network import network_from_dict, network_to_dict
@@ -15,6 +19,7 @@ from spikeshift.sim.cycles import input_beats, layer_inputs, schedule
 from spikeshift.sim.golden import check_inputs, trace
 
 from .test_description import edited, valid
+from .test_quantize import float_description
 
 
 def direct():
@@ -151,3 +156,68 @@ def test_schedule_holds_the_slot_of_a_direct_sample_until_its_last_timestep():
     np.testing.assert_array_equal(timeline.ends[..., 0], [[10, 15, 20], [29, 34, 39],
                                                           [48, 53, 58]])
     np.testing.assert_array_equal(timeline.last_output, [22, 41, 60])
+
+
+def _tiny_nir(path):
+    nir = pytest.importorskip("nir")
+    graph = nir.NIRGraph.from_list(
+        nir.Input(input_type=np.array([4])),
+        nir.Affine(weight=np.array([[1.0, -2, 0, 3], [2, 1, 1, -1], [0, 0, 4, 1]]),
+                   bias=np.zeros(3)),
+        nir.IF(r=np.ones(3), v_threshold=np.full(3, 2.0), v_reset=np.zeros(3)),
+        nir.Output(output_type=np.array([3])))
+    nir.write(str(path), graph)
+
+
+@pytest.mark.parametrize("option, encoding", [([], "per_timestep"),
+                                              (["--encoding", "direct"], "direct")])
+def test_nir_import_sets_the_encoding_it_is_told(tmp_path, option, encoding):
+    _tiny_nir(tmp_path / "tiny.nir")
+    assert main(["import", str(tmp_path / "tiny.nir"), "-o", str(tmp_path / "net.json"),
+                 "--preset", "norse", "--timesteps", "4", *option]) == 0
+    assert Network.load(tmp_path / "net.json").input.encoding == encoding
+
+
+def test_nir_import_refuses_an_unknown_encoding_and_writes_nothing(tmp_path, capsys):
+    _tiny_nir(tmp_path / "tiny.nir")
+    with pytest.raises(SystemExit):
+        main(["import", str(tmp_path / "tiny.nir"), "-o", str(tmp_path / "net.json"),
+              "--preset", "norse", "--timesteps", "4", "--encoding", "rate"])
+    assert "--encoding: invalid choice: 'rate'" in capsys.readouterr().err
+    assert not (tmp_path / "net.json").exists()
+
+
+def test_quantize_keeps_the_float_descriptions_encoding_or_the_option(tmp_path):
+    rng = np.random.default_rng(4)
+    description = float_description(rng)
+    description["input"]["encoding"] = "direct"
+    (tmp_path / "float.json").write_text(json.dumps(description))
+    assert main(["quantize", str(tmp_path / "float.json"), "-o", str(tmp_path / "a.json")]) == 0
+    assert Network.load(tmp_path / "a.json").input.encoding == "direct"
+    assert main(["quantize", str(tmp_path / "float.json"), "-o", str(tmp_path / "b.json"),
+                 "--encoding", "per_timestep"]) == 0
+    assert Network.load(tmp_path / "b.json").input.encoding == "per_timestep"
+    assert float_network_from_dict(float_description(rng)).input.encoding == "per_timestep"
+
+
+def test_a_float_description_with_a_bad_encoding_is_refused_and_nothing_is_written(tmp_path,
+                                                                                  capsys):
+    description = float_description(np.random.default_rng(4))
+    description["input"]["encoding"] = "pixels"
+    (tmp_path / "float.json").write_text(json.dumps(description))
+    assert main(["quantize", str(tmp_path / "float.json"), "-o", str(tmp_path / "n.json")]) == 2
+    assert capsys.readouterr().err == ("spikeshift quantize: error: input.encoding must be one "
+                                       "of 'per_timestep', 'direct', not 'pixels'\n")
+    assert not (tmp_path / "n.json").exists()
+
+
+def test_qcfs_conversion_gives_a_direct_network():
+    from spikeshift.gen.frontends.convert import qcfs_mlp_to_network
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(5, 4)), rng.normal(size=(3, 5))]
+    net, _ = qcfs_mlp_to_network(weights, [np.zeros(5), np.zeros(3)], [1.0], input_bits=4,
+                                 timesteps=4)
+    assert net.input.encoding == "direct"
+    net, _ = qcfs_mlp_to_network(weights, [np.zeros(5), np.zeros(3)], [1.0], input_bits=4,
+                                 timesteps=4, encoding="per_timestep")
+    assert net.input.encoding == "per_timestep"
