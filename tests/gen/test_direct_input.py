@@ -221,3 +221,14 @@ def test_qcfs_conversion_gives_a_direct_network():
     net, _ = qcfs_mlp_to_network(weights, [np.zeros(5), np.zeros(3)], [1.0], input_bits=4,
                                  timesteps=4, encoding="per_timestep")
     assert net.input.encoding == "per_timestep"
+
+
+def test_the_report_counts_each_direct_sample_once_in_the_host_traffic():
+    x = np.array([[[5, 0, 1]] * 4, [[0, 0, 0]] * 4])
+    for obj, worst, measured in ((direct(), 3, (2 + 1) / 2), (valid(), 4 * 3, 4 * (2 + 1) / 2)):
+        net = network_from_dict(obj)
+        design = plan(net)
+        assert build_report(design)["totals"]["input_beats_per_inference"] == worst
+        report = build_report(design, inputs=layer_inputs(x, trace(net, x)))
+        assert report["totals"]["input_beats_per_inference"] == measured
+        assert report["input_encoding"] == net.input.encoding
