@@ -280,7 +280,7 @@ def _cmd_plot(args):
     from ...sim import plots
     from ...sim.golden import trace
     net = _load_net(args.net)
-    x = _load_inputs(args.inputs)
+    x = net.timestep_inputs(_load_inputs(args.inputs))
     if not 0 <= args.sample < len(x):
         raise ValueError(f"--sample must be in [0, {len(x) - 1}], not {args.sample}")
     # Flat layers with a neuron get membrane traces of --neurons; map layers get maps.

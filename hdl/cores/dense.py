@@ -316,7 +316,8 @@ class DenseCore(wiring.Component):
                 shape=data.ArrayLayout(signed(plan.accumulator.bits), lanes),
                 depth=plan.memory("currents").depth, init=[])
             i_rd, i_wr = currents.read_port(), currents.write_port()
-            m.d.comb += [i_rd.addr.eq(v_rd.addr), i_wr.addr.eq(v_wr.addr),
+            # read with the fire operation's stage 1, written in its stage 2 (the accumulator's)
+            m.d.comb += [i_rd.addr.eq(s1_chunk), i_wr.addr.eq(s2_chunk),
                          i_wr.en.eq(update & first_step)]
         units = []
         for lane in range(lanes):

@@ -232,3 +232,11 @@ def test_the_report_counts_each_direct_sample_once_in_the_host_traffic():
         report = build_report(design, inputs=layer_inputs(x, trace(net, x)))
         assert report["totals"]["input_beats_per_inference"] == measured
         assert report["input_encoding"] == net.input.encoding
+
+
+def test_a_non_finite_direct_input_is_named_as_a_value_not_as_a_change():
+    x = np.ones((2, 4, 3))
+    x[1, 2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"^inputs\[1, 2, 1\] must be in \[0, 15\] for "
+                                         r"input\.bits=4, not nan$"):
+        predict(network_from_dict(direct()), x)
