@@ -240,3 +240,22 @@ def test_a_non_finite_direct_input_is_named_as_a_value_not_as_a_change():
     with pytest.raises(ValueError, match=r"^inputs\[1, 2, 1\] must be in \[0, 15\] for "
                                          r"input\.bits=4, not nan$"):
         predict(network_from_dict(direct()), x)
+
+
+def test_predict_refuses_changing_direct_inputs_with_exit_2_and_writes_nothing(tmp_path,
+                                                                               capsys):
+    net = network_from_dict(direct())
+    net.save(tmp_path / "net.json")
+    x = np.ones((2, net.timesteps, 3), np.int64)
+    x[0, 3, 2] = 0
+    np.save(tmp_path / "x.npy", x)
+    assert main(["predict", str(tmp_path / "net.json"), str(tmp_path / "x.npy"),
+                 "-o", str(tmp_path / "out.npz")]) == 2
+    assert capsys.readouterr().err.startswith("spikeshift predict: error: inputs[0] changes at "
+                                              "timestep 3, but input.encoding is 'direct'")
+    assert not (tmp_path / "out.npz").exists()
+    np.save(tmp_path / "x.npy", x[:, 0])                       # one timestep per sample
+    assert main(["predict", str(tmp_path / "net.json"), str(tmp_path / "x.npy"),
+                 "-o", str(tmp_path / "out.npz")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npz")["outputs"],
+                                  predict(net, x[:, 0])[0])
