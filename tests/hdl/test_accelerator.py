@@ -7,7 +7,7 @@ import pytest
 from spikeshift import trace
 from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.formats import IntFormat
-from spikeshift.gen.ir.kinds.dense import DenseLayer
+from spikeshift.gen.ir.kinds.dense import STEP_OVERHEAD, DenseLayer
 from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
 from spikeshift.gen.ir.neuron import Neuron
 from spikeshift.gen.ir.synthetic import direct_network, random_inputs, random_network
@@ -110,6 +110,6 @@ def test_a_held_current_fires_its_chunks_only_after_the_first_timestep(lanes):
     np.testing.assert_array_equal(outputs, trace(net, x).outputs)
     chunks = -(-7 // lanes)
     n = np.count_nonzero(x[:, 0], axis=1)
-    np.testing.assert_array_equal(cycles[..., 0], [[chunks * (k + 1) + 3] + [chunks + 3] * 3
-                                                   for k in n])
+    np.testing.assert_array_equal(cycles[..., 0], [[chunks * (k + 1) + STEP_OVERHEAD]
+                                                   + [chunks + STEP_OVERHEAD] * 3 for k in n])
     assert outputs.any() and n[0] > 1

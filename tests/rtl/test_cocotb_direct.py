@@ -8,6 +8,7 @@ import pytest
 
 import spikeshift
 from spikeshift.gen.ir.design import plan
+from spikeshift.gen.ir.kinds.dense import STEP_OVERHEAD
 from spikeshift.gen.ir.synthetic import direct_network, random_inputs, random_network
 
 pytestmark = pytest.mark.cocotb
@@ -55,8 +56,8 @@ def test_direct_network_sent_once_matches_models(kind, fmt, chunks, gaps, tmp_pa
     cycles = result.step_cycles[..., 0]
     if kind == "dense":             # the current is held: t >= 1 fires the chunks only
         assert first.held_current
-        assert (cycles[:, 1:] == first.chunks + 3).all()
-        assert (cycles[:, 0] > first.chunks + 3).any()
+        assert (cycles[:, 1:] == first.chunks + STEP_OVERHEAD).all()
+        assert (cycles[:, 0] > first.chunks + STEP_OVERHEAD).any()
     else:                           # the held slot is walked again: every timestep the same
         assert not getattr(first, "held_current", False)
         assert (cycles == cycles[:, :1]).all()
