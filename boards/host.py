@@ -49,9 +49,9 @@ def _samples(start: int, count: int) -> str:
     return f"sample {start}" if count == 1 else f"samples {start}..{start + count - 1}"
 
 
-def _exchange(port, part: np.ndarray, start: int, frame_bytes: int) -> bytes:
+def _exchange(port, part: np.ndarray, start: int, frame_bytes: int, direct: bool) -> bytes:
     expected = frame_bytes * len(part)
-    port.write(encode_inputs(part))
+    port.write(encode_inputs(part, direct=direct))
     data = port.read(expected)
     if len(data) == expected:
         return data
@@ -73,7 +73,9 @@ def _exchange(port, part: np.ndarray, start: int, frame_bytes: int) -> bytes:
 
 def run_on_board(net: Network, x, port, *, chunk: int = 16, retries: int = 1) -> dict:
     """Send `x` through `port` (a pyserial port or anything with write/read) `chunk` samples
-    at a time, decode the result frames and compare every value with the golden model.
+    at a time, decode the result frames and compare every value with the golden model. A
+    direct network's samples are sent once each (their first timestep; `x` may then be
+    (batch, input.size)).
 
     Returns ``outputs``, ``classes``, ``ok``, ``first_difference``, ``resent`` (chunks sent
     again after a bad result frame) and ``status``: the board's counters after the run
@@ -90,7 +92,7 @@ def run_on_board(net: Network, x, port, *, chunk: int = 16, retries: int = 1) ->
     for start in tqdm(range(0, len(x), chunk), desc="board", unit="chunk", disable=None):
         part = x[start:start + chunk]
         for attempt in range(retries + 1):
-            data = _exchange(port, part, start, frame_bytes)
+            data = _exchange(port, part, start, frame_bytes, net.input.direct)
             try:
                 outputs.append(decode_results(data, net.n_out))
                 break

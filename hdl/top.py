@@ -1,6 +1,6 @@
 """The accelerator top level: input stream -> layer cores chained by spike buffers -> results."""
 
-from amaranth import Cat, Module
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,6 +13,23 @@ from .result_buffer import ResultBuffer
 from .spike_buffer import SpikeBuffer
 
 __all__ = ["Accelerator"]
+
+
+def _hold_for_timesteps(m, buffer, core, timesteps: int) -> None:
+    """Connect the input buffer's read side to core 0 so that a slot (one sample of a direct
+    network) is released only at the end of the core's last timestep on it: the core walks,
+    or keeps what it computed from, the same spike list for all `timesteps`."""
+    t = Signal(range(timesteps))
+    m.d.comb += [
+        core.full.eq(buffer.full),
+        *(c.eq(b) for c, b in zip(core.counts, buffer.counts)),
+        buffer.bank.eq(core.bank),
+        buffer.entry.eq(core.entry),
+        core.data.eq(buffer.data),
+        buffer.release.eq(core.release & (t == timesteps - 1)),
+    ]
+    with m.If(core.release):
+        m.d.sync += t.eq(Mux(t == timesteps - 1, 0, t + 1))
 
 
 class Accelerator(wiring.Component):
@@ -32,8 +49,9 @@ class Accelerator(wiring.Component):
     Members
     -------
     i_stream : ``In(stream.Signature(input_event_layout(index_bits, value_bits)))``
-        Input values per timestep, T timesteps per sample (see InputStage: bad beats are
-        dropped and counted).
+        Input values per timestep, T timesteps per sample, or one for ``input.encoding``
+        ``"direct"``: core 0 keeps it for all T (see InputStage: bad beats are dropped and
+        counted).
     o_stream : ``Out(stream.Signature(result_layout(design.result)))``
         n_out results per sample, `last` on the final one; backpressure stalls the pipeline,
         never drops.
@@ -102,7 +120,10 @@ class Accelerator(wiring.Component):
                                                                    entry=entry)
             m.submodules[f"core_{index}"] = core
             wiring.connect(m, producer=producer, buffer=buffer.w)
-            wiring.connect(m, buffer=buffer.r, core=core.i_spikes)
+            if index == 0 and net.input.direct and net.timesteps > 1:
+                _hold_for_timesteps(m, buffer.r, core.i_spikes, net.timesteps)
+            else:
+                wiring.connect(m, buffer=buffer.r, core=core.i_spikes)
             if index < len(self.cores) - 1:
                 producer = core.o_spikes
                 banks, depth = lp.out_banks, lp.out_depth

@@ -13,6 +13,11 @@ timestep, once the previous results have been streamed out.
 Every input beat takes one accept cycle, whether its value is kept, zero, or dropped as a bad
 beat (README "Bad input"); `schedule` takes the beats actually sent per timestep, and the
 values kept.
+
+With ``input.encoding`` ``"direct"`` the host sends each sample once (its first timestep's
+beats) and core 0 keeps that input slot for all T timesteps: the slot of sample s is freed at
+the end of core 0's last timestep of s, and the next samples' beats fill the other slot. A
+dense first core then accumulates only at t = 0 (`DensePlan.held_current`).
 """
 
 from dataclasses import dataclass
@@ -35,9 +40,14 @@ def layer_inputs(x: np.ndarray, result: Trace) -> tuple[np.ndarray, ...]:
                  for values, r in zip(inputs, fed_back))
 
 
-def input_beats(x: np.ndarray) -> np.ndarray:
-    """(batch, T): input stream beats per timestep (its non-zero values, or one empty beat)."""
-    return np.maximum(np.count_nonzero(np.asarray(x), axis=2), 1)
+def input_beats(x: np.ndarray, *, direct: bool = False) -> np.ndarray:
+    """(batch, T): input stream beats per timestep (its non-zero values, or one empty beat);
+    `direct` (``input.encoding`` ``"direct"``): a sample's beats are those of its first
+    timestep, sent once (0 at every later timestep)."""
+    beats = np.maximum(np.count_nonzero(np.asarray(x), axis=2), 1)
+    if direct:
+        beats[:, 1:] = 0
+    return beats
 
 
 def step_cycles(design: Design, inputs) -> np.ndarray:
@@ -75,8 +85,9 @@ class Schedule:
 
 def schedule(design: Design, inputs, beats: np.ndarray) -> Schedule:
     """Cycle-exact timeline of a batch streamed back to back (`inputs` from `layer_inputs`,
-    `beats` per timestep as above)."""
+    `beats` per timestep as above: for a direct network all at a sample's first timestep)."""
     n_out = design.network.n_out
+    direct = design.network.input.direct
     cycles = step_cycles(design, inputs)
     batch, steps, n_layers = cycles.shape
     cycles = cycles.reshape(batch * steps, n_layers)
@@ -87,10 +98,18 @@ def schedule(design: Design, inputs, beats: np.ndarray) -> Schedule:
     first_beat = np.zeros(total_steps, np.int64)
     last_beat = np.zeros(total_steps, np.int64)
     last_output = np.zeros(batch, np.int64)
+    # The input slot a timestep's beats fill is freed when core 0 ends the last timestep that
+    # reads it: that timestep itself, or a direct sample's last one; two slots.
+    held = steps if direct else 1
     for g in range(total_steps):
         sample, t = divmod(g, steps)
-        first_beat[g] = max(last_beat[g - 1] + 1 if g else 0, ends[g - 2, 0] + 1 if g >= 2 else 0)
-        last_beat[g] = first_beat[g] + beats[g] - 1
+        if t % held:                    # a direct sample's later timestep: nothing is sent
+            first_beat[g], last_beat[g] = first_beat[g - 1], last_beat[g - 1]
+        else:
+            freed = g - held - 1        # core 0's last timestep on the slot this one fills
+            first_beat[g] = max(last_beat[g - 1] + 1 if g else 0,
+                                ends[freed, 0] + 1 if freed >= 0 else 0)
+            last_beat[g] = first_beat[g] + beats[g] - 1
         for i in range(n_layers):
             start = (last_beat[g] if i == 0 else ends[g, i - 1]) + 1
             if g:

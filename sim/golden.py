@@ -19,8 +19,9 @@ __all__ = ["Trace", "check_inputs", "ref_synapse", "ref_leak", "ref_fire", "ref_
 
 
 def check_inputs(net: Network, x) -> np.ndarray:
-    """`x` as int64 of shape (batch, T, input.size), or a clear error naming what is wrong."""
-    return _checked(net, x)[0]
+    """`x` as int64 of shape (batch, T, input.size), or a clear error naming what is wrong
+    (a direct network also takes (batch, input.size): `Network.timestep_inputs`)."""
+    return _checked(net, net.timestep_inputs(x))[0]
 
 
 def _same_every_timestep(arr: np.ndarray, rows: int = 64) -> bool:
@@ -203,11 +204,12 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
 
 
 def predict(net: Network, x) -> tuple[np.ndarray, np.ndarray]:
-    """(outputs, classes) for inputs `x` of shape (batch, T, input.size)."""
-    result = _run(net, x, keep_trace=False)
+    """(outputs, classes) for inputs `x` of shape (batch, T, input.size) (a direct network
+    also takes (batch, input.size): `Network.timestep_inputs`)."""
+    result = _run(net, net.timestep_inputs(x), keep_trace=False)
     return result.outputs, result.classes
 
 
 def trace(net: Network, x) -> Trace:
     """Like `predict`, keeping every layer's spikes and membranes per timestep."""
-    return _run(net, x, keep_trace=True)
+    return _run(net, net.timestep_inputs(x), keep_trace=True)

@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 import numpy as np
 
 from ..gen.ir.design import Design
-from ..gen.ir.link import DROP_COUNTERS, TOPLEVEL
+from ..gen.ir.link import DROP_COUNTERS, TOPLEVEL, input_events
 
 __all__ = ["RtlResult", "CocotbBench", "RtlSimulation", "SIMULATORS", "TestbenchFailed"]
 
@@ -151,12 +151,16 @@ class RtlSimulation:
 
         `events`, if given, are the input beats sent instead of `x`'s own stream: rows of
         ``(sample, index, value, last)``, bad beats included (only `x`'s shape is then used).
+        A direct network's stream is each sample's first timestep (`input_events`).
         """
         plan = self._design
         net = plan.network
         first = plan.layers[0]
         steps_cycles = sum(int(lp.step_cycles(np.ones(lp.event_size, np.int64)))
                            for lp in plan.layers)
+        if events is None and net.input.direct:     # each sample sent once: its first timestep
+            events = [(sample, index, value, last) for sample, _, index, value, last
+                      in input_events(x, direct=True)]
         beats = net.timesteps * net.input.size if events is None else len(events)
         per_sample = net.timesteps * steps_cycles + net.n_out
         extra = {} if events is None else {"events": np.asarray(events, np.int64).reshape(-1, 4)}

@@ -2,7 +2,8 @@
 
 Reads the job from ``SPIKESHIFT_TB_JOB`` (inputs, expected outputs, sizes; optionally the
 input ``words`` themselves, bad beats included, and the expected ``drops`` in
-`DROP_COUNTERS` order, else none), programs SAMPLES_PER_PACKET over AXI4-Lite, streams the
+`DROP_COUNTERS` order, else none; ``direct``: each sample sent once, input.encoding
+"direct"), programs SAMPLES_PER_PACKET over AXI4-Lite, streams the
 inputs with an AXI4-Stream source (random pauses, ``pause`` the probability per cycle),
 receives the results with a sink under random backpressure, and checks every value, every
 packet boundary and the registers, the drop counters included. Any failed check fails the
@@ -63,7 +64,9 @@ async def run_axi(dut):
     await _check_register(lite, "TIMESTEPS", x.shape[1])
     await lite.write_dword(REG["SAMPLES_PER_PACKET"], per_packet)
 
-    words = job["words"].astype(np.uint32) if "words" in job else axi_input_words(x)
+    direct = bool(job["direct"]) if "direct" in job else False      # each sample sent once
+    words = (job["words"].astype(np.uint32) if "words" in job else
+             axi_input_words(x, direct=direct))
     drops = job["drops"] if "drops" in job else np.zeros(len(DROP_COUNTERS), np.int64)
     await source.send(AxiStreamFrame(words.astype("<u4").tobytes()))
     received = []

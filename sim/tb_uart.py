@@ -2,11 +2,12 @@
 result frames out on ``tx``, both bit-banged at the design's divisor and encoded/decoded by the
 host's own protocol code (spikeshift.gen.ir.link). The host sends a corrupted frame and a
 status request first, then the input frames (``frames`` of the job, bad beats included, or
-those of the inputs) with ``gap`` idle bit times at most between bytes (random, ``seed``), and a
-status request after the last result. Both status frames are checked: the first counts the
-corrupted frame only, the last also the input beats dropped (``drops``, `DROP_COUNTERS` order).
-Any failed check fails the cocotb test, and with it the caller's run
-(`spikeshift.sim.rtl_run.CocotbBench`), even after the results were written."""
+those of the inputs, each sample once with ``direct``) with ``gap`` idle bit times at most
+between bytes (random, ``seed``), and a status request after the last result. Both status
+frames are checked: the first counts the corrupted frame only, the last also the input beats
+dropped (``drops``, `DROP_COUNTERS` order). Any failed check fails the cocotb test, and with it
+the caller's run (`spikeshift.sim.rtl_run.CocotbBench`), even after the results were
+written."""
 
 import os
 import random
@@ -69,7 +70,9 @@ async def run_uart(dut):
     dut.rst.value = 0
     random.seed(int(job["seed"]) if "seed" in job else 0)
     gap = int(job["gap"]) if "gap" in job else 0
-    data = job["frames"].astype(np.uint8).tobytes() if "frames" in job else encode_inputs(x)
+    direct = bool(job["direct"]) if "direct" in job else False      # each sample sent once
+    data = (job["frames"].astype(np.uint8).tobytes() if "frames" in job else
+            encode_inputs(x, direct=direct))
     drops = job["drops"] if "drops" in job else np.zeros(len(DROP_COUNTERS), np.int64)
     corrupt = bytearray(data[:7])
     corrupt[-1] ^= 0x40

@@ -7,6 +7,9 @@ from ``network.json`` beside the bitstream. Input words and result values follow
     from spikeshift_pynq import Accelerator
     acc = Accelerator("spikeshift.bit")
     outputs, classes = acc.run(x)          # x: (batch, T, n) integers
+
+A network whose ``input.encoding`` is ``"direct"`` (the same values every timestep) also takes
+x of shape (batch, n), and each sample is sent once: the accelerator holds it for all T.
 """
 
 import json
@@ -25,6 +28,7 @@ class Accelerator:
         meta = json.loads(Path(network or here / "network.json").read_text())
         self.n_in, self.timesteps = meta["input"]["size"], meta["timesteps"]
         self.n_out = meta["layers"][-1]["size"]
+        self.direct = meta["input"].get("encoding") == "direct"
         self.overlay = Overlay(str(bitfile))
         self.dma = self.overlay.dma
         self.regs = self.overlay.spikeshift
@@ -33,16 +37,24 @@ class Accelerator:
             raise RuntimeError(f"no spikeshift accelerator in the overlay (ID {ident:#x})")
 
     def run(self, x, *, chunk: int = 256):
-        """(outputs, classes) for `x` of shape (batch, T, n), `chunk` samples per transfer."""
+        """(outputs, classes) for `x` of shape (batch, T, n) (direct: or (batch, n)), `chunk`
+        samples per transfer."""
         from pynq import allocate
         x = np.asarray(x)
-        if x.ndim != 3 or x.shape[1:] != (self.timesteps, self.n_in):
-            raise ValueError(f"inputs must have shape (batch, {self.timesteps}, {self.n_in}), "
-                             f"not {x.shape}")
+        if self.direct and x.ndim == 2 and x.shape[1] == self.n_in:
+            x = x[:, None]
+        elif x.ndim != 3 or x.shape[1:] != (self.timesteps, self.n_in):
+            raise ValueError(f"inputs must have shape (batch, {self.timesteps}, {self.n_in})"
+                             + (f" or (batch, {self.n_in})" if self.direct else "")
+                             + f", not {x.shape}")
+        elif self.direct and (x != x[:, :1]).any():
+            sample, t = np.argwhere((x != x[:, :1]).any(axis=2))[0]
+            raise ValueError(f"inputs[{sample}] changes at timestep {t}, but the network's "
+                             f"input.encoding is 'direct' (the same values every timestep)")
         outputs = []
         for start in range(0, len(x), chunk):
             part = x[start:start + chunk]
-            words = axi_input_words(part)
+            words = axi_input_words(part, direct=self.direct)
             send = allocate(shape=(len(words),), dtype=np.uint32)
             recv = allocate(shape=(len(part) * self.n_out,), dtype=np.int32)
             send[:] = words

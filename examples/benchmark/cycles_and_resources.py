@@ -43,7 +43,7 @@ def measure(name: str, net, x, out: Path, *, synth: bool) -> dict:
         rows.append({"layer": index, "size": lp.size, "lanes": lp.lanes,
                      "spikes_per_step": float(n.mean()), "ideal": ideal, "model": model,
                      "rtl": rtl})
-    timeline = schedule(design, inputs, input_beats(x))
+    timeline = schedule(design, inputs, input_beats(x, direct=net.input.direct))
     entry = {"network": name, "samples": len(x), "layers": rows,
              "cycles_per_sample_streamed": timeline.total / len(x),
              "latency_mean": float(result.latency.mean())}

@@ -47,7 +47,7 @@ def float_description(model: QcfsMlp, *, timesteps: int, name: str) -> dict:
         unit = None if last else model.clips[index]
     return {"format": "spikeshift-float-network", "version": 1, "name": name,
             "timesteps": timesteps, "input": {"size": model.weights[0].shape[1],
-                                              "bits": INPUT_BITS},
+                                              "bits": INPUT_BITS, "encoding": "direct"},
             "layers": layers, "output": {"mode": "membrane"}}
 
 
@@ -79,7 +79,8 @@ def build_network(*, hidden: int = 64, levels: int = 8, timesteps: int = 8, e_ma
 
 
 def direct_input(x: np.ndarray, timesteps: int) -> np.ndarray:
-    """Direct encoding: the same integer pixels every timestep, shape (batch, T, 64)."""
+    """Direct encoding: the same integer pixels every timestep, shape (batch, T, 64); the
+    network says so (``input.encoding: "direct"``), so the hardware receives each image once."""
     return np.repeat(x[:, None, :], timesteps, axis=1)
 
 

@@ -79,6 +79,8 @@ def with_timesteps(net, t):
 
 
 def direct(x, t):
+    """The same pixels every timestep; the converted network's ``input.encoding`` is
+    ``"direct"``, so the hardware receives each image once."""
     return np.repeat(x[:, None, :], t, axis=1)
 
 

@@ -100,8 +100,8 @@ def _measured_inputs(net, inputs):
     if not inputs:
         return None
     from ...sim.cycles import layer_inputs
-    from ...sim.golden import trace
-    x = _load_inputs(inputs)
+    from ...sim.golden import check_inputs, trace
+    x = check_inputs(net, _load_inputs(inputs))
     return layer_inputs(x, trace(net, x))
 
 
@@ -203,10 +203,10 @@ def _cmd_import(args):
                         input_bits=args.input_bits, weights=args.weights, lossy=args.lossy,
                         weight_bits=args.weight_bits, output=args.output_mode,
                         name=Path(args.model).stem)
-    result.network.save(args.output)
+    net = result.network.with_encoding(args.encoding)     # a NIR graph cannot say it
+    net.save(args.output)
     if result.notes:
         print(result.text())
-    net = result.network
     shapes = ", ".join(f"{layer.kind} {list(net.output_shape(i))}"
                        for i, layer in enumerate(net.layers))
     print(f"wrote {args.output}: {len(net.layers)} layers ({shapes})")
@@ -240,7 +240,8 @@ def _cmd_quantize(args):
         net, errors = sequential_to_network(model, input_bits=args.input_bits,
                                             timesteps=args.timesteps,
                                             e_max=PotWeights.e_max_for_bits(args.bits),
-                                            name=source.stem, input_shape=args.input_shape)
+                                            name=source.stem, input_shape=args.input_shape,
+                                            encoding=args.encoding or "direct")
         from ..frontends.quantize import QuantizationReport
         report = QuantizationReport(layers=[
             {"layer": i, "weight_rms_error": round(e.weight_rms_error, 4),
@@ -255,6 +256,8 @@ def _cmd_quantize(args):
         if args.timesteps is not None:
             float_net = type(float_net)(**{**float_net.__dict__, "timesteps": args.timesteps})
         net, report = quantize_network(float_net, weights=args.weights, bits=args.bits)
+        if args.encoding is not None:
+            net = net.with_encoding(args.encoding)
         if x is not None:
             from ..flow.evaluate import evaluate_quantization
             evaluate_quantization(float_net, net, report, x, labels)
@@ -278,7 +281,7 @@ def _cmd_plot(args):
     from ...sim import plots
     from ...sim.golden import trace
     net = _load_net(args.net)
-    x = _load_inputs(args.inputs)
+    x = net.timestep_inputs(_load_inputs(args.inputs))
     if not 0 <= args.sample < len(x):
         raise ValueError(f"--sample must be in [0, {len(x) - 1}], not {args.sample}")
     # Flat layers with a neuron get membrane traces of --neurons; map layers get maps.
@@ -400,7 +403,7 @@ def _parser() -> argparse.ArgumentParser:
     from ..explore.results import RESULT_FILES
     from ..frontends.nir import FIRE_RULES, PRESETS, RESET_RULES
     from ..ir.design import LANES_HELP, MAX_LUTS_HELP
-    from ..ir.network import OUTPUT_MODES
+    from ..ir.network import ENCODINGS, OUTPUT_MODES
     from ..ir.weights import WEIGHT_FORMATS
     parser = argparse.ArgumentParser(prog="spikeshift", description=(
         "Quantized spiking neural networks to verified FPGA accelerators."))
@@ -473,6 +476,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lossy", action="store_true",
                    help="quantize what cannot be exact (reported) instead of refusing")
     p.add_argument("--output-mode", choices=OUTPUT_MODES)
+    p.add_argument("--encoding", choices=ENCODINGS, default="per_timestep",
+                   help=f"{ENCODING_HELP} (default per_timestep)")
     p.set_defaults(run=_cmd_import, outputs=[("output", "-o", "file")])
 
     p = sub.add_parser("build", help="one named step of a board flow: verilog, sim, "
@@ -519,6 +524,9 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="C,H,W",
                    help="PyTorch checkpoints with Conv2d or pooling: the input map "
                         "(default: the model's first nn.Unflatten)")
+    p.add_argument("--encoding", choices=ENCODINGS,
+                   help=f"{ENCODING_HELP} (default: the float description's, or direct for a "
+                        f"QCFS checkpoint)")
     p.add_argument("--data", metavar="INPUTS.npy", help="inputs for accuracy and headroom")
     p.add_argument("--labels", metavar="LABELS.npy")
     p.add_argument("--report", metavar="FILE", help="also write the report here (JSON when "
@@ -560,6 +568,9 @@ EXTRAS = {"torch": "train", "snntorch": "train", "nir": "train", "nirtorch": "tr
 _INPUT_ARGUMENTS = ("net", "inputs", "source", "model", "data", "labels", "flow")
 
 # What a command writes into an output folder (glob patterns relative to it).
+ENCODING_HELP = ("input.encoding of the description: direct when the inputs are the same at "
+                 "every timestep (pixels: each sample sent once), per_timestep when they may "
+                 "change")
 GENERATED = ("spikeshift_top.v", "report.json", "report.txt", "mem/*")
 FLOW_FILES = ("*.json", "rtl/*", "sim/*", "bitstream/*", "vivado/*", "deploy/*")
 PLOTS = ("*.png",)

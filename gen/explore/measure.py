@@ -22,6 +22,7 @@ from ...sim.cycles import input_beats, layer_inputs, schedule
 from ...sim.golden import trace
 from ..flow.report import build_report
 from ..ir.design import Design, plan
+from ..ir.network import first_change, repeat_timesteps
 from .source import Source
 from .space import Candidate
 
@@ -58,11 +59,11 @@ def inputs_for(x: np.ndarray, timesteps: int) -> np.ndarray:
     repeated; inputs that vary over time can only be used at their own T."""
     x = np.asarray(x)
     if x.ndim == 2:
-        return np.repeat(x[:, None, :], timesteps, axis=1)
+        return repeat_timesteps(x, timesteps)
     if x.shape[1] == timesteps:
         return x
-    if (x == x[:, :1]).all():
-        return np.repeat(x[:, :1], timesteps, axis=1)
+    if first_change(x) is None:
+        return repeat_timesteps(x[:, 0], timesteps)
     raise ValueError(f"--timesteps {timesteps}: the --data inputs vary over their "
                      f"{x.shape[1]} timesteps, so only T = {x.shape[1]} can be explored with "
                      f"them; give inputs that are the same every timestep (direct encoding) "
@@ -73,7 +74,8 @@ def cycle_model(design: Design, x: np.ndarray, golden) -> tuple[tuple, object]:
     """Each layer's input values and the streamed timeline of `x`: the one place exploration
     calls the cycle model (`spikeshift.sim.cycles`)."""
     inputs = layer_inputs(x, golden)
-    return inputs, schedule(design, inputs, input_beats(x))
+    return inputs, schedule(design, inputs,
+                            input_beats(x, direct=design.network.input.direct))
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,6 +9,7 @@ worst case (every input non-zero at every timestep).
 
 import numpy as np
 
+from ...sim.cycles import input_beats
 from ..ir.design import Design
 from ..ir.neuron import Neuron, ShiftLeak, SubtractLeak, value_range
 
@@ -40,8 +41,8 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
             "cycle_formula": lp.cycle_formula,
             "worst_case_cycles_per_timestep": int(lp.step_cycles(every_input)),
             "multipliers": lp.multipliers,
-            "worst_case_sops_per_inference": int(net.timesteps
-                                                 * lp.synaptic_events(every_input)),
+            "worst_case_sops_per_inference": int(lp.synaptic_events(
+                np.ones((net.timesteps, lp.event_size), np.int64)).sum()),
         }
         if inputs is not None:
             values = inputs[index]
@@ -62,6 +63,10 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
                                                           .mean())
         layers.append(entry)
     measured = inputs is not None
+    # Host traffic: the input beats of an inference (a direct sample's once).
+    x = inputs[0][..., :net.input.size] if measured else np.ones((1, net.timesteps,
+                                                                   net.input.size), np.int64)
+    beats = float(input_beats(x, direct=net.input.direct).sum(axis=1).mean())
     key = "sops_per_inference" if measured else "worst_case_sops_per_inference"
     sops = sum(e[key] for e in layers)
     snn_pj = sum(e[key] * (ENERGY_PJ["add32"]
@@ -71,7 +76,8 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
         ENERGY_PJ["mul32"] + ENERGY_PJ["add32"] + ANN_WEIGHT_BITS * ENERGY_PJ["sram_bit"])
     report = {
         "network": net.name, "timesteps": net.timesteps, "input_size": net.input.size,
-        "input_bits": net.input.bits, "output_mode": net.output.mode,
+        "input_bits": net.input.bits, "input_encoding": net.input.encoding,
+        "output_mode": net.output.mode,
         "result_bits": design.result.bits, "layers": layers,
         "totals": {
             "weight_memory_bits": sum(e[name]["bits"] for e in layers
@@ -83,6 +89,7 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
             "memory_bits": sum(m["bits"] for e in layers for m in e["memories"]),
             "multipliers": sum(e["multipliers"] for e in layers),
             "sops_per_inference": sops,
+            "input_beats_per_inference": beats,
             "activity": "measured" if measured else "worst case",
             "energy_pj_per_inference": round(snn_pj, 1),
             "ann_mac_energy_pj": round(ann_pj, 1),
@@ -183,7 +190,9 @@ def format_report(report: dict) -> str:
               (f"estimated energy per inference ({t['activity']} activity): "
                f"{t['energy_pj_per_inference']} pJ; the equivalent ANN: "
                f"{t['ann_mac_energy_pj']} pJ"),
-              f"  energy model: {report['energy_model']}"]
+              f"  energy model: {report['energy_model']}",
+              (f"host traffic ({t['activity']} activity): {t['input_beats_per_inference']:.1f} "
+               f"input beats per inference (input.encoding {report['input_encoding']})")]
     lines += [f"layer {e['index']} neuron: {e['neuron']['summary']}" for e in report["layers"]
               if "neuron" in e]
     for e in report["layers"]:

@@ -116,7 +116,7 @@ def verify_design(design: Design, x, *, simulator: str = "icarus", build_dir=Non
     model_steps = step_cycles(design, inputs)
     model_latency = np.concatenate([
         schedule(design, [v[s:s + chunk] for v in inputs],
-                 input_beats(x[s:s + chunk])).latency
+                 input_beats(x[s:s + chunk], direct=net.input.direct)).latency
         for s in starts])
     mismatches = _differences("output", outputs, golden.outputs, ("sample", "neuron"))
     mismatches += _differences("last flag", last_flags, expected_last, ("sample", "neuron"))

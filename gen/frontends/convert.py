@@ -103,7 +103,8 @@ class Stage:
 
 def qcfs_mlp_to_network(weights, biases, clips, *, input_bits: int, timesteps: int,
                         e_max: int = 7, name: str = "qcfs-mlp", spike_bits: int = 1,
-                        input_scale: float | None = None) -> tuple[Network, list]:
+                        input_scale: float | None = None,
+                        encoding: str = "direct") -> tuple[Network, list]:
     """Convert a QCFS MLP (``weights[l]`` of shape (out, in), ``clips[l]`` = λ per hidden
     layer) into an IF network with PoT weights and an integrator read-out (`qcfs_to_network`
     of dense stages)."""
@@ -111,12 +112,13 @@ def qcfs_mlp_to_network(weights, biases, clips, *, input_bits: int, timesteps: i
               for i, (w, b) in enumerate(zip(weights, biases))]
     return qcfs_to_network(stages, input_shape=(np.asarray(weights[0]).shape[1],),
                            input_bits=input_bits, timesteps=timesteps, e_max=e_max, name=name,
-                           spike_bits=spike_bits, input_scale=input_scale)
+                           spike_bits=spike_bits, input_scale=input_scale, encoding=encoding)
 
 
 def qcfs_to_network(stages, *, input_shape: tuple, input_bits: int, timesteps: int,
                     e_max: int = 7, name: str = "qcfs", spike_bits: int = 1,
-                    input_scale: float | None = None) -> tuple[Network, list]:
+                    input_scale: float | None = None,
+                    encoding: str = "direct") -> tuple[Network, list]:
     """Convert the `Stage`s of a QCFS model (dense, conv2d, avgpool2d, maxpool2d, flatten;
     the last one a dense or conv2d read-out) into an IF network with PoT weights and an
     integrator read-out; `input_shape` is ``(size,)`` or ``(C, H, W)``.
@@ -126,6 +128,8 @@ def qcfs_to_network(stages, *, input_shape: tuple, input_bits: int, timesteps: i
     thresholds λ / (L u) must then be powers of two, which training with
     ``QCFS(levels=L, pow2_step=True)`` and an input scale of ``2**-input_bits`` guarantees.
     `input_scale` is what one integer input unit stands for (default ``1 / (2**B - 1)``).
+    The converted ANN sees the same input at every timestep, so ``input.encoding`` is
+    `encoding`, ``"direct"`` unless the caller feeds other inputs (``"per_timestep"``).
 
     Returns the network and one `LayerError` per weighted layer.
     """
@@ -196,6 +200,6 @@ def qcfs_to_network(stages, *, input_shape: tuple, input_bits: int, timesteps: i
     shape = tuple(int(n) for n in input_shape)
     net = Network(name=name, timesteps=timesteps,
                   input=InputSpec(size=int(np.prod(shape)), bits=input_bits,
-                                  shape=shape if len(shape) == 3 else None),
+                                  shape=shape if len(shape) == 3 else None, encoding=encoding),
                   layers=tuple(layers), output=OutputSpec(mode="membrane"))
     return net, errors

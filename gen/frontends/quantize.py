@@ -148,8 +148,9 @@ def float_network_from_dict(obj) -> FloatNetwork:
            optional=("version",))
     if obj["format"] != FLOAT_FORMAT:
         raise ValueError(f"format must be {FLOAT_FORMAT!r}, not {obj['format']!r}")
-    fields(obj["input"], "input", required=("size", "bits"))
-    inp = build("input", InputSpec, size=obj["input"]["size"], bits=obj["input"]["bits"])
+    fields(obj["input"], "input", required=("size", "bits"), optional=("encoding",))
+    inp = build("input", InputSpec, size=obj["input"]["size"], bits=obj["input"]["bits"],
+                encoding=obj["input"].get("encoding", "per_timestep"))
     if not isinstance(obj["layers"], list):
         raise TypeError(f"layers must be a list, not {obj['layers']!r}")
     layers = tuple(_float_layer(layer, f"layers[{i}]") for i, layer in enumerate(obj["layers"]))

@@ -232,7 +232,8 @@ def model_stages(model: nn.Sequential) -> list[Stage]:
 def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: int,
                           e_max: int = 7, name: str = "qcfs", spike_bits: int = 1,
                           input_scale: float | None = None,
-                          input_shape: tuple | None = None) -> tuple[Network, list]:
+                          input_shape: tuple | None = None,
+                          encoding: str = "direct") -> tuple[Network, list]:
     """Convert ``[Flatten,] Linear, QCFS, Linear, QCFS, ..., Linear`` -- or a CNN of Conv2d,
     QCFS, AvgPool2d/MaxPool2d, Flatten and Linear, given `input_shape` ``(C, H, W)`` (default:
     the map of a first ``nn.Unflatten``) -- into IF
@@ -240,7 +241,8 @@ def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: i
     read-out.
 
     The model's input must be the integer input times `input_scale` (default
-    ``1 / (2**input_bits - 1)``). ``spike_bits`` > 1 converts to multi-bit (hybrid) spikes:
+    ``1 / (2**input_bits - 1)``), the same at every timestep (``input.encoding`` `encoding`,
+    default ``"direct"``). ``spike_bits`` > 1 converts to multi-bit (hybrid) spikes:
     see `spikeshift.gen.frontends.convert.qcfs_to_network`.
     """
     stages = model_stages(model)
@@ -257,4 +259,4 @@ def sequential_to_network(model: nn.Sequential, *, input_bits: int, timesteps: i
         input_shape = (stages[0].weights.shape[1],)
     return qcfs_to_network(stages, input_shape=tuple(input_shape), input_bits=input_bits,
                            timesteps=timesteps, e_max=e_max, name=name,
-                           spike_bits=spike_bits, input_scale=input_scale)
+                           spike_bits=spike_bits, input_scale=input_scale, encoding=encoding)

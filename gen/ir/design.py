@@ -96,10 +96,8 @@ def plan(net: Network, lanes=None, *, max_luts: int | None = None, inputs=None) 
             raise ValueError(f"layers[{index}] ({layer.kind}) {why}; "
                              f"spikeshift predict runs it in the golden model")
     layers = []
-    for index, (layer, p) in enumerate(zip(net.layers,
-                                           _lanes_per_layer(net, lanes, max_luts, inputs))):
-        lp = layer.plan(index=index, lanes=p, in_bits=net.input_bits(index),
-                        in_shape=net.input_shape(index))
+    for index, p in enumerate(_lanes_per_layer(net, lanes, max_luts, inputs)):
+        lp = net.layer_plan(index, p)
         if lp.accumulator.bits > MAX_ACCUMULATOR_BITS:
             raise ValueError(f"layers[{index}] needs a {lp.accumulator.bits}-bit accumulator, "
                              f"more than the {MAX_ACCUMULATOR_BITS} bits allowed")

@@ -34,9 +34,7 @@ class _Core:
         self._cost = {}
 
     def plan(self, lanes: int):
-        layer = self.net.layers[self.index]
-        return layer.plan(index=self.index, lanes=lanes, in_bits=self.net.input_bits(self.index),
-                          in_shape=self.net.input_shape(self.index))
+        return self.net.layer_plan(self.index, lanes)
 
     def cost(self, lanes: int) -> tuple[float, int]:
         """(cycles per sample, LUTs) with `lanes` lanes."""

@@ -266,11 +266,21 @@ class LayerPlan(ABC):
         dense layer) `in_size` + `size`, those spikes after the inputs."""
         return self.in_size
 
+    def holding_input(self) -> "LayerPlan":
+        """This plan as the first core of a network whose input is the same at every timestep
+        (``input.encoding`` ``"direct"``): the host sends each sample once and the core keeps
+        its input slot for all T timesteps. By default the core walks that slot again at every
+        timestep (the same cycles); a kind that can keep what it computed from it returns a
+        plan that does (dense: `DensePlan.held_current`)."""
+        return self
+
     @abstractmethod
     def step_cycles(self, values):
         """Busy cycles of one timestep from the layer's input `values` (..., event_size), flat
         in the order of its input map: an array of shape ``values.shape[:-1]``. Which inputs
-        are non-zero is what counts (and, for a map kind, where they lie)."""
+        are non-zero is what counts (and, for a map kind, where they lie). A plan that keeps a
+        current over a sample's timesteps (`holding_input`) reads the axis before the last as
+        the sample's timesteps 0 .. T - 1."""
 
     @property
     @abstractmethod

@@ -16,8 +16,8 @@ Board to host, one frame per sample::
 
 ``check`` makes the sum of every byte after the sync byte 0 modulo 256. A timestep's values
 follow DESIGN §4's input stream (non-zero values, ``last`` on its final one, an empty
-timestep as one frame with index 0, value 0, last); the board drops a frame whose check
-fails and counts it.
+timestep as one frame with index 0, value 0, last; for ``input.encoding`` ``"direct"`` a
+sample is its first timestep alone); the board drops a frame whose check fails and counts it.
 
 The input stage defends itself against bad input beats (README "Bad input"): within one
 timestep, beat number ``input.size`` onwards (``extra_beats``), an index at or beyond
@@ -125,13 +125,16 @@ def status_request() -> bytes:
     return _frame(FLAG_STATUS, 0, 0)
 
 
-def input_events(x: np.ndarray):
+def input_events(x: np.ndarray, *, direct: bool = False):
     """The input stream of samples `x` (batch, T, n), DESIGN §4: for each timestep its
     non-zero values in index order, `last` on the final one, or one empty beat (0, 0, last).
+    `direct` (``input.encoding`` ``"direct"``: the same values every timestep): each sample's
+    first timestep only, which the accelerator holds for all T.
 
     Yields ``(sample, t, index, value, last)``.
     """
-    for sample, frames in enumerate(np.asarray(x)):
+    x = np.asarray(x)
+    for sample, frames in enumerate(x[:, :1] if direct else x):
         for t, frame in enumerate(frames):
             nz = np.flatnonzero(frame)
             if not nz.size:
@@ -148,9 +151,10 @@ def encode_events(events) -> bytes:
                     for index, value, last in events)
 
 
-def encode_inputs(x: np.ndarray) -> bytes:
-    """Input frames for samples `x` of shape (batch, T, n)."""
-    return encode_events((index, value, last) for _, _, index, value, last in input_events(x))
+def encode_inputs(x: np.ndarray, *, direct: bool = False) -> bytes:
+    """Input frames for samples `x` of shape (batch, T, n) (`direct`: see `input_events`)."""
+    return encode_events((index, value, last)
+                         for _, _, index, value, last in input_events(x, direct=direct))
 
 
 def axi_words(events) -> np.ndarray:
@@ -163,9 +167,11 @@ def axi_words(events) -> np.ndarray:
                      for index, value, last in events], dtype=np.uint32)
 
 
-def axi_input_words(x: np.ndarray) -> np.ndarray:
-    """The AXI4-Stream input words for samples `x` of shape (batch, T, n)."""
-    return axi_words((index, value, last) for _, _, index, value, last in input_events(x))
+def axi_input_words(x: np.ndarray, *, direct: bool = False) -> np.ndarray:
+    """The AXI4-Stream input words for samples `x` of shape (batch, T, n) (`direct`: see
+    `input_events`)."""
+    return axi_words((index, value, last)
+                     for _, _, index, value, last in input_events(x, direct=direct))
 
 
 def decode_status(frame: bytes) -> dict[str, int]:

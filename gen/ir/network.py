@@ -11,6 +11,7 @@ stands for ``numpy.load("arrays.npz")["fc1"]`` (the path is relative to the JSON
 Loading never half-builds anything and saving never half-writes a file.
 """
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +27,17 @@ from .kinds import KINDS
 from .layer import Layer
 from .maps import shape_text
 
-__all__ = ["InputSpec", "OutputSpec", "Network", "OUTPUT_MODES", "MAX_INPUT_BITS", "MAX_TIMESTEPS",
-           "FORMAT", "VERSION", "network_from_dict", "network_to_dict", "load_network",
-           "save_network"]
+__all__ = ["InputSpec", "OutputSpec", "Network", "OUTPUT_MODES", "ENCODINGS", "MAX_INPUT_BITS",
+           "MAX_TIMESTEPS", "FORMAT", "VERSION", "network_from_dict", "network_to_dict",
+           "load_network", "save_network", "first_change", "repeat_timesteps"]
 
 FORMAT = "spikeshift-network"
 VERSION = 1
 
 OUTPUT_MODES = ("spike_count", "membrane")
+#: input.encoding: the values may change every timestep (the default), or they are the same
+#: at every timestep (direct input such as pixels: sent once per sample, DESIGN.md §3.1).
+ENCODINGS = ("per_timestep", "direct")
 MAX_INPUT_BITS = 16
 MAX_TIMESTEPS = 1 << 16
 MAX_INPUT_SIZE = 1 << 20
@@ -44,16 +48,20 @@ class InputSpec:
     """`size` inputs, each an unsigned `bits`-bit value per timestep (1 = binary spikes).
 
     `shape` is ``(C, H, W)`` when the inputs form a map (`size` is then its product, flat index
-    ``c*H*W + y*W + x``); without one it is ``(size,)``.
+    ``c*H*W + y*W + x``); without one it is ``(size,)``. `encoding` ``"direct"``: the values
+    are the same at every timestep (the arithmetic is unchanged; the host sends them once per
+    sample and the first core holds them); ``"per_timestep"``: they may change every timestep.
     """
 
     size: int
     bits: int
     shape: tuple | None = None
+    encoding: Literal["per_timestep", "direct"] = "per_timestep"
 
     def __post_init__(self):
         check_int("size", self.size, 1, MAX_INPUT_SIZE)
         check_int("bits", self.bits, 1, MAX_INPUT_BITS)
+        check_choice("encoding", self.encoding, ENCODINGS)
         if self.shape is None or self.shape == (self.size,):    # flat (also when replaced)
             object.__setattr__(self, "shape", (self.size,))
             return
@@ -73,6 +81,10 @@ class InputSpec:
     @property
     def is_map(self) -> bool:
         return len(self.shape) == 3
+
+    @property
+    def direct(self) -> bool:
+        return self.encoding == "direct"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +176,41 @@ class Network:
     def input_max(self, index: int) -> int:
         return (1 << self.input_bits(index)) - 1
 
+    def layer_plan(self, index: int, lanes: int):
+        """Layer `index`'s core with `lanes` lanes (`Layer.plan`); the first core of a direct
+        network keeps its input for all T timesteps (`LayerPlan.holding_input`)."""
+        lp = self.layers[index].plan(index=index, lanes=lanes, in_bits=self.input_bits(index),
+                                     in_shape=self.input_shape(index))
+        return lp.holding_input() if index == 0 and self.input.direct else lp
+
+    def timestep_inputs(self, x) -> np.ndarray:
+        """`x` as inputs of every timestep. With ``input.encoding`` ``"direct"`` a (batch,
+        input.size) array holds each sample once and is repeated T times (a read-only view),
+        and a (batch, T, input.size) array must hold the same values at every timestep;
+        anything else is returned as it is (the golden model checks its shape and values)."""
+        if not self.input.direct:
+            return x
+        arr = np.asarray(x)
+        if arr.ndim == 2 and arr.shape[1] == self.input.size:
+            return repeat_timesteps(arr, self.timesteps)
+        if arr.ndim == 3 and arr.shape[1:] == (self.timesteps, self.input.size):
+            if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                return arr                      # the golden model names the value
+            if (at := first_change(arr)) is not None:
+                raise ValueError(f"inputs[{at[0]}] changes at timestep {at[1]}, but "
+                                 f"input.encoding is 'direct' (the same values every "
+                                 f"timestep); give the same values at every timestep or one "
+                                 f"timestep per sample, shape (batch, {self.input.size})")
+            return arr
+        raise ValueError(f"inputs must have shape (batch, {self.timesteps}, {self.input.size}) "
+                         f"or, for input.encoding 'direct', (batch, {self.input.size}), "
+                         f"not {arr.shape}")
+
+    def with_encoding(self, encoding: str) -> "Network":
+        """This network with ``input.encoding`` `encoding` (nothing else changes)."""
+        return dataclasses.replace(self, input=dataclasses.replace(self.input,
+                                                                   encoding=encoding))
+
     @classmethod
     def load(cls, path) -> "Network":
         """Load and validate a description from a JSON file."""
@@ -172,6 +219,26 @@ class Network:
     def save(self, path, *, arrays: Literal["inline", "npz"] = "inline") -> None:
         """Write the description; with ``arrays="npz"`` its arrays go to ``<stem>.npz``."""
         save_network(self, path, arrays=arrays)
+
+
+def first_change(x: np.ndarray, rows: int = 64) -> tuple[int, int] | None:
+    """(sample, timestep) of the first value of `x` (batch, T, n) that differs from its
+    sample's first timestep, or None when every sample is the same at every timestep;
+    compared a few samples at a time, stopping at the first that differs."""
+    for b in range(0, len(x), rows):
+        block = x[b:b + rows]
+        changed = (block[:, 1:] != block[:, :1]).any(axis=2)
+        if changed.any():
+            sample, t = np.argwhere(changed)[0]
+            return b + int(sample), int(t) + 1
+    return None
+
+
+def repeat_timesteps(x: np.ndarray, timesteps: int) -> np.ndarray:
+    """(batch, n) values as (batch, `timesteps`, n), every timestep the same (a read-only
+    view)."""
+    x = np.asarray(x)
+    return np.broadcast_to(x[:, None, :], (x.shape[0], timesteps, x.shape[1]))
 
 
 def _source(inp: InputSpec, layers: tuple, index: int) -> str:
@@ -204,7 +271,7 @@ def layer_from_dict(obj, path: str, arrays: Arrays) -> Layer:
 
 def _input_from_dict(obj) -> InputSpec:
     """`size` may be left out when `shape` gives it."""
-    fields(obj, "input", required=("bits",), optional=("size", "shape"))
+    fields(obj, "input", required=("bits",), optional=("size", "shape", "encoding"))
     if "size" not in obj and "shape" not in obj:
         raise ValueError("input.size is required (or input.shape, whose product it is)")
     shape = obj.get("shape")
@@ -215,7 +282,8 @@ def _input_from_dict(obj) -> InputSpec:
             raise ValueError(f"input.shape must be [C, H, W] (three positive integers), "
                              f"not {shape!r}")
         size = int(np.prod(shape))
-    return build("input", InputSpec, size=size, bits=obj["bits"], shape=shape)
+    return build("input", InputSpec, size=size, bits=obj["bits"], shape=shape,
+                 encoding=obj.get("encoding", "per_timestep"))
 
 
 def network_from_dict(obj, *, base: Path | None = None) -> Network:
@@ -252,6 +320,8 @@ def _input_to_dict(inp: InputSpec) -> dict:
     obj = {"size": inp.size, "bits": inp.bits}
     if inp.is_map:
         obj["shape"] = list(inp.shape)
+    if inp.direct:       # the default is left out, so descriptions without it stay as they were
+        obj["encoding"] = inp.encoding
     return obj
 
 

@@ -17,8 +17,8 @@ from .network import InputSpec, Network, OutputSpec
 from .neuron import Neuron, ShiftLeak, SubtractLeak
 from .weights import PotWeights
 
-__all__ = ["random_neuron", "random_network", "random_inputs", "dense_pot_network",
-           "conv_pot_network"]
+__all__ = ["random_neuron", "random_network", "random_inputs", "direct_network",
+           "dense_pot_network", "conv_pot_network"]
 
 
 def random_neuron(rng: np.random.Generator, size: int, typical: float, *,
@@ -136,10 +136,17 @@ def random_network(rng: np.random.Generator, *, max_layers: int = 3, max_size: i
 
 def random_inputs(rng: np.random.Generator, net: Network, batch: int,
                   activity: float = 0.5) -> np.ndarray:
-    """(batch, T, input.size) integers with about `activity` of them non-zero."""
+    """(batch, T, input.size) integers with about `activity` of them non-zero; for a direct
+    network (``input.encoding`` ``"direct"``) the same at every timestep."""
     shape = (batch, net.timesteps, net.input.size)
     values = rng.integers(1, net.input.format.max + 1, shape)
-    return np.where(rng.random(shape) < activity, values, 0)
+    x = np.where(rng.random(shape) < activity, values, 0)
+    return np.repeat(x[:, :1], net.timesteps, axis=1) if net.input.direct else x
+
+
+def direct_network(net: Network) -> Network:
+    """`net` with ``input.encoding`` ``"direct"``: its inputs the same at every timestep."""
+    return net.with_encoding("direct")
 
 
 def dense_pot_network(rng: np.random.Generator, sizes: tuple[int, ...], *, timesteps: int = 8,

@@ -88,6 +88,11 @@ class DenseCore(wiring.Component):
     sample's first timestep), reading the recurrent weight memory instead of the weight
     memory: ``chunks * (n_spikes + r_spikes + 1) + 3`` cycles.
 
+    With `plan.held_current` (the first core of a direct network, whose input slot is kept for
+    all T timesteps) the fire operations of t = 0 also store each chunk's current in the memory
+    ``currents``, and at t >= 1 each chunk issues its fire operation only, reading that memory
+    instead of the accumulator: ``chunks + 3`` cycles.
+
     Parameters
     ----------
     layer : DenseLayer
@@ -193,8 +198,10 @@ class DenseCore(wiring.Component):
 
         first_bank, any_bank, next_bank, more_banks = _bank_walk(m, src.counts, bank,
                                                                  self._in_banks)
-        # A chunk walks its input spikes, then (recurrent) the fed-back ones, then fires.
-        begin_chunk = [bank.eq(first_bank), entry.eq(0), fire_op.eq(~any_bank)]
+        # A chunk walks its input spikes, then (recurrent) the fed-back ones, then fires; a
+        # held current is walked at t = 0 only.
+        walk = any_bank & (t == 0) if plan.held_current else any_bank
+        begin_chunk = [bank.eq(first_bank), entry.eq(0), fire_op.eq(~walk)]
         end_of_inputs = [fire_op.eq(1)]
         if recurrent:
             rec_op = Signal()
@@ -304,9 +311,22 @@ class DenseCore(wiring.Component):
         if is_last:
             m.d.comb += [self.o_result.en.eq(update & at_last_timestep),
                          self.o_result.chunk.eq(s2_chunk)]
+        if plan.held_current:       # each chunk's current of t = 0, for every later timestep
+            m.submodules.currents = currents = Memory(
+                shape=data.ArrayLayout(signed(plan.accumulator.bits), lanes),
+                depth=plan.memory("currents").depth, init=[])
+            i_rd, i_wr = currents.read_port(), currents.write_port()
+            # read with the fire operation's stage 1, written in its stage 2 (the accumulator's)
+            m.d.comb += [i_rd.addr.eq(s1_chunk), i_wr.addr.eq(s2_chunk),
+                         i_wr.en.eq(update & first_step)]
         units = []
         for lane in range(lanes):
             acc = Signal(signed(plan.accumulator.bits), name=f"acc_{lane}")
+            if plan.held_current:
+                m.d.comb += i_wr.data[lane].eq(acc)
+                current = Mux(first_step, acc, i_rd.data[lane])
+            else:
+                current = acc
             product = m.submodules[f"synapse_{lane}"] = synapse_for(
                 layer.weights, plan.in_value, plan.accumulator)
             unit = m.submodules[f"neuron_{lane}"] = NeuronUpdate(neuron, plan.accumulator)
@@ -314,7 +334,7 @@ class DenseCore(wiring.Component):
                 product.value.eq(s2_value),
                 product.code.eq(w_rd.data[lane]),
                 unit.v.eq(Mux(first_step, v_init(lane), v_rd.data[lane])),
-                unit.current.eq(acc + bias(lane)),
+                unit.current.eq(current + bias(lane)),
                 *(getattr(unit, port).eq(value(lane)) for port, value in parameters.items()),
                 v_wr.data[lane].eq(unit.v_next),
             ]

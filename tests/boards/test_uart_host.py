@@ -219,3 +219,48 @@ def test_port_lost_during_the_run_fails_with_exit_2_naming_the_port(tmp_path, ca
     assert capsys.readouterr().err == (
         "spikeshift run: error: --port '/dev/ttyUSB0' failed during the run (write failed: "
         "[Errno 5] Input/output error); check the board's connection and run again\n")
+
+
+def test_run_sends_each_sample_of_a_direct_network_once(tmp_path):
+    """A port standing in for the board: it answers each sample of the frames it reads (one
+    timestep per sample) with the golden result frame, so sending T timesteps would fail."""
+    from spikeshift.boards.host import run_on_board
+    from spikeshift.gen.ir.link import INPUT_FRAME_BYTES, checksum
+    from spikeshift.gen.ir.synthetic import direct_network
+
+    rng = np.random.default_rng(9)
+    net = direct_network(random_network(rng, max_size=8, max_timesteps=4))
+    assert net.timesteps > 1
+    x = random_inputs(rng, net, 3)
+
+    class Board:
+        def __init__(self):
+            self.received, self.replies = b"", b""
+
+        def write(self, data):
+            self.received += data
+            frames = [data[i:i + INPUT_FRAME_BYTES] for i in range(0, len(data),
+                                                                    INPUT_FRAME_BYTES)]
+            if frames[0][1] & 2:                    # a status request
+                self.replies += bytes([0x5C] + [0] * 24 + [0])
+                return
+            samples, values = [], np.zeros(net.input.size, np.int64)
+            for frame in frames:                    # every `last` ends a sample
+                values[frame[2] | frame[3] << 8] = frame[4] | frame[5] << 8
+                if frame[1] & 1:
+                    samples.append(values)
+                    values = np.zeros(net.input.size, np.int64)
+            for result in predict(net, np.array(samples))[0]:
+                body = bytes([net.n_out & 0xFF, net.n_out >> 8]) + result.astype("<i4").tobytes()
+                self.replies += bytes([0x5A]) + body + bytes([checksum(body)])
+
+        def read(self, count):
+            data, self.replies = self.replies[:count], self.replies[count:]
+            return data
+
+    port = Board()
+    result = run_on_board(net, x[:, 0], port, chunk=2)
+    assert result["ok"], result["first_difference"]
+    assert port.received == (encode_inputs(x[:2], direct=True) + encode_inputs(x[2:], direct=True)
+                             + status_request())
+    assert len(port.received) < len(encode_inputs(x))

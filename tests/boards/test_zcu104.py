@@ -14,7 +14,7 @@ from spikeshift import predict
 from spikeshift.boards.flow import ToolMissing, run_step
 from spikeshift.boards.zcu104 import ZCU104Platform
 from spikeshift.gen.ir import link
-from spikeshift.gen.ir.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.synthetic import direct_network, random_inputs, random_network
 
 FAKE_PYNQ = Path(__file__).parent / "pynq_sim"      # a simulated pynq and its device testbench
 
@@ -131,14 +131,19 @@ np.savez(sys.argv[2], outputs=outputs, classes=classes, chunked=chunked,
 
 
 @pytest.mark.cocotb
+@pytest.mark.parametrize("direct", [False, True], ids=["per_timestep", "direct"])
 def test_pynq_driver_in_the_deploy_folder_returns_golden_results_from_the_simulated_board(
-        tmp_path):
+        tmp_path, direct):
     """The deploy folder's driver, the very file the package ships, imported as on the board
     and called as its README says, against a simulated PYNQ whose DMA and registers reach the
     generated AXI IP under cocotb: the batch of 5 in one packet, then in chunks of 2, 2 and 1
-    (SAMPLES_PER_PACKET reprogrammed), with negative membranes for the sign."""
+    (SAMPLES_PER_PACKET reprogrammed), with negative membranes for the sign. A direct network's
+    samples are sent once each (sent T times, they would be read as T samples)."""
     rng = np.random.default_rng(11)
     net = random_network(rng, max_size=12)
+    if direct:
+        net = direct_network(net)
+        assert net.timesteps > 1
     x = random_inputs(rng, net, 5)
     expected, classes = predict(net, x)
     assert net.output.mode == "membrane" and (expected < 0).any() and len(set(classes)) > 1

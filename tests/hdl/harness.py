@@ -41,7 +41,7 @@ def rtl_accelerator(dut, x: np.ndarray, *, seed: int | None = None):
     cycles = [[] for _ in range(n_layers)]
 
     async def producer(ctx):
-        for _, _, index, value, last in input_events(x):
+        for _, _, index, value, last in input_events(x, direct=dut.network.input.direct):
             await _gap(ctx, rng, seed)
             await stream_put(ctx, dut.i_stream, {"index": index, "value": value,
                                                  "last": int(last)})

@@ -7,10 +7,10 @@ import pytest
 from spikeshift import trace
 from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.formats import IntFormat
-from spikeshift.gen.ir.kinds.dense import DenseLayer
+from spikeshift.gen.ir.kinds.dense import STEP_OVERHEAD, DenseLayer
 from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
 from spikeshift.gen.ir.neuron import Neuron
-from spikeshift.gen.ir.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.synthetic import direct_network, random_inputs, random_network
 from spikeshift.gen.ir.weights import IntWeights
 from spikeshift.hdl.top import Accelerator
 from spikeshift.sim.cycles import layer_inputs, step_cycles
@@ -80,3 +80,36 @@ def test_a_recurrent_core_feeds_r_init_back_at_every_samples_first_timestep(seed
         for layer in net.layers)
     net = dataclasses.replace(net, timesteps=1, layers=layers)
     _check_against_models(net, x[:, :1], lanes, seed)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_direct_input_is_sent_once_and_matches_golden_and_cycle_models(seed):
+    rng = np.random.default_rng(7000 + seed)
+    net = direct_network(random_network(rng, recurrent=0.3 if seed % 3 == 2 else 0.0))
+    x = random_inputs(rng, net, 3)
+    x[1] = 0                                        # an empty sample: one beat, once
+    lanes = [int(rng.integers(1, layer.size + 1)) for layer in net.layers]
+    if seed % 4 == 0:
+        lanes[0] = 1                                # many chunks
+    _check_against_models(net, x, lanes, seed)
+
+
+@pytest.mark.parametrize("lanes", [1, 3, 7])
+def test_a_held_current_fires_its_chunks_only_after_the_first_timestep(lanes):
+    # 7 neurons over an input of 5; any input activity, then chunks + 3 cycles per timestep
+    # (and the same results as the per-timestep network that walks the inputs again).
+    rng = np.random.default_rng(lanes)
+    layer = DenseLayer(size=7, weights=IntWeights(bits=4, values=rng.integers(-8, 8, (7, 5))),
+                       neuron=Neuron(model="if", v=IntFormat(bits=10), threshold=9),
+                       bias=rng.integers(-3, 4, 7))
+    net = Network(name="held", timesteps=4, input=InputSpec(size=5, bits=3), layers=(layer,),
+                  output=OutputSpec(mode="spike_count"))
+    x = np.repeat(rng.integers(0, 8, (3, 1, 5)), 4, axis=1)
+    x[2] = 0
+    outputs, cycles = rtl_accelerator(Accelerator(plan(direct_network(net), lanes)), x)
+    np.testing.assert_array_equal(outputs, trace(net, x).outputs)
+    chunks = -(-7 // lanes)
+    n = np.count_nonzero(x[:, 0], axis=1)
+    np.testing.assert_array_equal(cycles[..., 0], [[chunks * (k + 1) + STEP_OVERHEAD]
+                                                   + [chunks + STEP_OVERHEAD] * 3 for k in n])
+    assert outputs.any() and n[0] > 1

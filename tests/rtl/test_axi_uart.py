@@ -7,7 +7,7 @@ import pytest
 from spikeshift import predict
 from spikeshift.gen.flow.verilog import AXI_TOPLEVEL, UART_TOPLEVEL, accelerator_verilog
 from spikeshift.gen.ir.design import plan
-from spikeshift.gen.ir.synthetic import random_inputs, random_network
+from spikeshift.gen.ir.synthetic import direct_network, random_inputs, random_network
 from spikeshift.sim.rtl_run import CocotbBench
 
 pytestmark = pytest.mark.cocotb
@@ -42,4 +42,23 @@ def test_uart_link_loops_host_frames_through_the_generated_design(tmp_path, seed
                                                    divisor=divisor),
                      UART_TOPLEVEL, "spikeshift.sim.tb_uart", inputs=x, expected=expected,
                      divisor=divisor)
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("wrapper", ["axi", "uart"])
+def test_wrappers_take_each_sample_of_a_direct_network_once(tmp_path, wrapper):
+    # Sent T times, a direct network's sample would be read as T samples: results differ.
+    rng = np.random.default_rng(8000)
+    net = direct_network(random_network(rng, max_size=12, max_timesteps=4))
+    assert net.timesteps > 1
+    x = random_inputs(rng, net, 4)
+    expected = predict(net, x)[0]
+    if wrapper == "axi":
+        got = run_cocotb(tmp_path, accelerator_verilog(plan(net), wrapper="axi"),
+                         AXI_TOPLEVEL, "spikeshift.sim.tb_axi", inputs=x, expected=expected,
+                         samples_per_packet=2, seed=0, direct=1)
+    else:
+        got = run_cocotb(tmp_path, accelerator_verilog(plan(net), wrapper="uart", divisor=4),
+                         UART_TOPLEVEL, "spikeshift.sim.tb_uart", inputs=x, expected=expected,
+                         divisor=4, direct=1)
     np.testing.assert_array_equal(got, expected)

@@ -67,17 +67,20 @@ def test_soak_every_result_arrives_once_and_equals_golden(tmp_path, demo, link, 
                                                           simulator, pause):
     """`pause`: the probability that the AXI source or sink pauses in a cycle."""
     net, x_all = demo
-    beats = np.mean([sum(1 for _ in input_events(x_all[i:i + 1])) for i in range(20)])
+    direct = net.input.direct                       # each sample sent once
+    beats = np.mean([sum(1 for _ in input_events(x_all[i:i + 1], direct=direct))
+                     for i in range(20)])
     if link == "axi":
         # gap-free cycles from the cycle model, or the source's pace
         head = x_all[:20]
         model = schedule(plan(net), layer_inputs(head, trace(net, head)),
-                         input_beats(head)).total / len(head)
+                         input_beats(head, direct=direct)).total / len(head)
         per_packet = 4
         x = samples_for(x_all, max(model, beats / (1 - pause)), cycles, multiple=per_packet)
         expected = predict(net, x)[0]
         result = run(tmp_path, net, AXI_TOPLEVEL, "spikeshift.sim.tb_axi", x, expected=expected,
-                     samples_per_packet=per_packet, seed=cycles, pause=pause, simulator=simulator)
+                     samples_per_packet=per_packet, seed=cycles, pause=pause, simulator=simulator,
+                     direct=int(direct))
     else:
         gap = 2                                           # idle bit times, uniform in [0, gap]
         per_sample = beats * INPUT_FRAME_BYTES * DIVISOR * (BYTE_BITS + gap / 2)
@@ -85,7 +88,7 @@ def test_soak_every_result_arrives_once_and_equals_golden(tmp_path, demo, link, 
         expected = predict(net, x)[0]
         result = run(tmp_path, net, UART_TOPLEVEL, "spikeshift.sim.tb_uart", x,
                      expected=expected, divisor=DIVISOR, seed=cycles, gap=gap,
-                     simulator=simulator)
+                     simulator=simulator, direct=int(direct))
     # the benches check values, packets, SAMPLES_DONE / status frames and zero drops themselves
     np.testing.assert_array_equal(result["outputs"], expected)
     print(f"{link}: {len(x)} samples, {int(result['cycles'])} cycles")

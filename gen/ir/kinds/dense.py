@@ -18,6 +18,13 @@ first), one operation each, the list switch costing no cycle::
 Those spikes are the layer's own output of the timestep it finished last, so no hand-off
 between cores changes: the core keeps a private copy of them (README "Hardware"; r(-1) laid
 out by `fed_back_lists`).
+
+A non-recurrent first layer of a network whose input is the same at every timestep
+(``input.encoding`` ``"direct"``, `DensePlan.held_current`) accumulates at t = 0 as above and
+keeps each chunk's current in the memory ``currents``; at t >= 1 it issues the fire
+operations only, reading that memory instead of the accumulator::
+
+    cycles(t = 0) = chunks * (n + 1) + STEP_OVERHEAD,   cycles(t >= 1) = chunks + STEP_OVERHEAD
 """
 
 import dataclasses
@@ -261,11 +268,31 @@ class DensePlan(LayerPlan):
     the memory ``recurrent`` (word ``chunk * size + k``: the codes of its own neuron k for the
     chunk's lanes) and ``fed_back`` (per lane a bank of `FED_BACK_SLOTS` slots of `chunks`
     entries, then that lane's entries of r(-1)), and its `step_cycles` take the inputs
-    followed by the layer's own spikes of the previous timestep.
+    followed by the layer's own spikes of the previous timestep. A `held_current` core (the
+    first of a direct network) also has ``currents`` (one chunk's currents per word, at the
+    accumulator's width, the bias added at use).
     """
 
     chunks: int
     recurrent: bool = False
+    held_current: bool = False
+
+    def holding_input(self) -> "DensePlan":
+        if self.recurrent:          # r(t - 1) changes every timestep: walk the held slot again
+            return self
+        currents = MemoryGeometry(name="currents", depth=self.chunks,
+                                  width=self.lanes * self.accumulator.bits)
+        return dataclasses.replace(self, held_current=True,
+                                   memories=self.memories + (currents,))
+
+    def _walked(self, values) -> np.ndarray:
+        """Non-zero inputs the core walks: all of them, or for a held current those of t = 0
+        only (axis -2 the sample's timesteps)."""
+        n = np.count_nonzero(np.asarray(values), axis=-1)
+        if self.held_current and n.ndim:
+            n = n.copy()
+            n[..., 1:] = 0
+        return n
 
     @property
     def fan_in(self) -> int:
@@ -284,15 +311,18 @@ class DensePlan(LayerPlan):
         return self.in_size + self.size if self.recurrent else self.in_size
 
     def step_cycles(self, values):
-        return self.chunks * (np.count_nonzero(np.asarray(values), axis=-1) + 1) + STEP_OVERHEAD
+        return self.chunks * (self._walked(values) + 1) + STEP_OVERHEAD
 
     @property
     def cycle_formula(self) -> str:
         events = "n + r" if self.recurrent else "n"
-        return f"{self.chunks} * ({events} + 1) + {STEP_OVERHEAD}"
+        formula = f"{self.chunks} * ({events} + 1) + {STEP_OVERHEAD}"
+        if self.held_current:
+            return f"{formula} (t = 0), {self.chunks} + {STEP_OVERHEAD} (t > 0)"
+        return formula
 
     def synaptic_events(self, values):
-        return np.count_nonzero(np.asarray(values), axis=-1) * self.size
+        return self._walked(values) * self.size
 
     def resources(self, layer: DenseLayer) -> Resources:
         # a cuba_lif lane also decays, adds and saturates its synaptic current
