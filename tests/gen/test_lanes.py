@@ -36,10 +36,12 @@ def _best_pace(net, budget, inputs=None):
     return best
 
 
+@pytest.mark.parametrize("encoding", ["per_timestep", "direct"])
 @pytest.mark.parametrize("seed", range(6))
-def test_balanced_lanes_reach_the_best_pace_within_the_budget(seed):
+def test_balanced_lanes_reach_the_best_pace_within_the_budget(seed, encoding):
     rng = np.random.default_rng(seed)
     net = random_network(rng, max_layers=2, max_size=9, max_timesteps=3, kinds=("dense",))
+    net = net.with_encoding(encoding)
     budget = int(default_budget(net) * rng.uniform(0.3, 1.5))
     lanes = balanced_lanes(net, max_luts=budget)
     cycles, luts = _costs(net, lanes)
@@ -64,6 +66,19 @@ def test_measured_activity_moves_lanes_to_the_busy_layer():
     cycles, _ = _costs(net, lanes, inputs)
     assert cycles.max() == _best_pace(net, default_budget(net), inputs)
     assert lanes[1] > 4 and lanes[0] < 16
+
+
+def test_a_direct_first_layer_needs_fewer_lanes_as_it_walks_its_input_once():
+    net = dense_pot_network(np.random.default_rng(3), (64, 32, 10), input_bits=4)
+    budget = default_budget(net)
+    direct = net.with_encoding("direct")
+    lanes = balanced_lanes(direct, max_luts=budget)
+    # layer 0 walks its 64 inputs once per sample, layer 1 its 32 at each of 8 timesteps: now
+    # layer 1 is the slower even with all its 10 lanes, and layer 0 keeps fewer than 16
+    assert lanes[1] == 10 > balanced_lanes(net, max_luts=budget)[1]
+    assert lanes[0] < 16
+    cycles, _ = _costs(direct, lanes)
+    assert cycles.max() == _best_pace(direct, budget)
 
 
 def test_a_budget_below_one_lane_per_core_gives_one_lane_each_and_plan_uses_it():
