@@ -323,10 +323,10 @@ def spikerplus_verilog(vhdl: Path, out: Path) -> Path:
 # --- report ------------------------------------------------------------------------------------
 
 def show(rows: list[dict], resources: dict) -> None:
-    print(f"\n{'input':<34} {'design':<10} {'cycles/image':>12} {'streamed':>9} "
+    print(f"\n{'input':<36} {'design':<10} {'cycles/image':>12} {'streamed':>9} "
           f"{'agree':>6}")
     for r in rows:
-        print(f"{r['input']:<34} {r['design']:<10} {r['cycles']:>12,.0f} "
+        print(f"{r['input']:<36} {r['design']:<10} {r['cycles']:>12,.0f} "
               f"{r.get('streamed', float('nan')):>9,.0f} {r.get('agree', ''):>6}")
     if resources:
         print(f"\n{'design':<10} " + " ".join(f"{k:>12}" for k in RESOURCES))
@@ -401,10 +401,12 @@ def main(argv=None) -> int:
     show(rows, resources)
     for line in ratios(rows, resources):
         print(line)
-    print("Spiker+ differs: one neuron width for every layer; v starts at 0 (ours at v_init), "
-          "fires on v > threshold (ours v >= threshold), wraps (ours saturates), leaks "
-          "v - (v >> width) (+1 when v < 0); recurrent weights of zero still scanned; "
-          "binary input spikes only; its class: argmax of the mean membrane over timesteps.")
+    if not missing:
+        print("Spiker+ differs: one neuron width for every layer; v starts at 0 (ours at v_init), "
+              "fires on v > threshold (ours v >= threshold), wraps (ours saturates), leaks "
+              "v - (v >> width) (+1 when v < 0); recurrent weights of zero still scanned; "
+              "binary input spikes only; its class: argmax of the mean membrane over "
+              "timesteps.")
     (out / "side_by_side.json").write_text(json.dumps(
         {"network": what, "rows": rows, "resources": resources}, indent=1) + "\n")
     print(f"wrote {out / 'side_by_side.json'}")
