@@ -66,3 +66,16 @@ def test_split_long_literals_keeps_the_bits_in_order(bench):
     assert [int(w) for w, _ in pieces] == [502, 1000, 1000, 4]
     assert "".join(b for _, b in pieces[:3]) == bits
     assert text.startswith("x = {502'b1") and text.endswith("; y = 4'b1010;")
+
+
+def test_dedupe_wires_keeps_one_declaration_and_breaks_the_copy_loop(bench):
+    verilog = ("module network\n  (input clk);\n  wire layer_0_ready;\n  wire n4_o;\n"
+               "  wire layer_0_n15;\n  wire layer_0_ready;\n"
+               "  assign layer_0_ready = layer_0_n15; // (signal)\n"
+               "  assign n4_o = clk & layer_0_ready;\n"
+               "  assign layer_0_n15 = layer_0_ready; // (signal)\n"
+               "  layer l (.ready(layer_0_ready));\nendmodule\n")
+    text = bench.dedupe_wires(verilog)
+    assert text.count("wire layer_0_ready;") == 1
+    assert "assign layer_0_ready =" not in text
+    assert "assign layer_0_n15 = layer_0_ready;" in text and ".ready(layer_0_ready)" in text

