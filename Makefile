@@ -19,16 +19,21 @@ STEP = $(VENV)/bin/spikeshift build $(NET) --board $(BOARD) -o $(BUILD_DIR) \
         example-mnist-deep example-mnist-cnn example-smnist example-lmu clean
 
 # The peers the tests simulate beside us (tests/train): their declared dependencies pull a
-# CUDA torch, torchvision or an older nir, so they come without them, plus the two small
-# packages they really import (loguru for SpikingJelly, pbr for Sinabs).
-PEERS := norse==1.1.0 spikingjelly==2.0.0 sinabs==3.1.3 loguru==0.7.3 pbr==7.1.3
+# CUDA torch, torchvision or an older nir, so they come without them, plus the small
+# packages they really import (loguru for SpikingJelly, pbr for Sinabs, tabulate for Spiker+,
+# the accelerator generator examples/benchmark/spikerplus_side_by_side.py compares with).
+PEERS := norse==1.1.0 spikingjelly==2.0.0 sinabs==3.1.3 loguru==0.7.3 pbr==7.1.3 \
+         spikerplus==2.0.3 tabulate==0.10.0
+# Debian packages: Icarus and Tcl for the RTL tests, GHDL for Spiker+'s VHDL (make bench).
+DEBIAN_TOOLS := iverilog:iverilog tclsh:tcl ghdl:ghdl
 
 $(STAMP): pyproject.toml Makefile
-	@command -v iverilog >/dev/null 2>&1 && command -v tclsh >/dev/null 2>&1 || { \
-	  echo "installing Debian packages iverilog tcl"; \
+	@MISSING=$$(for t in $(DEBIAN_TOOLS); do command -v $${t%%:*} >/dev/null 2>&1 || \
+	  echo $${t#*:}; done); [ -z "$$MISSING" ] || { \
+	  echo "installing Debian packages" $$MISSING; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get install -y iverilog tcl >/dev/null 2>&1 || \
-	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y iverilog tcl; }; }
+	  $$SUDO apt-get install -y $$MISSING >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y $$MISSING; }; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -62,6 +67,7 @@ bench: $(STAMP)
 	$(PY) examples/benchmark/cycles_and_resources.py --out build/bench
 	$(PY) examples/benchmark/golden_vs_snntorch.py --out build/bench
 	$(PY) examples/benchmark/explore_scaling.py --out build/bench
+	$(PY) examples/benchmark/spikerplus_side_by_side.py --out build/bench
 
 examples: example-digits example-mnist example-mnist-deep example-mnist-cnn example-smnist example-lmu
 

