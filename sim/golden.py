@@ -90,7 +90,7 @@ def ref_fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:
         return np.zeros_like(v)
     theta = neuron.threshold
     if neuron.spike_bits == 1:
-        return (v >= theta).astype(np.int64)
+        return (v >= theta).astype(v.dtype)
     return np.where(v >= theta, np.minimum(v // theta, neuron.spike_max), 0)
 
 
@@ -137,14 +137,29 @@ BLOCK_VALUES = 1 << 24
 
 
 def _currents(net: Network) -> list:
-    """Each layer's (feed-forward, recurrent or None) current functions, made once per network
-    (a network never changes)."""
+    """Each layer's (feed-forward, recurrent or None) current functions and its state type,
+    made once per network (a network never changes)."""
     if net not in _CURRENTS:
         _CURRENTS[net] = [(CURRENTS[layer.kind](layer, net.input_max(index),
                                                 net.input_shape(index)),
-                           recurrent_current(layer, net.input_max(index)))
+                           recurrent_current(layer, net.input_max(index)),
+                           _state_dtype(layer, net.input_max(index)))
                           for index, layer in enumerate(net.layers)]
     return _CURRENTS[net]
+
+
+def _state_dtype(layer, in_max: int) -> type:
+    """int32 for a neuron's update when no value of it can leave int32 (v, plus the largest
+    current, synaptic current and leak), which halves its memory traffic; else int64."""
+    neuron = layer.neuron
+    if neuron is None:
+        return np.int64
+    reach = (1 << (neuron.v.bits - 1)) + layer.current_range(in_max).magnitude
+    if neuron.has_synapse:
+        reach += 1 << (neuron.i.bits - 1)
+    if isinstance(neuron.leak, SubtractLeak):
+        reach += int(np.max(neuron.leak.amount))
+    return np.int32 if reach < 1 << 31 else np.int64
 
 
 def sample_values(net: Network) -> int:
@@ -172,20 +187,21 @@ class _Layer:
     v: np.ndarray | None = None
 
 
-def _neuron_layer(net: Network, index: int, current: np.ndarray, recurrent,
+def _neuron_layer(net: Network, index: int, current: np.ndarray, recurrent, dtype: type,
                   keep_trace: bool) -> _Layer:
     """The §3 update of every timestep in turn from the feed-forward `current` (batch, T or 1,
-    size); a recurrent layer adds its own previous spikes' current."""
+    size), in `dtype`; a recurrent layer adds its own previous spikes' current."""
     layer, neuron = net.layers[index], net.layers[index].neuron
+    current = current.astype(dtype, copy=False)
     batch, steps, size = current.shape
     shape = (batch, net.timesteps, size)
-    v = np.zeros((batch, size), np.int64) if neuron is None else \
-        np.broadcast_to(neuron.v_init_array(size), (batch, size)).copy()
-    syn = np.zeros((batch, size), np.int64) if neuron is not None and neuron.has_synapse \
+    v = np.zeros((batch, size), dtype) if neuron is None else \
+        np.broadcast_to(neuron.v_init_array(size), (batch, size)).astype(dtype)
+    syn = np.zeros((batch, size), dtype) if neuron is not None and neuron.has_synapse \
         else None
     fed = None if recurrent is None else \
-        np.broadcast_to(layer.recurrent_init_array(), (batch, size)).copy()
-    out = _Layer(values=np.empty(shape, np.int64),
+        np.broadcast_to(layer.recurrent_init_array(), (batch, size)).astype(dtype)
+    out = _Layer(values=np.empty(shape, dtype),
                  membranes=np.empty(shape, np.int64) if keep_trace else None,
                  syn_currents=np.empty(shape, np.int64) if keep_trace and syn is not None
                  else None,
@@ -225,13 +241,13 @@ def _run_block(net: Network, x: np.ndarray, constant: bool, keep_trace: bool) ->
     batch = len(x)
     values = x[:, :1] if constant else x
     layers = []
-    for index, (feed_forward, recurrent) in enumerate(_currents(net)):
+    for index, (feed_forward, recurrent, dtype) in enumerate(_currents(net)):
         steps = values.shape[1]
         current = feed_forward(values.reshape(batch * steps, -1)).reshape(batch, steps, -1)
         if net.layers[index].neuron is None and recurrent is None:
             out = _Layer(values=current, v=current[:, -1])
         else:
-            out = _neuron_layer(net, index, current, recurrent, keep_trace)
+            out = _neuron_layer(net, index, current, recurrent, dtype, keep_trace)
         layers.append(out)
         values = out.values
     return layers
@@ -249,10 +265,10 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
               for start in range(0, batch, rows)] or [_run_block(net, x, constant, keep_trace)]
     last = [block[-1] for block in blocks]
     if net.output.mode == "spike_count":     # one kept timestep stands for all of them
-        outputs = _joined([out.values.sum(axis=1) * (steps // out.values.shape[1])
-                           for out in last])
+        outputs = _joined([out.values.sum(axis=1, dtype=np.int64) *
+                           (steps // out.values.shape[1]) for out in last])
     else:
-        outputs = _joined([out.v for out in last])
+        outputs = _joined([out.v.astype(np.int64) for out in last])
     classes = np.argmax(outputs, axis=1) if batch else np.zeros(0, np.int64)
     if not keep_trace:
         return Trace(outputs=outputs, classes=classes, spikes=(), membranes=())
@@ -263,7 +279,7 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
                 steps,) + out.values.shape[2:]) for out in parts]))
             membranes.append(spikes[-1].copy())
         else:
-            spikes.append(_joined([out.values for out in parts]))
+            spikes.append(_joined([out.values for out in parts]).astype(np.int64, copy=False))
             membranes.append(_joined([out.membranes for out in parts]))
         syn_currents.append(None if parts[0].syn_currents is None else
                             _joined([out.syn_currents for out in parts]))

@@ -23,7 +23,9 @@ import spikeshift
 from spikeshift.gen.ir.synthetic import dense_pot_network
 
 TIMESTEPS = 8
-REPEATS = 7
+REPEATS = 10
+#: Seconds between runs, so that no run meets the previous one's threads still spinning.
+PAUSE = 0.2
 
 
 def mnist_inputs(batch: int) -> np.ndarray:
@@ -83,12 +85,13 @@ def snntorch_model(net, *, sequential: bool):
 
 def best_rates(runs: dict, batch: int) -> dict:
     """Images per second of each run's fastest of `REPEATS` (after one warm-up each), taken in
-    turns so that every run meets the same load of a shared machine."""
+    turns so that every run meets the same load of a shared machine, each after a pause."""
     times = {name: [] for name in runs}
     for run in runs.values():
         run()
     for _ in range(REPEATS):
         for name, run in runs.items():
+            time.sleep(PAUSE)
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)

@@ -364,3 +364,23 @@ def test_cuba_lif_reset_acts_on_v_and_keeps_the_current():
     # neuron 1 (k_syn = 62: no decay): I = 12 every step; v = 12 -> 0, 12 -> 0, 12 -> 0
     np.testing.assert_array_equal(result.spikes[0][0, :, 1], [1, 1, 1])
     assert_equals_loop_reference(net, x)
+
+
+@pytest.mark.parametrize("extra, state", [(0, np.int32), (128, np.int64)])
+def test_neuron_updates_run_in_int32_only_while_no_value_can_leave_it(extra, state):
+    """v of 31 bits plus currents of 2**30 - 128 at most (128 binary inputs of weight
+    2**23 - 1) stay inside int32; an input of weight 128 more makes them reach 2**31, so int64
+    is taken. Both saturate at either end as the loops do."""
+    values = np.array([[2**23 - 1] * 128 + [extra], [-(2**23 - 1)] * 128 + [-extra]])
+    layer = DenseLayer(size=2, weights=IntWeights(bits=24, values=values),
+                       neuron=Neuron(model="integrator", v=IntFormat(bits=31)))
+    net = Network(name="wide", timesteps=3, input=InputSpec(size=129, bits=1),
+                  layers=(layer,), output=OutputSpec(mode="membrane"))
+    assert golden._currents(net)[0][2] is state
+    x = np.ones((2, 3, 129), np.int64)
+    x[1, 1:] = 0
+    outputs = predict(net, x)[0]
+    assert outputs.dtype == np.int64
+    assert outputs[0].tolist() == [2**30 - 1, -2**30]          # saturated at both ends
+    np.testing.assert_array_equal(outputs, loop_reference(net, x)[0])
+    assert trace(net, x).membranes[0].dtype == np.int64
