@@ -22,8 +22,8 @@ SIMULATORS = ("icarus", "verilator")
 SIMULATOR_CHOICES = ("auto", *SIMULATORS)
 #: Simulated cycles per second of the accelerator bench, and seconds to build the Verilog,
 #: measured on the demo network (2 cores): what `choose_simulator` estimates with.
-CYCLES_PER_SECOND = {"icarus": 2_000, "verilator": 60_000}
-BUILD_SECONDS = {"icarus": 0.5, "verilator": 20.0}
+CYCLES_PER_SECOND = {"icarus": 1_800, "verilator": 35_000}
+BUILD_SECONDS = {"icarus": 0.5, "verilator": 30.0}
 
 
 def verilator_installed() -> bool:

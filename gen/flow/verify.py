@@ -22,7 +22,11 @@ from ..ir.files import check_output_folder
 from ..ir.network import Network
 from .generator import write_design
 
-__all__ = ["Verification", "verify", "verify_design", "run_chunks"]
+__all__ = ["Verification", "verify", "verify_design", "run_chunks", "CHUNK_SAMPLES"]
+
+#: Samples per fresh simulation by default: Icarus's take long enough for a progress bar to
+#: tell; Verilator's are fast enough that starting a simulation (~1-3 s) would dominate.
+CHUNK_SAMPLES = {"icarus": 64, "verilator": 1024}
 
 
 @dataclass
@@ -85,13 +89,14 @@ def run_chunks(design: Design, verilog: Path, sim_dir: Path, x: np.ndarray, *, s
 
 
 def verify_design(design: Design, x, *, simulator: str = "auto", build_dir=None,
-                  seed: int | None = None, chunk: int = 64,
+                  seed: int | None = None, chunk: int | None = None,
                   progress: bool = True, runner=None) -> Verification:
     """Run the generated Verilog on every sample of `x` and compare it with the models.
 
     `simulator` "auto" takes Verilator when it is installed and the cycle model's cycles for
     `x` make its build pay (`choose_simulator`). `seed` adds random input gaps and output
-    backpressure (latency is then not compared). Samples run in chunks of `chunk`, each a
+    backpressure (latency is then not compared). Samples run in chunks of `chunk` (default:
+    the simulator's `CHUNK_SAMPLES`, Icarus's for a `runner` so that shards stay many), each a
     fresh simulation; with `progress`, the choice of simulator, a progress bar and the
     simulated cycles per second are printed.
     `runner(design, x, simulator=, seed=, chunk=)`, if given, returns the chunks' results
@@ -109,12 +114,13 @@ def verify_design(design: Design, x, *, simulator: str = "auto", build_dir=None,
         check_output_folder(build_dir, "build_dir")
     golden = trace(net, x)
     inputs = layer_inputs(x, golden)
+    simulator, why = choose_simulator(schedule(design, inputs, input_beats(x)).total, simulator)
+    if progress:
+        print(why, flush=True)
+    chunk = chunk or CHUNK_SAMPLES["icarus" if runner is not None else simulator]
     starts = range(0, len(x), chunk)
     schedules = [schedule(design, [v[s:s + chunk] for v in inputs], input_beats(x[s:s + chunk]))
                  for s in starts]
-    simulator, why = choose_simulator(sum(s.total for s in schedules), simulator)
-    if progress:
-        print(why, flush=True)
     with tempfile.TemporaryDirectory(prefix="spikeshift-verify-") as tmp:
         work = Path(build_dir) if build_dir is not None else Path(tmp)
         generated = write_design(design, work / "rtl", inputs=inputs)

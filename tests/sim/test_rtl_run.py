@@ -27,9 +27,9 @@ def test_the_choice_says_both_estimates(installed):
     cycles = 230_000
     icarus = BUILD_SECONDS["icarus"] + cycles / CYCLES_PER_SECOND["icarus"]
     verilator = BUILD_SECONDS["verilator"] + cycles / CYCLES_PER_SECOND["verilator"]
-    assert choose_simulator(cycles) == (
-        "verilator", f"simulator: verilator (est. 230k cycles: icarus ~{icarus:.0f} s, "
-                     f"verilator ~{verilator:.0f} s)")
+    assert choose_simulator(cycles) == ("verilator", (
+        f"simulator: verilator (est. 230k cycles: icarus ~{icarus:.0f} s, "
+        f"verilator ~{verilator:.0f} s)"))
 
 
 def test_auto_takes_icarus_when_verilator_is_missing(monkeypatch):
