@@ -130,9 +130,9 @@ class Trace:
 
 _CURRENTS = weakref.WeakKeyDictionary()
 
-#: Values a block of samples may hold per layer and timestep range: the golden model runs a
-#: block layer after layer over every timestep (one product per layer, not one per timestep),
-#: and blocks keep those arrays, and a conv layer's windows, bounded for any batch.
+#: Values a block of samples may hold in one layer over every timestep: the golden model runs
+#: a block layer after layer over all timesteps (one product per layer, not one per
+#: timestep), and blocks keep those arrays, and a conv layer's windows, bounded for any batch.
 BLOCK_VALUES = 1 << 24
 
 
@@ -178,7 +178,8 @@ def block_samples(net: Network) -> int:
 @dataclass
 class _Layer:
     """One layer's values over a block, (batch, T, size); `values` keeps a single timestep
-    while they are the same at every timestep (input without neuron of a direct input)."""
+    while they are the same at every timestep (a direct input through layers without a
+    neuron)."""
 
     values: np.ndarray
     membranes: np.ndarray | None = None
