@@ -12,6 +12,7 @@ import numpy as np
 from ..gen.ir.network import Network
 from ..gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 from .currents import CURRENTS
+from .currents.products import one_blas_thread
 from .currents.recurrent import recurrent_current
 
 __all__ = ["Trace", "check_inputs", "ref_synapse", "ref_leak", "ref_fire", "ref_reset",
@@ -262,8 +263,10 @@ def _run(net: Network, x, keep_trace: bool) -> Trace:
     x, constant = _checked(net, x)
     batch, steps = len(x), net.timesteps
     rows = block_samples(net)
-    blocks = [_run_block(net, x[start:start + rows], constant, keep_trace)
-              for start in range(0, batch, rows)] or [_run_block(net, x, constant, keep_trace)]
+    with one_blas_thread():
+        blocks = [_run_block(net, x[start:start + rows], constant, keep_trace)
+                  for start in range(0, batch, rows)] or [
+            _run_block(net, x, constant, keep_trace)]
     last = [block[-1] for block in blocks]
     if net.output.mode == "spike_count":     # one kept timestep stands for all of them
         outputs = _joined([out.values.sum(axis=1, dtype=np.int64) *

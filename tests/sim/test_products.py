@@ -10,6 +10,7 @@ from spikeshift.gen.ir.kinds.dense import DenseLayer
 from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
 from spikeshift.gen.ir.neuron import Neuron
 from spikeshift.gen.ir.weights import IntWeights
+from spikeshift.sim import golden
 from spikeshift.sim.currents.products import product_dtype
 
 from .reference import loop_reference
@@ -62,3 +63,24 @@ def test_partial_sums_bound_the_type_even_when_the_current_is_small():
     x = np.array([[[1, 1, 1, 1, 1]], [[1, 1, 0, 1, 1]], [[0, 0, 1, 1, 1]]])
     np.testing.assert_array_equal(predict(net, x)[0], [[3], [2**23 + 2], [-(2**24 - 2) + 3]])
     np.testing.assert_array_equal(predict(net, x)[0], loop_reference(net, x)[0])
+
+
+def test_the_golden_model_multiplies_on_one_blas_thread_and_restores_the_pool(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+                if pool["user_api"] == "blas"]
+    before = blas_threads()
+    net = integrator([1, 2, 3])
+    feed_forward = golden._currents(net)[0][0]
+    seen = []
+
+    def recording(s):
+        seen.append(blas_threads())
+        return feed_forward(s)
+    monkeypatch.setitem(golden._CURRENTS, net,
+                        [(recording, *golden._CURRENTS[net][0][1:])])
+    predict(net, np.ones((2, 1, 3), int))
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert blas_threads() == before
