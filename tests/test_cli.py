@@ -69,7 +69,7 @@ def test_generate_and_verify_commands(files, capsys):
     np.testing.assert_array_equal(out["last_flags"], out["expected_last_flags"])
     assert bool(out["ok"])
     # a few samples: Verilator's build would not pay, whether or not it is installed
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err
     assert str(out["simulator"]) == "icarus" and "simulator: icarus (" in printed
     assert int(out["simulated_cycles"]) >= out["step_cycles"].sum(axis=(0, 1)).max()
     assert f"{float(out['cycles_per_second']):,.0f} cycles/s (icarus)" in printed

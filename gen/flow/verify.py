@@ -6,6 +6,7 @@ the golden model (`spikeshift.sim.golden`) and the cycle model (`spikeshift.sim.
 exactly. A failed check inside the testbench raises `spikeshift.sim.rtl_run.TestbenchFailed`.
 """
 
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,7 +99,7 @@ def verify_design(design: Design, x, *, simulator: str = "auto", build_dir=None,
     backpressure (latency is then not compared). Samples run in chunks of `chunk` (default:
     the simulator's `CHUNK_SAMPLES`, Icarus's for a `runner` so that shards stay many), each a
     fresh simulation; with `progress`, the choice of simulator, a progress bar and the
-    simulated cycles per second are printed.
+    simulated cycles per second are printed to stderr.
     `runner(design, x, simulator=, seed=, chunk=)`, if given, returns the chunks' results
     instead of `run_chunks` here (e.g. shards on a Dask cluster; the same chunks, so the
     same results).
@@ -115,8 +116,8 @@ def verify_design(design: Design, x, *, simulator: str = "auto", build_dir=None,
     golden = trace(net, x)
     inputs = layer_inputs(x, golden)
     simulator, why = choose_simulator(schedule(design, inputs, input_beats(x)).total, simulator)
-    if progress:
-        print(why, flush=True)
+    if progress:                         # beside the progress bar: stdout stays the results'
+        print(why, file=sys.stderr, flush=True)
     chunk = chunk or CHUNK_SAMPLES["icarus" if runner is not None else simulator]
     starts = range(0, len(x), chunk)
     schedules = [schedule(design, [v[s:s + chunk] for v in inputs], input_beats(x[s:s + chunk]))
@@ -141,7 +142,7 @@ def verify_design(design: Design, x, *, simulator: str = "auto", build_dir=None,
     seconds = sum(p.seconds for p in parts)
     if progress and seconds:
         print(f"simulated {simulated:,} cycles in {seconds:.1f} s: "
-              f"{simulated / seconds:,.0f} cycles/s ({simulator})", flush=True)
+              f"{simulated / seconds:,.0f} cycles/s ({simulator})", file=sys.stderr, flush=True)
     mismatches = _differences("output", outputs, golden.outputs, ("sample", "neuron"))
     mismatches += _differences("last flag", last_flags, expected_last, ("sample", "neuron"))
     mismatches += _differences("cycles", rtl_steps, model_steps,
