@@ -28,11 +28,14 @@ def _same_every_timestep(arr: np.ndarray, rows: int = 128) -> bool:
     """Whether every timestep holds the values of the first: each sample's values, flat,
     equal themselves shifted by one timestep (two contiguous operands, which compare several
     times faster than one broadcast against the rest); a few samples at a time, so that the
-    comparison stays in cache and stops at the first difference."""
-    flat = arr.reshape(len(arr), -1)
+    comparison stays in cache and stops at the first difference (and a view that is not
+    contiguous is copied a few samples at a time, never whole)."""
     step = arr.shape[2]
-    return all(np.array_equal(flat[b:b + rows, step:], flat[b:b + rows, :-step])
-               for b in range(0, len(arr), rows))
+    for b in range(0, len(arr), rows):
+        flat = arr[b:b + rows].reshape(len(arr[b:b + rows]), -1)
+        if not np.array_equal(flat[:, step:], flat[:, :-step]):
+            return False
+    return True
 
 
 def _checked(net: Network, x) -> tuple[np.ndarray, bool]:

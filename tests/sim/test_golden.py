@@ -200,6 +200,11 @@ def test_one_differing_value_anywhere_takes_the_per_timestep_path():
     assert x[-1, -1, -1] != x[-1, 0, -1]
     assert not golden._checked(net, x)[1]
     assert_equals_loop_reference(net, x)
+    view = np.asfortranarray(x)                 # not contiguous: compared a block at a time
+    assert not golden._checked(net, view)[1]
+    x[-1, -1, -1] = x[-1, 0, -1]
+    assert golden._checked(net, np.asfortranarray(x))[1]
+    np.testing.assert_array_equal(predict(net, np.asfortranarray(x))[0], predict(net, x)[0])
 
 
 @pytest.mark.parametrize("seed", range(12))
