@@ -22,7 +22,7 @@ SIMULATORS = ("icarus", "verilator")
 SIMULATOR_CHOICES = ("auto", *SIMULATORS)
 #: Simulated cycles per second of the accelerator bench, and seconds to build the Verilog,
 #: measured on the demo network (2 cores): what `choose_simulator` estimates with.
-CYCLES_PER_SECOND = {"icarus": 1_800, "verilator": 35_000}
+CYCLES_PER_SECOND = {"icarus": 1_800, "verilator": 50_000}
 BUILD_SECONDS = {"icarus": 0.5, "verilator": 30.0}
 
 
