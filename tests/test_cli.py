@@ -60,6 +60,7 @@ def test_generate_and_verify_commands(files, capsys):
     assert main(["generate", str(tmp / "net.json"), "-o", str(tmp / "gen")]) == 0
     assert (tmp / "gen" / "spikeshift_top.v").read_text().count("module spikeshift_top(") == 1
     assert len(list((tmp / "gen" / "mem").glob("*.hex"))) == len(net.layers)
+    capsys.readouterr()
     assert main(["verify", str(tmp / "net.json"), str(tmp / "x.npy"), "-o",
                  str(tmp / "v.npz")]) == 0
     out = np.load(tmp / "v.npz")
@@ -67,6 +68,11 @@ def test_generate_and_verify_commands(files, capsys):
     assert out["step_cycles"].shape == (len(x), net.timesteps, len(net.layers))
     np.testing.assert_array_equal(out["last_flags"], out["expected_last_flags"])
     assert bool(out["ok"])
+    # a few samples: Verilator's build would not pay, whether or not it is installed
+    printed = capsys.readouterr().err
+    assert str(out["simulator"]) == "icarus" and "simulator: icarus (" in printed
+    assert int(out["simulated_cycles"]) >= out["step_cycles"].sum(axis=(0, 1)).max()
+    assert f"{float(out['cycles_per_second']):,.0f} cycles/s (icarus)" in printed
 
 
 @pytest.mark.cocotb

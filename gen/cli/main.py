@@ -163,7 +163,9 @@ def _cmd_verify(args):
                   latency=result.latency, expected_outputs=result.expected_outputs,
                   expected_last_flags=result.expected_last_flags,
                   expected_step_cycles=result.expected_step_cycles,
-                  expected_latency=result.expected_latency, ok=result.ok)
+                  expected_latency=result.expected_latency, ok=result.ok,
+                  simulator=result.simulator, simulated_cycles=result.simulated_cycles,
+                  cycles_per_second=result.cycles_per_second)
     if not result.ok:
         print(f"MISMATCH: {result.first_difference}", file=sys.stderr)
         print(f"{len(result.mismatches)} differences shown of the first found", file=sys.stderr)
@@ -397,7 +399,7 @@ def _cmd_run(args):
 def _parser() -> argparse.ArgumentParser:
     from ...boards.flow import STEPS
     from ...boards.registry import BOARDS
-    from ...sim.rtl_run import SIMULATORS
+    from ...sim.rtl_run import SIMULATOR_CHOICES
     from ..explore.command import SCHEDULER_HELP
     from ..explore.command import add_parser as add_explore_parser
     from ..explore.results import RESULT_FILES
@@ -438,7 +440,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("net", metavar="NET.json")
     p.add_argument("inputs", metavar="INPUTS.npy")
     p.add_argument("-o", "--output", metavar="OUT.npz")
-    p.add_argument("--simulator", default="icarus", choices=SIMULATORS)
+    p.add_argument("--simulator", default="auto", choices=SIMULATOR_CHOICES,
+                   help="auto (default): Verilator when installed and the batch pays its build")
     p.add_argument("--lanes", type=_lanes, help=lanes_help)
     p.add_argument("--max-luts", type=max_luts, help=MAX_LUTS_HELP)
     p.add_argument("--seed", type=_int_option(0, 2**63 - 1),

@@ -8,6 +8,7 @@ from spikeshift.gen.ir.network import InputSpec, Network, OutputSpec
 from spikeshift.gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 from spikeshift.gen.ir.synthetic import random_inputs, random_network
 from spikeshift.gen.ir.weights import IntWeights, PotWeights
+from spikeshift.sim import golden
 from spikeshift.sim.golden import ref_leak
 
 from .reference import loop_reference, numpy_reference
@@ -163,6 +164,69 @@ def test_direct_input_computed_once_equals_loop_reference(seed):
         net, np.repeat(random_inputs(rng, net, 3)[:, :1], net.timesteps, axis=1))
 
 
+def assert_traces_equal(got, want):
+    np.testing.assert_array_equal(got.outputs, want.outputs)
+    np.testing.assert_array_equal(got.classes, want.classes)
+    for name in ("spikes", "membranes", "syn_currents", "fed_back"):
+        for a, b in zip(getattr(got, name), getattr(want, name), strict=True):
+            assert (a is None) == (b is None)
+            if a is not None:
+                np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_direct_input_path_equals_the_per_timestep_path(seed, monkeypatch):
+    """The direct path (first current once, kept through the layers without a neuron) gives
+    every traced value of the path that computes each timestep."""
+    rng = np.random.default_rng(seed)
+    kinds = ("dense",) if seed % 2 else ("conv2d", "sumpool2d", "maxpool2d", "flatten", "dense")
+    net = random_network(rng, kinds=kinds, recurrent=0.3)
+    x = np.repeat(random_inputs(rng, net, 5)[:, :1], net.timesteps, axis=1)
+    assert golden._checked(net, x)[1] == (net.timesteps >= 1)
+    direct = trace(net, x)
+    monkeypatch.setattr(golden, "_same_every_timestep", lambda arr: False)
+    assert_traces_equal(direct, trace(net, x))
+
+
+def test_one_differing_value_anywhere_takes_the_per_timestep_path():
+    """Direct input detected from the data: a single value of the last timestep of the last
+    sample that differs is seen, and the result is the loops'."""
+    rng = np.random.default_rng(3)
+    net = random_network(rng, kinds=("dense",), max_timesteps=6)
+    while net.timesteps < 2:
+        net = random_network(rng, kinds=("dense",), max_timesteps=6)
+    x = np.repeat(random_inputs(rng, net, 300)[:, :1], net.timesteps, axis=1)
+    x[-1, -1, -1] = net.input.format.max - x[-1, -1, -1]
+    assert x[-1, -1, -1] != x[-1, 0, -1]
+    assert not golden._checked(net, x)[1]
+    assert_equals_loop_reference(net, x)
+    view = np.asfortranarray(x)                 # not contiguous: compared a block at a time
+    assert not golden._checked(net, view)[1]
+    x[-1, -1, -1] = x[-1, 0, -1]
+    assert golden._checked(net, np.asfortranarray(x))[1]
+    np.testing.assert_array_equal(predict(net, np.asfortranarray(x))[0], predict(net, x)[0])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_blocks_of_samples_give_the_whole_batchs_trace(seed, monkeypatch):
+    """A batch run as blocks of a few samples (as large batches are) gives every value that
+    one block gives."""
+    rng = np.random.default_rng(seed)
+    kinds = ("dense",) if seed % 2 else ("conv2d", "sumpool2d", "maxpool2d", "flatten", "dense")
+    net = random_network(rng, kinds=kinds, recurrent=0.3)
+    x = random_inputs(rng, net, 23)
+    if seed % 3 == 0:
+        x = np.repeat(x[:, :1], net.timesteps, axis=1)
+    whole = trace(net, x)
+    monkeypatch.setattr(golden, "BLOCK_VALUES", 1)
+    assert golden.block_samples(net) == 1
+    assert_traces_equal(trace(net, x), whole)
+    np.testing.assert_array_equal(predict(net, x)[0], whole.outputs)
+    monkeypatch.setattr(golden, "BLOCK_VALUES", 5 * golden.sample_values(net) + 1)
+    assert golden.block_samples(net) == 5
+    assert_traces_equal(trace(net, x), whole)
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8, np.float32])
 def test_range_checks_see_every_timestep_whether_or_not_the_input_is_direct(dtype):
     neuron = Neuron(model="integrator", v=IntFormat(bits=8))
@@ -305,3 +369,23 @@ def test_cuba_lif_reset_acts_on_v_and_keeps_the_current():
     # neuron 1 (k_syn = 62: no decay): I = 12 every step; v = 12 -> 0, 12 -> 0, 12 -> 0
     np.testing.assert_array_equal(result.spikes[0][0, :, 1], [1, 1, 1])
     assert_equals_loop_reference(net, x)
+
+
+@pytest.mark.parametrize("extra, state", [(0, np.int32), (128, np.int64)])
+def test_neuron_updates_run_in_int32_only_while_no_value_can_leave_it(extra, state):
+    """v of 31 bits plus currents of 2**30 - 128 at most (128 binary inputs of weight
+    2**23 - 1) stay inside int32; an input of weight 128 more makes them reach 2**31, so int64
+    is taken. Both saturate at either end as the loops do."""
+    values = np.array([[2**23 - 1] * 128 + [extra], [-(2**23 - 1)] * 128 + [-extra]])
+    layer = DenseLayer(size=2, weights=IntWeights(bits=24, values=values),
+                       neuron=Neuron(model="integrator", v=IntFormat(bits=31)))
+    net = Network(name="wide", timesteps=3, input=InputSpec(size=129, bits=1),
+                  layers=(layer,), output=OutputSpec(mode="membrane"))
+    assert golden._currents(net)[0][2] is state
+    x = np.ones((2, 3, 129), np.int64)
+    x[1, 1:] = 0
+    outputs = predict(net, x)[0]
+    assert outputs.dtype == np.int64
+    assert outputs[0].tolist() == [2**30 - 1, -2**30]          # saturated at both ends
+    np.testing.assert_array_equal(outputs, loop_reference(net, x)[0])
+    assert trace(net, x).membranes[0].dtype == np.int64
