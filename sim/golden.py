@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..gen.ir.network import Network
+from ..gen.ir.network import Network, first_change
 from ..gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
 from .currents import CURRENTS
 from .currents.products import one_blas_thread
@@ -25,20 +25,6 @@ def check_inputs(net: Network, x) -> np.ndarray:
     return _checked(net, net.timestep_inputs(x))[0]
 
 
-def _same_every_timestep(arr: np.ndarray, rows: int = 128) -> bool:
-    """Whether every timestep holds the values of the first: each sample's values, flat,
-    equal themselves shifted by one timestep (two contiguous operands, which compare several
-    times faster than one broadcast against the rest); a few samples at a time, so that the
-    comparison stays in cache and stops at the first difference (and a view that is not
-    contiguous is copied a few samples at a time, never whole)."""
-    step = arr.shape[2]
-    for b in range(0, len(arr), rows):
-        flat = arr[b:b + rows].reshape(len(arr[b:b + rows]), -1)
-        if not np.array_equal(flat[:, step:], flat[:, :-step]):
-            return False
-    return True
-
-
 def _checked(net: Network, x) -> tuple[np.ndarray, bool]:
     """`check_inputs`, and whether the values are the same at every timestep (direct input;
     then only the first timestep's values need the range checks)."""
@@ -49,7 +35,7 @@ def _checked(net: Network, x) -> tuple[np.ndarray, bool]:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"inputs must hold integers, not {arr.dtype} values")
     hi = net.input.format.max
-    constant = _same_every_timestep(arr)
+    constant = first_change(arr, rows=128) is None
     seen = arr[:, :1] if constant else arr
     # Checked in the array's own type, so 2^64 - 1 or inf is shown as itself, not wrapped;
     # one reduction first (a signed integer seen as unsigned is beyond `hi` when negative),
