@@ -7,10 +7,11 @@ from amaranth.lib.memory import Memory
 from ...gen.ir.formats import IntFormat, signed_bits_for
 from ...gen.ir.kinds.dense import DenseLayer, DensePlan, fed_back_lists
 from ...gen.ir.layer import MemoryImage
+from ...gen.ir.neuron import UPDATE_STAGES
 from ..feedback_buffer import FeedbackBuffer
 from ..layouts import spike_entry_layout, weight_code, weight_code_shape
 from ..neuron import NeuronUpdate, neuron_parameters, parameter_ports
-from ..synapse import synapse_for
+from ..synapse import accumulate, synapse_for
 from .constants import lane_constants
 from .events import event_core_members, lowest_set
 from .registry import core_for
@@ -58,6 +59,16 @@ def _code_rows(w, plan: DensePlan) -> list[list]:
     return rows
 
 
+def _carried(m, signal, name: str, stages: range) -> list:
+    """`signal` carried on through `stages`: one register each, named ``s<stage>_<name>``."""
+    carried = []
+    for stage in stages:
+        later = Signal.like(signal, name=f"s{stage}_{name}")
+        m.d.sync += later.eq(signal)
+        carried.append(signal := later)
+    return carried
+
+
 def _bank_walk(m, counts, bank, banks: int, prefix: str = ""):
     """(first, any, next, more): the lowest non-empty bank of a spike list with `counts`, and
     whether one exists; the lowest non-empty bank after `bank`, and whether one exists."""
@@ -76,17 +87,21 @@ class DenseCore(wiring.Component):
 
     Schedule of a timestep (`spikeshift.gen.ir.kinds.dense`): one start cycle, then for each
     chunk one operation per entry of the input spike list and one *fire* operation, issued back
-    to back, each passing a
-    two-stage pipeline (spike-list read, then weight/membrane read, then accumulate or update).
-    Busy cycles: ``chunks * (n_spikes + 1) + 3``. A timestep starts once the input buffer holds
-    it and the output buffer (or, at the last timestep of the last layer, the result buffer)
-    has room, so nothing stalls inside a timestep.
+    to back, each passing the pipeline: spike-list read (stage 1); weight/membrane read
+    (stage 2); their data registered (stage 3: the lanes accumulate, the sign folded into the
+    adder, or a fire operation takes the sum and starts the staged neuron update); the update's
+    stages (leak | add | saturate and fire | reset), whose results are written in stage 6.
+    Busy cycles: ``chunks * (n_spikes + 1) + STEP_OVERHEAD`` (7). A timestep starts once the
+    input buffer holds it and the output buffer (or, at the last timestep of the last layer,
+    the result buffer) has room, so nothing stalls inside a timestep. Fire operations of
+    consecutive chunks touch different membrane words, and a timestep ends (`done`) with its
+    last write, so no operation waits for another.
 
     With recurrent weights each chunk walks, after the input spikes and before the fire
     operation, the layer's own spike list of the previous timestep (a private
     `FeedbackBuffer`, written by the fire operations as the output buffer is; r(-1) at a
     sample's first timestep), reading the recurrent weight memory instead of the weight
-    memory: ``chunks * (n_spikes + r_spikes + 1) + 3`` cycles.
+    memory: ``chunks * (n_spikes + r_spikes + 1) + STEP_OVERHEAD`` cycles.
 
     Parameters
     ----------
@@ -173,15 +188,21 @@ class DenseCore(wiring.Component):
         bias_values = layer.bias_array()
         bias_shape = signed(signed_bits_for(min(0, int(bias_values.min())),
                                             max(0, int(bias_values.max()))))
+        # Constants read with the membranes and, like them, registered before use (stage 3).
         v_init = lane_constants(m, "v_init", signed(neuron.v.bits),
-                                per_lane(plan, neuron.v_init_array(layer.size)), v_rd.addr)
-        bias = lane_constants(m, "bias", bias_shape, per_lane(plan, bias_values), v_rd.addr)
+                                per_lane(plan, neuron.v_init_array(layer.size)), v_rd.addr,
+                                registered=True)
+        bias = lane_constants(m, "bias", bias_shape, per_lane(plan, bias_values), v_rd.addr,
+                              registered=True)
         parameters = {port: lane_constants(m, f"neuron_{port}", parameter_ports(neuron)[port],
-                                           per_lane(plan, values), v_rd.addr)
+                                           per_lane(plan, values), v_rd.addr, registered=True)
                       for port, values in neuron_parameters(neuron, layer.size).items()}
 
-        # Stage 0: issue one operation per cycle.
+        # Stage 0: issue one operation per cycle. `first` and `last` (t = 0, t = T - 1) are
+        # registers beside t, so no comparator of t feeds the lanes.
         t = Signal(range(self._timesteps))
+        first_step = Signal(init=1)
+        at_last_timestep = Signal(init=self._timesteps == 1)
         chunk = Signal(range(chunks))
         neuron_base = Signal(range(chunks * lanes))
         weight_base = Signal(range(chunks * plan.fan_in))
@@ -207,9 +228,8 @@ class DenseCore(wiring.Component):
                            rec_op.eq(~any_bank), rec_bank.eq(first_rec), rec_entry.eq(0)]
             end_of_inputs = [rec_op.eq(1), fire_op.eq(~any_rec)]
             m.d.comb += [fed_back.r.bank.eq(rec_bank), fed_back.r.entry.eq(rec_entry),
-                         fed_back.r.first.eq(t == 0)]
+                         fed_back.r.first.eq(first_step)]
 
-        at_last_timestep = t == self._timesteps - 1
         if is_last:
             room = ~at_last_timestep | self.o_result.free
         else:
@@ -284,8 +304,6 @@ class DenseCore(wiring.Component):
             w_rd.addr.eq(s1_weight_base + src.data.index),
             v_rd.addr.eq(s1_chunk),
         ]
-        if counting:
-            m.d.comb += n_rd.addr.eq(s1_chunk)
         m.d.sync += [
             s2_valid.eq(s1_valid), s2_fire.eq(s1_fire), s2_last.eq(s1_last),
             s2_chunk.eq(s1_chunk), s2_neuron_base.eq(s1_neuron_base),
@@ -295,46 +313,76 @@ class DenseCore(wiring.Component):
             m.d.comb += u_rd.addr.eq(s1_rec_base + fed_back.r.data.index)
             m.d.sync += [s2_rec.eq(s1_rec), s2_rec_value.eq(fed_back.r.data.value)]
 
-        # Stage 2: every lane accumulates its product, or updates its neuron.
-        first_step = t == 0
-        update = s2_valid & s2_fire
-        m.d.comb += [v_wr.addr.eq(s2_chunk), v_wr.en.eq(update)]
+        # Stage 2: the memories' data arrive and are registered (their clock-to-out is long).
+        s3_valid = Signal()
+        s3_fire = Signal()
+        s3_last = Signal()
+        s3_chunk = Signal.like(chunk)
+        s3_neuron_base = Signal.like(neuron_base)
+        s3_value = Signal.like(s2_value)
+        s3_codes = Signal.like(w_rd.data)
+        s3_v = Signal.like(v_rd.data)
+        m.d.sync += [
+            s3_valid.eq(s2_valid), s3_fire.eq(s2_fire), s3_last.eq(s2_last),
+            s3_chunk.eq(s2_chunk), s3_neuron_base.eq(s2_neuron_base), s3_value.eq(s2_value),
+            s3_codes.eq(w_rd.data), s3_v.eq(v_rd.data),
+        ]
+        if recurrent:
+            s3_rec = Signal()
+            s3_rec_value = Signal.like(s2_rec_value)
+            s3_rec_codes = Signal.like(u_rd.data)
+            m.d.sync += [s3_rec.eq(s2_rec), s3_rec_value.eq(s2_rec_value),
+                         s3_rec_codes.eq(u_rd.data)]
+
+        # Stage 3: every lane accumulates its product, or starts its neuron update, which
+        # leaves its stages (`NeuronUpdate.latency`) in stage 6, where the results are written.
+        later = range(4, 4 + UPDATE_STAGES)
+        s6_valid, s6_fire, s6_last, s6_neuron_base = (
+            _carried(m, signal, name, later)[-1] for signal, name in (
+                (s3_valid, "valid"), (s3_fire, "fire"), (s3_last, "last"),
+                (s3_neuron_base, "neuron_base")))
+        *_, s5_chunk, s6_chunk = _carried(m, s3_chunk, "chunk", later)
+        start_update = s3_valid & s3_fire
+        update = s6_valid & s6_fire
+        m.d.comb += [v_wr.addr.eq(s6_chunk), v_wr.en.eq(update)]
         if counting:
-            m.d.comb += [n_wr.addr.eq(s2_chunk), n_wr.en.eq(update)]
+            m.d.comb += [n_rd.addr.eq(s5_chunk), n_wr.addr.eq(s6_chunk), n_wr.en.eq(update)]
         if is_last:
             m.d.comb += [self.o_result.en.eq(update & at_last_timestep),
-                         self.o_result.chunk.eq(s2_chunk)]
+                         self.o_result.chunk.eq(s6_chunk)]
         units = []
         for lane in range(lanes):
             acc = Signal(signed(plan.accumulator.bits), name=f"acc_{lane}")
             product = m.submodules[f"synapse_{lane}"] = synapse_for(
                 layer.weights, plan.in_value, plan.accumulator)
-            unit = m.submodules[f"neuron_{lane}"] = NeuronUpdate(neuron, plan.accumulator)
+            unit = m.submodules[f"neuron_{lane}"] = NeuronUpdate(neuron, plan.accumulator,
+                                                                 staged=True)
             m.d.comb += [
-                product.value.eq(s2_value),
-                product.code.eq(w_rd.data[lane]),
-                unit.v.eq(Mux(first_step, v_init(lane), v_rd.data[lane])),
+                product.value.eq(s3_value),
+                product.code.eq(s3_codes[lane]),
+                unit.v.eq(Mux(first_step, v_init(lane), s3_v[lane])),
                 unit.current.eq(acc + bias(lane)),
                 *(getattr(unit, port).eq(value(lane)) for port, value in parameters.items()),
                 v_wr.data[lane].eq(unit.v_next),
             ]
             units.append(unit)
-            addend = product.addend
+            term, negate = product.term, product.negate
             if recurrent:
                 fed = m.submodules[f"fed_back_synapse_{lane}"] = synapse_for(
                     layer.recurrent, plan.spike, plan.accumulator)
-                m.d.comb += [fed.value.eq(s2_rec_value), fed.code.eq(u_rd.data[lane])]
-                addend = Mux(s2_rec, fed.addend, product.addend)
-            with m.If(s2_valid & ~s2_fire):
-                m.d.sync += acc.eq(acc + addend)
-            with m.If(update):
+                m.d.comb += [fed.value.eq(s3_rec_value), fed.code.eq(s3_rec_codes[lane])]
+                term = Mux(s3_rec, fed.term, product.term)
+                negate = Mux(s3_rec, fed.negate, product.negate)
+            with m.If(s3_valid & ~s3_fire):
+                m.d.sync += acc.eq(accumulate(acc, term, negate))
+            with m.If(start_update):
                 m.d.sync += acc.eq(0)
             appends = ([] if is_last else [self.o_spikes]) + ([fed_back.w] if recurrent else [])
             for port in appends:
-                active = s2_neuron_base + lane < layer.size
+                active = s6_neuron_base + lane < layer.size
                 m.d.comb += [
                     port.en[lane].eq(update & active & (unit.spike != 0)),
-                    port.data[lane].index.eq(s2_neuron_base + lane),
+                    port.data[lane].index.eq(s6_neuron_base + lane),
                     port.data[lane].value.eq(unit.spike),
                 ]
             if counting:
@@ -346,9 +394,9 @@ class DenseCore(wiring.Component):
         if neuron.has_synapse:                      # cuba_lif: a current beside each membrane
             syn_current_memory(m, units, plan.memory("syn_currents").depth,
                                read_addr=v_rd.addr, write_addr=v_wr.addr,
-                               write_en=v_wr.en, first_step=first_step)
+                               write_en=v_wr.en, first_step=first_step, registered=True)
 
-        finish = update & s2_last
+        finish = update & s6_last
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]
         if recurrent:
             m.d.comb += fed_back.w.commit.eq(finish)
@@ -357,5 +405,10 @@ class DenseCore(wiring.Component):
         else:
             m.d.comb += self.o_spikes.commit.eq(finish)
         with m.If(finish):
-            m.d.sync += [running.eq(0), t.eq(Mux(at_last_timestep, 0, t + 1))]
+            m.d.sync += [
+                running.eq(0), t.eq(Mux(at_last_timestep, 0, t + 1)),
+                first_step.eq(at_last_timestep),
+                at_last_timestep.eq(Mux(at_last_timestep, self._timesteps == 1,
+                                        t + 1 == self._timesteps - 1)),
+            ]
         return m
