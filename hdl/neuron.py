@@ -87,10 +87,11 @@ class NeuronUpdate(wiring.Component):
         return UPDATE_STAGES if self._staged else 0
 
     def _stage(self, m, value, name: str):
-        """`value` one register boundary later in the staged form, else itself."""
+        """`value` one register boundary later in the staged form, else itself. Without reset:
+        the core reads the outputs only when its own (reset) flags say an operation is there."""
         if not self._staged:
             return value
-        reg = Signal(Value.cast(value).shape(), name=f"{name}_r")
+        reg = Signal(Value.cast(value).shape(), name=f"{name}_r", reset_less=True)
         m.d.sync += reg.eq(value)
         return reg
 

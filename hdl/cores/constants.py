@@ -27,6 +27,6 @@ def lane_constants(m, name: str, shape, words, addr, *, registered: bool = False
     m.d.comb += port.addr.eq(addr)
     out = port.data
     if registered:
-        out = Signal.like(port.data, name=f"{name}_data")
+        out = Signal.like(port.data, name=f"{name}_data", reset_less=True)
         m.d.sync += out.eq(port.data)
     return lambda lane: out[lane]

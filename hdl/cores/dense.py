@@ -319,9 +319,10 @@ class DenseCore(wiring.Component):
         s3_last = Signal()
         s3_chunk = Signal.like(chunk)
         s3_neuron_base = Signal.like(neuron_base)
-        s3_value = Signal.like(s2_value)
-        s3_codes = Signal.like(w_rd.data)
-        s3_v = Signal.like(v_rd.data)
+        # data registers need no reset: stage 3 reads them only when s3_valid
+        s3_value = Signal.like(s2_value, reset_less=True)
+        s3_codes = Signal.like(w_rd.data, reset_less=True)
+        s3_v = Signal.like(v_rd.data, reset_less=True)
         m.d.sync += [
             s3_valid.eq(s2_valid), s3_fire.eq(s2_fire), s3_last.eq(s2_last),
             s3_chunk.eq(s2_chunk), s3_neuron_base.eq(s2_neuron_base), s3_value.eq(s2_value),
@@ -329,8 +330,8 @@ class DenseCore(wiring.Component):
         ]
         if recurrent:
             s3_rec = Signal()
-            s3_rec_value = Signal.like(s2_rec_value)
-            s3_rec_codes = Signal.like(u_rd.data)
+            s3_rec_value = Signal.like(s2_rec_value, reset_less=True)
+            s3_rec_codes = Signal.like(u_rd.data, reset_less=True)
             m.d.sync += [s3_rec.eq(s2_rec), s3_rec_value.eq(s2_rec_value),
                          s3_rec_codes.eq(u_rd.data)]
 

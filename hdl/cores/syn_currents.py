@@ -21,7 +21,7 @@ def syn_current_memory(m, units, depth: int, *, read_addr, write_addr, write_en,
     m.d.comb += [rd.addr.eq(read_addr), wr.addr.eq(write_addr), wr.en.eq(write_en)]
     data_out = rd.data
     if registered:
-        data_out = Signal.like(rd.data, name="syn_currents_data")
+        data_out = Signal.like(rd.data, name="syn_currents_data", reset_less=True)
         m.d.sync += data_out.eq(rd.data)
     for lane, unit in enumerate(units):
         m.d.comb += [unit.syn.eq(Mux(first_step, 0, data_out[lane])),
