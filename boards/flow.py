@@ -66,7 +66,7 @@ def _sim(design: Design, board, out: Path, inputs) -> dict:
 def _estimate(design: Design, board, out: Path, inputs) -> dict:
     from .estimate import synthesize
     verilog = out / "rtl" / f"{TOPLEVEL}.v"
-    return {"command": board.synth_command, "top": TOPLEVEL,
+    return {"command": f"{board.synth_command} {board.synth_options}".strip(), "top": TOPLEVEL,
             "cells": synthesize(verilog, TOPLEVEL, board.name)}
 
 

@@ -59,6 +59,7 @@ def build_open_bitstream(design: Design, board: Board, out_dir: Path, *,
     # The build script expands $NEXTPNR_SEED: one synthesis, one run of the script per seed.
     build = platform.build(LinkBoardTop(design, baud=baud), name="top",
                            build_dir=str(out_dir), do_build=False,
+                           synth_opts=board.synth_options,
                            nextpnr_opts="--seed $NEXTPNR_SEED --report nextpnr_report.json "
                                         "--timing-allow-fail")
     bitstream = out_dir / f"top{board.bitstream_suffix}"
