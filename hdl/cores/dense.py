@@ -87,11 +87,12 @@ class DenseCore(wiring.Component):
 
     Schedule of a timestep (`spikeshift.gen.ir.kinds.dense`): one start cycle, then for each
     chunk one operation per entry of the input spike list and one *fire* operation, issued back
-    to back, each passing the pipeline: spike-list read (stage 1); weight/membrane read
-    (stage 2); their data registered (stage 3: the lanes accumulate, the sign folded into the
-    adder, or a fire operation takes the sum and starts the staged neuron update); the update's
-    stages (leak | add | saturate and fire | reset), whose results are written in stage 6.
-    Busy cycles: ``chunks * (n_spikes + 1) + STEP_OVERHEAD`` (7). A timestep starts once the
+    to back, each passing the pipeline: spike-list read, its entry registered (stage 1);
+    weight/membrane read (stage 2); their data registered (stage 3); the lanes accumulate, the
+    sign folded into the adder, or a fire operation takes the sum and starts the staged neuron
+    update (stage 4); the update's stages (leak | add | saturate and fire | reset), whose
+    results are written in stage 7. Busy cycles: ``chunks * (n_spikes + 1) + STEP_OVERHEAD``
+    (8). A timestep starts once the
     input buffer holds it and the output buffer (or, at the last timestep of the last layer,
     the result buffer) has room, so nothing stalls inside a timestep. Fire operations of
     consecutive chunks touch different membrane words, and a timestep ends (`done`) with its
@@ -299,58 +300,75 @@ class DenseCore(wiring.Component):
                 if recurrent:
                     m.d.sync += rec_base.eq(rec_base + layer.size)
 
-        # Stage 1: the spike entry arrives; read its weights, or the chunk's membranes.
-        m.d.comb += [
-            w_rd.addr.eq(s1_weight_base + src.data.index),
-            v_rd.addr.eq(s1_chunk),
-        ]
+        # Stage 1: the spike entry arrives from the spike buffer and is registered.
+        s2_weight_base = Signal.like(weight_base)
+        s2_index = Signal.like(src.data.index, reset_less=True)
         m.d.sync += [
             s2_valid.eq(s1_valid), s2_fire.eq(s1_fire), s2_last.eq(s1_last),
             s2_chunk.eq(s1_chunk), s2_neuron_base.eq(s1_neuron_base),
+            s2_weight_base.eq(s1_weight_base), s2_index.eq(src.data.index),
             s2_value.eq(src.data.value),
         ]
         if recurrent:
-            m.d.comb += u_rd.addr.eq(s1_rec_base + fed_back.r.data.index)
-            m.d.sync += [s2_rec.eq(s1_rec), s2_rec_value.eq(fed_back.r.data.value)]
+            s2_rec_base = Signal.like(s1_rec_base)
+            s2_rec_index = Signal.like(fed_back.r.data.index, reset_less=True)
+            m.d.sync += [s2_rec.eq(s1_rec), s2_rec_base.eq(s1_rec_base),
+                         s2_rec_index.eq(fed_back.r.data.index),
+                         s2_rec_value.eq(fed_back.r.data.value)]
 
-        # Stage 2: the memories' data arrive and are registered (their clock-to-out is long).
-        s3_valid = Signal()
-        s3_fire = Signal()
-        s3_last = Signal()
-        s3_chunk = Signal.like(chunk)
-        s3_neuron_base = Signal.like(neuron_base)
-        # data registers need no reset: stage 3 reads them only when s3_valid
-        s3_value = Signal.like(s2_value, reset_less=True)
-        s3_codes = Signal.like(w_rd.data, reset_less=True)
-        s3_v = Signal.like(v_rd.data, reset_less=True)
+        # Stage 2: read its weights, or the chunk's membranes.
+        m.d.comb += [
+            w_rd.addr.eq(s2_weight_base + s2_index),
+            v_rd.addr.eq(s2_chunk),
+        ]
+        s3_valid, s3_fire, s3_last, s3_chunk, s3_neuron_base, s3_value = (
+            _carried(m, signal, name, range(3, 4))[0] for signal, name in (
+                (s2_valid, "valid"), (s2_fire, "fire"), (s2_last, "last"), (s2_chunk, "chunk"),
+                (s2_neuron_base, "neuron_base"), (s2_value, "value")))
+        if recurrent:
+            m.d.comb += u_rd.addr.eq(s2_rec_base + s2_rec_index)
+            s3_rec, s3_rec_value = (_carried(m, signal, name, range(3, 4))[0]
+                                    for signal, name in ((s2_rec, "rec"),
+                                                         (s2_rec_value, "rec_value")))
+
+        # Stage 3: the memories' data arrive and are registered (their clock-to-out is long).
+        s4_valid = Signal()
+        s4_fire = Signal()
+        s4_last = Signal()
+        s4_chunk = Signal.like(chunk)
+        s4_neuron_base = Signal.like(neuron_base)
+        # data registers need no reset: stage 4 reads them only when s4_valid
+        s4_value = Signal.like(s3_value, reset_less=True)
+        s4_codes = Signal.like(w_rd.data, reset_less=True)
+        s4_v = Signal.like(v_rd.data, reset_less=True)
         m.d.sync += [
-            s3_valid.eq(s2_valid), s3_fire.eq(s2_fire), s3_last.eq(s2_last),
-            s3_chunk.eq(s2_chunk), s3_neuron_base.eq(s2_neuron_base), s3_value.eq(s2_value),
-            s3_codes.eq(w_rd.data), s3_v.eq(v_rd.data),
+            s4_valid.eq(s3_valid), s4_fire.eq(s3_fire), s4_last.eq(s3_last),
+            s4_chunk.eq(s3_chunk), s4_neuron_base.eq(s3_neuron_base), s4_value.eq(s3_value),
+            s4_codes.eq(w_rd.data), s4_v.eq(v_rd.data),
         ]
         if recurrent:
-            s3_rec = Signal()
-            s3_rec_value = Signal.like(s2_rec_value, reset_less=True)
-            s3_rec_codes = Signal.like(u_rd.data, reset_less=True)
-            m.d.sync += [s3_rec.eq(s2_rec), s3_rec_value.eq(s2_rec_value),
-                         s3_rec_codes.eq(u_rd.data)]
+            s4_rec = Signal()
+            s4_rec_value = Signal.like(s3_rec_value, reset_less=True)
+            s4_rec_codes = Signal.like(u_rd.data, reset_less=True)
+            m.d.sync += [s4_rec.eq(s3_rec), s4_rec_value.eq(s3_rec_value),
+                         s4_rec_codes.eq(u_rd.data)]
 
-        # Stage 3: every lane accumulates its product, or starts its neuron update, which
-        # leaves its stages (`NeuronUpdate.latency`) in stage 6, where the results are written.
-        later = range(4, 4 + UPDATE_STAGES)
-        s6_valid, s6_fire, s6_last, s6_neuron_base = (
+        # Stage 4: every lane accumulates its product, or starts its neuron update, which
+        # leaves its stages (`NeuronUpdate.latency`) in stage 7, where the results are written.
+        later = range(5, 5 + UPDATE_STAGES)
+        s7_valid, s7_fire, s7_last, s7_neuron_base = (
             _carried(m, signal, name, later)[-1] for signal, name in (
-                (s3_valid, "valid"), (s3_fire, "fire"), (s3_last, "last"),
-                (s3_neuron_base, "neuron_base")))
-        *_, s5_chunk, s6_chunk = _carried(m, s3_chunk, "chunk", later)
-        start_update = s3_valid & s3_fire
-        update = s6_valid & s6_fire
-        m.d.comb += [v_wr.addr.eq(s6_chunk), v_wr.en.eq(update)]
+                (s4_valid, "valid"), (s4_fire, "fire"), (s4_last, "last"),
+                (s4_neuron_base, "neuron_base")))
+        *_, s6_chunk, s7_chunk = _carried(m, s4_chunk, "chunk", later)
+        start_update = s4_valid & s4_fire
+        update = s7_valid & s7_fire
+        m.d.comb += [v_wr.addr.eq(s7_chunk), v_wr.en.eq(update)]
         if counting:
-            m.d.comb += [n_rd.addr.eq(s5_chunk), n_wr.addr.eq(s6_chunk), n_wr.en.eq(update)]
+            m.d.comb += [n_rd.addr.eq(s6_chunk), n_wr.addr.eq(s7_chunk), n_wr.en.eq(update)]
         if is_last:
             m.d.comb += [self.o_result.en.eq(update & at_last_timestep),
-                         self.o_result.chunk.eq(s6_chunk)]
+                         self.o_result.chunk.eq(s7_chunk)]
         units = []
         for lane in range(lanes):
             acc = Signal(signed(plan.accumulator.bits), name=f"acc_{lane}")
@@ -359,9 +377,9 @@ class DenseCore(wiring.Component):
             unit = m.submodules[f"neuron_{lane}"] = NeuronUpdate(neuron, plan.accumulator,
                                                                  staged=True)
             m.d.comb += [
-                product.value.eq(s3_value),
-                product.code.eq(s3_codes[lane]),
-                unit.v.eq(Mux(first_step, v_init(lane), s3_v[lane])),
+                product.value.eq(s4_value),
+                product.code.eq(s4_codes[lane]),
+                unit.v.eq(Mux(first_step, v_init(lane), s4_v[lane])),
                 unit.current.eq(acc + bias(lane)),
                 *(getattr(unit, port).eq(value(lane)) for port, value in parameters.items()),
                 v_wr.data[lane].eq(unit.v_next),
@@ -371,19 +389,19 @@ class DenseCore(wiring.Component):
             if recurrent:
                 fed = m.submodules[f"fed_back_synapse_{lane}"] = synapse_for(
                     layer.recurrent, plan.spike, plan.accumulator)
-                m.d.comb += [fed.value.eq(s3_rec_value), fed.code.eq(s3_rec_codes[lane])]
-                term = Mux(s3_rec, fed.term, product.term)
-                negate = Mux(s3_rec, fed.negate, product.negate)
-            with m.If(s3_valid & ~s3_fire):
+                m.d.comb += [fed.value.eq(s4_rec_value), fed.code.eq(s4_rec_codes[lane])]
+                term = Mux(s4_rec, fed.term, product.term)
+                negate = Mux(s4_rec, fed.negate, product.negate)
+            with m.If(s4_valid & ~s4_fire):
                 m.d.sync += acc.eq(accumulate(acc, term, negate))
             with m.If(start_update):
                 m.d.sync += acc.eq(0)
             appends = ([] if is_last else [self.o_spikes]) + ([fed_back.w] if recurrent else [])
             for port in appends:
-                active = s6_neuron_base + lane < layer.size
+                active = s7_neuron_base + lane < layer.size
                 m.d.comb += [
                     port.en[lane].eq(update & active & (unit.spike != 0)),
-                    port.data[lane].index.eq(s6_neuron_base + lane),
+                    port.data[lane].index.eq(s7_neuron_base + lane),
                     port.data[lane].value.eq(unit.spike),
                 ]
             if counting:
@@ -397,7 +415,7 @@ class DenseCore(wiring.Component):
                                read_addr=v_rd.addr, write_addr=v_wr.addr,
                                write_en=v_wr.en, first_step=first_step, registered=True)
 
-        finish = update & s6_last
+        finish = update & s7_last
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]
         if recurrent:
             m.d.comb += fed_back.w.commit.eq(finish)
