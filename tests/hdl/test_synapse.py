@@ -12,15 +12,18 @@ from spikeshift.hdl.layouts import weight_code
 from spikeshift.hdl.synapse import IntProduct, PotShifter, accumulate, synapse_for
 
 
-def rtl_products(dut, weights, cases):
+def rtl_products(dut, weights, cases, accs=None):
+    """`dut.addend` per (value, weight) case, or with `accs` (one per case) `dut.total`."""
     out = []
 
     async def bench(ctx):
-        for value, w in cases:
+        for n, (value, w) in enumerate(cases):
+            if accs is not None:
+                ctx.set(dut.acc, accs[n])
             ctx.set(dut.value, value)
             ctx.set(dut.code, weight_code(weights, w))
             await ctx.delay(1e-9)
-            out.append(ctx.get(dut.addend))
+            out.append(ctx.get(dut.addend if accs is None else dut.total))
 
     sim = Simulator(dut)
     sim.add_testbench(bench)
@@ -99,17 +102,5 @@ def test_accumulate_adds_the_signed_product_with_the_sign_folded_into_the_adder(
     cases = [(int(a), v, w) for v in range(1 << value_bits) for w in codes
              for a in rng.integers(acc.min - min(0, v * w), acc.max - max(0, v * w) + 1, 3)]
     assert any(v * w < 0 for _, v, w in cases) and any(v * w > 0 for _, v, w in cases)
-    out = []
-
-    async def bench(ctx):
-        for a, v, w in cases:
-            ctx.set(dut.acc, a)
-            ctx.set(dut.value, v)
-            ctx.set(dut.code, weight_code(weights, w))
-            await ctx.delay(1e-9)
-            out.append(ctx.get(dut.total))
-
-    sim = Simulator(dut)
-    sim.add_testbench(bench)
-    sim.run()
-    np.testing.assert_array_equal(out, [a + v * w for a, v, w in cases])
+    got = rtl_products(dut, weights, [(v, w) for _, v, w in cases], [a for a, _, _ in cases])
+    np.testing.assert_array_equal(got, [a + v * w for a, v, w in cases])
