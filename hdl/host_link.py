@@ -194,8 +194,8 @@ class ResultFramer(wiring.Component):
 class UartAccelerator(wiring.Component):
     """The accelerator behind a UART: frames in on `rx`, result frames out on `tx`.
 
-    Received bytes wait in a FIFO of `fifo_depth` bytes, so the host may send while the
-    first layer is busy; result frames are sent at the UART's pace (backpressure on the
+    Received bytes wait in a FIFO of `fifo_depth` bytes (and two more), so the host may send
+    while the first layer is busy; result frames are sent at the UART's pace (backpressure on the
     accelerator, nothing dropped). `bad_frames` counts frames dropped for their checksum,
     `overruns` bytes lost because the FIFO was full; with the input stage's drop counters they
     make the status frame sent for each status request frame (`STATUS_COUNTERS`).
@@ -221,6 +221,9 @@ class UartAccelerator(wiring.Component):
         m.submodules.uart_rx = rx = UartRx(divisor=self._divisor)
         m.submodules.uart_tx = tx = UartTx(divisor=self._divisor)
         m.submodules.rx_fifo = fifo = SyncFIFOBuffered(width=8, depth=self._fifo_depth)
+        # a byte from a register, not from the block RAM's long clock-to-out, enters the
+        # deframer's checksum and state logic
+        m.submodules.rx_register = register = SyncFIFOBuffered(width=8, depth=2)
         m.submodules.deframer = deframer = InputDeframer()
         m.submodules.accelerator = acc = Accelerator(self._design, index_bits=FRAME_INDEX_BITS,
                                                      value_bits=FRAME_VALUE_BITS)
@@ -228,7 +231,8 @@ class UartAccelerator(wiring.Component):
                                                     count=self._design.network.n_out)
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx), self.busy.eq(acc.busy.any())]
         wiring.connect(m, uart=rx.o_stream, fifo=fifo.w_stream)
-        wiring.connect(m, fifo=fifo.r_stream, deframer=deframer.i_stream)
+        wiring.connect(m, fifo=fifo.r_stream, register=register.w_stream)
+        wiring.connect(m, register=register.r_stream, deframer=deframer.i_stream)
         wiring.connect(m, deframer=deframer.o_stream, accelerator=acc.i_stream)
         wiring.connect(m, accelerator=acc.o_stream, framer=framer.i_stream)
         wiring.connect(m, framer=framer.o_stream, uart=tx.i_stream)
