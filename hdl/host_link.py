@@ -1,6 +1,6 @@
 """Frames of the host link protocol (spikeshift.gen.ir.link) to and from the accelerator streams."""
 
-from amaranth import Cat, Module, Signal
+from amaranth import Cat, Module, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -191,6 +191,16 @@ class ResultFramer(wiring.Component):
         return m
 
 
+def _registered(m, name: str, source, sink):
+    """Connect the stream `source` to `sink` through a FIFO of two entries, whose output is
+    a register (`SyncFIFOBuffered`); nothing is lost or reordered."""
+    fifo = m.submodules[name] = SyncFIFOBuffered(width=len(Value.cast(source.payload)), depth=2)
+    m.d.comb += [
+        fifo.w_data.eq(source.payload), fifo.w_en.eq(source.valid), source.ready.eq(fifo.w_rdy),
+        sink.payload.eq(fifo.r_data), sink.valid.eq(fifo.r_rdy), fifo.r_en.eq(sink.ready),
+    ]
+
+
 class UartAccelerator(wiring.Component):
     """The accelerator behind a UART: frames in on `rx`, result frames out on `tx`.
 
@@ -221,9 +231,6 @@ class UartAccelerator(wiring.Component):
         m.submodules.uart_rx = rx = UartRx(divisor=self._divisor)
         m.submodules.uart_tx = tx = UartTx(divisor=self._divisor)
         m.submodules.rx_fifo = fifo = SyncFIFOBuffered(width=8, depth=self._fifo_depth)
-        # a byte from a register, not from the block RAM's long clock-to-out, enters the
-        # deframer's checksum and state logic
-        m.submodules.rx_register = register = SyncFIFOBuffered(width=8, depth=2)
         m.submodules.deframer = deframer = InputDeframer()
         m.submodules.accelerator = acc = Accelerator(self._design, index_bits=FRAME_INDEX_BITS,
                                                      value_bits=FRAME_VALUE_BITS)
@@ -231,9 +238,11 @@ class UartAccelerator(wiring.Component):
                                                     count=self._design.network.n_out)
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx), self.busy.eq(acc.busy.any())]
         wiring.connect(m, uart=rx.o_stream, fifo=fifo.w_stream)
-        wiring.connect(m, fifo=fifo.r_stream, register=register.w_stream)
-        wiring.connect(m, register=register.r_stream, deframer=deframer.i_stream)
-        wiring.connect(m, deframer=deframer.o_stream, accelerator=acc.i_stream)
+        # Registers between the blocks: the receive FIFO's block RAM (its long clock-to-out)
+        # no longer feeds the deframer's checksum, nor the deframer's state the input
+        # stage's checks.
+        _registered(m, "rx_register", fifo.r_stream, deframer.i_stream)
+        _registered(m, "event_register", deframer.o_stream, acc.i_stream)
         wiring.connect(m, accelerator=acc.o_stream, framer=framer.i_stream)
         wiring.connect(m, framer=framer.o_stream, uart=tx.i_stream)
         saturated = (1 << COUNTER_BITS) - 1
