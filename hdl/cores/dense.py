@@ -1,6 +1,6 @@
 """The dense layer core: P lanes, event-driven over the input spike list, pipelined."""
 
-from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
@@ -76,7 +76,9 @@ def _bank_walk(m, counts, bank, banks: int, prefix: str = ""):
     m.d.comb += nonempty.eq(Cat(*(count != 0 for count in counts)))
     first_bank, any_bank = lowest_set(m, nonempty, banks, f"{prefix}first")
     after = Signal(banks, name=f"{prefix}after")
-    m.d.comb += after.eq(nonempty & ~((Const(2, banks + 1) << bank) - 1))
+    # banks above `bank` by a comparison per bit, not a subtraction: no carry chain before
+    # the priority encoder (this was the demo network's critical path once pipelined)
+    m.d.comb += after.eq(nonempty & Cat(*(bank < i for i in range(banks))))
     next_bank, more_banks = lowest_set(m, after, banks, f"{prefix}next")
     return first_bank, any_bank, next_bank, more_banks
 
