@@ -18,6 +18,9 @@ TOOLS = {"ecp5": ("yosys", "nextpnr-ecp5", "ecppack"),
 #: nextpnr placement seeds of every bitstream: Fmax varies by several percent from seed to
 #: seed, so the report gives the median of these.
 SEEDS = (1, 2, 3)
+#: The folder holding hdl/, gen/, sim/ and boards/ (an editable install's checkout, or the
+#: installed package): nextpnr names source lines by their path.
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1].as_posix()
 
 
 def _tool_path(tool: str) -> Path:
@@ -33,12 +36,17 @@ def critical_path(report: dict) -> dict:
     nextpnr names them, after the Amaranth signals), its first net, its delay, and the lines of
     spikeshift's sources it runs through, in order."""
     path = report["critical_paths"][0]["path"]
+    root = f"{_PACKAGE_ROOT}/"
     sources = []
     for step in path:
         for source in step.get("sources", []):
-            if "/spikeshift/" in source:
+            if source.startswith(root):
+                source = "spikeshift/" + source[len(root):]
+            elif "/spikeshift/" in source:
                 source = "spikeshift/" + source.rsplit("/spikeshift/", 1)[1]
-            if source.startswith("spikeshift/") and source not in sources:
+            else:
+                continue
+            if source not in sources:
                 sources.append(source)
     nets = [step["net"] for step in path if step.get("net")]
     return {"from": path[0]["from"]["cell"], "to": path[-1]["to"]["cell"],
