@@ -21,6 +21,7 @@ SEEDS = (1, 2, 3)
 #: The folder holding hdl/, gen/, sim/ and boards/ (an editable install's checkout, or the
 #: installed package): nextpnr names source lines by their path.
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1].as_posix()
+_PARTS = ("hdl", "gen", "sim", "boards")
 
 
 def _tool_path(tool: str) -> Path:
@@ -40,7 +41,7 @@ def critical_path(report: dict) -> dict:
     sources = []
     for step in path:
         for source in step.get("sources", []):
-            if source.startswith(root):
+            if source.startswith(root) and source[len(root):].split("/")[0] in _PARTS:
                 source = "spikeshift/" + source[len(root):]
             elif "/spikeshift/" in source:
                 source = "spikeshift/" + source.rsplit("/spikeshift/", 1)[1]

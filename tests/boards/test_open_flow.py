@@ -156,7 +156,8 @@ def test_critical_path_names_the_cells_the_first_net_the_delay_and_the_source_li
         {"from": {"cell": "b"}, "to": {"cell": "c"}, "delay": 1.0, "type": "routing",
          "net": "n2", "sources": ["/w/spikeshift/hdl/cores/dense.py:3",
                                   "/y/spikeshift/hdl/neuron.py:9",
-                                  f"{ROOT}/hdl/spike_buffer.py:38"]},
+                                  f"{ROOT}/hdl/spike_buffer.py:38",
+                                  f"{ROOT}/.venv/lib/amaranth/lib/fifo.py:92"]},
         {"from": {"cell": "c"}, "to": {"cell": "c"}, "delay": 0.25, "type": "setup"}]}]}
     assert critical_path(report) == {
         "from": "a", "to": "c", "first_net": "core_0.s3_v[2]", "delay_ns": 3.25,
