@@ -128,7 +128,8 @@ def test_ulx3s_bitstream_for_the_demo_network_meets_the_board_clock(tmp_path):
     assert list(by_seed) == ["1", "2", "3"]
     assert report["fmax_mhz"] == sorted(by_seed.values())[1]
     assert by_seed[str(report["bitstream_seed"])] == report["fmax_mhz"]
-    assert report["critical_path"]["delay_ns"] <= 1000 / report["fmax_mhz"] + 0.01
+    # the critical path is the clock period nextpnr reached, give or take the clock skew
+    assert abs(report["critical_path"]["delay_ns"] - 1000 / report["fmax_mhz"]) < 1.0
     assert report["critical_path"]["sources"]
     assert report["utilisation"]["TRELLIS_COMB"]["used"] > 1000
     assert json.loads((tmp_path / "bitstream.json").read_text())["fmax_mhz"] == \
