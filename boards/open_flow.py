@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -57,26 +58,32 @@ def critical_path(report: dict) -> dict:
 
 def build_open_bitstream(design: Design, board: Board, out_dir: Path, *,
                          baud: int = DEFAULT_BAUD, seeds=SEEDS) -> dict:
-    """Synthesise once, place and route with each of `seeds`, pack each; returns utilisation,
-    the median Fmax, each seed's, and the critical path of the seed whose bitstream is kept
-    (the median one)."""
+    """Synthesise once (with the first of the board's `synth_options` Yosys succeeds with),
+    place and route with each of `seeds`, pack each; returns utilisation, the median Fmax,
+    each seed's, and the critical path of the seed whose bitstream is kept (the median one)."""
     out_dir = Path(out_dir)
     env = dict(os.environ)
     for tool in TOOLS[board.family]:
         env[tool.upper().replace("-", "_")] = str(_tool_path(tool))
-    platform = board.platform()
-    # The build script expands $NEXTPNR_SEED: one synthesis, one run of the script per seed.
-    build = platform.build(LinkBoardTop(design, baud=baud), name="top",
-                           build_dir=str(out_dir), do_build=False,
-                           synth_opts=board.synth_options,
-                           nextpnr_opts="--seed $NEXTPNR_SEED --report nextpnr_report.json "
-                                        "--timing-allow-fail")
     bitstream = out_dir / f"top{board.bitstream_suffix}"
+    for n, options in enumerate(board.synth_options):
+        # The build script expands $NEXTPNR_SEED: one synthesis, one run of the script per seed.
+        build = board.platform().build(LinkBoardTop(design, baud=baud), name="top",
+                               build_dir=str(out_dir), do_build=False, synth_opts=options,
+                               nextpnr_opts="--seed $NEXTPNR_SEED --report nextpnr_report.json "
+                                            "--timing-allow-fail")
+        (out_dir / "top.json").unlink(missing_ok=True)
+        try:
+            build.execute_local(str(out_dir), env=dict(env, NEXTPNR_SEED=str(seeds[0])))
+            break
+        except subprocess.CalledProcessError:
+            if (out_dir / "top.json").exists() or n == len(board.synth_options) - 1:
+                raise                               # not the synthesis, or nothing left
     runs = {}
     for n, seed in enumerate(seeds):
         if n:
             env["YOSYS"] = "true"                   # the netlist of the first run is reused
-        build.execute_local(str(out_dir), env=dict(env, NEXTPNR_SEED=str(seed)))
+            build.execute_local(str(out_dir), env=dict(env, NEXTPNR_SEED=str(seed)))
         report = json.loads((out_dir / "nextpnr_report.json").read_text())
         kept = out_dir / f"seed{seed}"
         kept.mkdir(exist_ok=True)
@@ -92,6 +99,7 @@ def build_open_bitstream(design: Design, board: Board, out_dir: Path, *,
         "fmax_mhz": round(fmax, 2),
         "fmax_mhz_by_seed": {str(s): round(mhz, 2) for s, (mhz, _) in runs.items()},
         "bitstream_seed": seed,
+        "synth_options": options,
         "critical_path": critical_path(report),
         "clock_mhz": board.clock_hz / 1e6,
         "meets_clock": runs[seed][0] >= board.clock_hz / 1e6,
