@@ -61,7 +61,7 @@ BOARDS = {
         clock_hz=25e6, luts=83_640, ffs=83_640, ram_bits=208 * 18_432,
         # Yosys 0.70's ABC9 fails on some designs without -dff (the demo network's link top:
         # an assertion in its reintegration) and on others with it (a cuba_lif network)
-        synth_options=("", "-dff")),
+        synth_options=("-dff", "")),
     # iCE40UP5K: 5,280 LUT4 and FFs, 30 EBR blocks of 4 Kbit
     "icebreaker": Board(
         name="icebreaker", flow="open", family="ice40", device="iCE40UP5K-SG48",
