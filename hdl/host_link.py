@@ -1,6 +1,6 @@
 """Frames of the host link protocol (spikeshift.gen.ir.link) to and from the accelerator streams."""
 
-from amaranth import Cat, Module, Signal
+from amaranth import Cat, Module, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -191,11 +191,21 @@ class ResultFramer(wiring.Component):
         return m
 
 
+def _registered(m, name: str, source, sink):
+    """Connect the stream `source` to `sink` through a FIFO of two entries, whose output is
+    a register (`SyncFIFOBuffered`); nothing is lost or reordered."""
+    fifo = m.submodules[name] = SyncFIFOBuffered(width=len(Value.cast(source.payload)), depth=2)
+    m.d.comb += [
+        fifo.w_data.eq(source.payload), fifo.w_en.eq(source.valid), source.ready.eq(fifo.w_rdy),
+        sink.payload.eq(fifo.r_data), sink.valid.eq(fifo.r_rdy), fifo.r_en.eq(sink.ready),
+    ]
+
+
 class UartAccelerator(wiring.Component):
     """The accelerator behind a UART: frames in on `rx`, result frames out on `tx`.
 
-    Received bytes wait in a FIFO of `fifo_depth` bytes, so the host may send while the
-    first layer is busy; result frames are sent at the UART's pace (backpressure on the
+    Received bytes wait in a FIFO of `fifo_depth` bytes (and two more), so the host may send
+    while the first layer is busy; result frames are sent at the UART's pace (backpressure on the
     accelerator, nothing dropped). `bad_frames` counts frames dropped for their checksum,
     `overruns` bytes lost because the FIFO was full; with the input stage's drop counters they
     make the status frame sent for each status request frame (`STATUS_COUNTERS`).
@@ -228,8 +238,11 @@ class UartAccelerator(wiring.Component):
                                                     count=self._design.network.n_out)
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx), self.busy.eq(acc.busy.any())]
         wiring.connect(m, uart=rx.o_stream, fifo=fifo.w_stream)
-        wiring.connect(m, fifo=fifo.r_stream, deframer=deframer.i_stream)
-        wiring.connect(m, deframer=deframer.o_stream, accelerator=acc.i_stream)
+        # Registers between the blocks: the receive FIFO's block RAM (its long clock-to-out)
+        # no longer feeds the deframer's checksum, nor the deframer's state the input
+        # stage's checks.
+        _registered(m, "rx_register", fifo.r_stream, deframer.i_stream)
+        _registered(m, "event_register", deframer.o_stream, acc.i_stream)
         wiring.connect(m, accelerator=acc.o_stream, framer=framer.i_stream)
         wiring.connect(m, framer=framer.o_stream, uart=tx.i_stream)
         saturated = (1 << COUNTER_BITS) - 1

@@ -1,11 +1,11 @@
-"""The neuron update of DESIGN.md §3: leak, add, saturate, fire, reset (combinational)."""
+"""The neuron update of DESIGN.md §3: leak, add, saturate, fire, reset (combinational or staged)."""
 
-from amaranth import Const, Module, Mux, Signal, signed, unsigned
+from amaranth import Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..gen.ir.formats import IntFormat, unsigned_bits_for
-from ..gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
+from ..gen.ir.neuron import UPDATE_STAGES, Neuron, ShiftLeak, SubtractLeak
 
 __all__ = ["NeuronUpdate", "parameter_ports", "neuron_parameters"]
 
@@ -16,9 +16,13 @@ class NeuronUpdate(wiring.Component):
     A ``cuba_lif`` neuron first updates its synaptic current, ``syn' = sat_i(syn -
     (syn >> k_syn) + current)``, and adds `syn_next` to the membrane instead of `current`.
 
-    Combinational; a layer core instantiates one per lane. Saturation clamps to the membrane
-    format instead of wrapping. Multi-bit spikes need a power-of-two threshold, so the division
-    is a shift.
+    Combinational by default; a layer core instantiates one per lane. `staged` cuts it into
+    ``UPDATE_STAGES + 1`` pipeline stages (leak | add | saturate and fire | reset; a
+    ``cuba_lif`` current adds to its decay in the first and saturates in the second), one
+    operation per cycle: the outputs of the inputs (parameters included) presented in cycle c
+    appear in cycle c + `latency`, combinationally from registers. Saturation clamps to the
+    membrane format instead of wrapping. Multi-bit spikes need a power-of-two threshold, so the
+    division is a shift.
 
     A value the neuron gives once per neuron (DESIGN.md §3.1) arrives on a port, which the core
     drives from per-lane constants: `threshold` (binary spikes), `threshold_shift` (log2 θ,
@@ -30,6 +34,8 @@ class NeuronUpdate(wiring.Component):
     neuron : Neuron
     current : IntFormat
         Format of the synaptic current (the layer's accumulator).
+    staged : bool
+        The pipelined form (the dense core's), of latency `UPDATE_STAGES`.
 
     Members
     -------
@@ -52,10 +58,10 @@ class NeuronUpdate(wiring.Component):
         Spike value (always 0 for an integrator).
     """
 
-    def __init__(self, neuron: Neuron, current: IntFormat):
+    def __init__(self, neuron: Neuron, current: IntFormat, *, staged: bool = False):
         if not isinstance(neuron, Neuron):
             raise TypeError(f"NeuronUpdate neuron must be a Neuron, not {neuron!r}")
-        self._neuron = neuron
+        self._neuron, self._staged = neuron, staged
         members = {
             "v": In(signed(neuron.v.bits)),
             "current": In(signed(current.bits)),
@@ -71,51 +77,96 @@ class NeuronUpdate(wiring.Component):
     def neuron(self) -> Neuron:
         return self._neuron
 
+    @property
+    def staged(self) -> bool:
+        return self._staged
+
+    @property
+    def latency(self) -> int:
+        """Cycles from the inputs to the outputs: 0, or `UPDATE_STAGES` when staged."""
+        return UPDATE_STAGES if self._staged else 0
+
+    def _stage(self, m, value, name: str):
+        """`value` one register boundary later in the staged form, else itself. Without reset:
+        the core reads the outputs only when its own (reset) flags say an operation is there."""
+        if not self._staged:
+            return value
+        reg = Signal(Value.cast(value).shape(), name=f"{name}_r", reset_less=True)
+        m.d.sync += reg.eq(value)
+        return reg
+
     def elaborate(self, platform):
         m = Module()
         n = self._neuron
         ports = parameter_ports(n)
+        delayed = {name: [getattr(self, name)] for name in ports}
+
+        def port(name, stage):
+            """A per-neuron parameter, delayed to the stage of the operation that reads it."""
+            chain = delayed[name]
+            while len(chain) <= stage:
+                chain.append(self._stage(m, chain[-1], f"{name}_{len(chain)}"))
+            return chain[stage]
+
+        # Stage 0: leak (and the synaptic decay plus the input current).
         leak = n.leak
+        v = self.v
         if leak is None:
-            leaked = self.v
+            leaked = v
         elif isinstance(leak, ShiftLeak):
-            k = self.leak_shift if "leak_shift" in ports else leak.shift
-            leaked = self.v - (self.v >> k)
+            k = port("leak_shift", 0) if "leak_shift" in ports else leak.shift
+            leaked = v - (v >> k)
         else:
             assert isinstance(leak, SubtractLeak)
-            c = self.leak_amount if "leak_amount" in ports else leak.amount
-            down, up = self.v - c, self.v + c
-            leaked = Mux(self.v > 0, Mux(down > 0, down, 0), Mux(up < 0, up, 0))
+            c = port("leak_amount", 0) if "leak_amount" in ports else leak.amount
+            down, up = v - c, v + c
+            leaked = Mux(v > 0, Mux(down > 0, down, 0), Mux(up < 0, up, 0))
+        leaked = self._stage(m, leaked, "leaked")
         current = self.current
+        syn_next = None
         if n.has_synapse:
-            k_syn = self.syn_shift if "syn_shift" in ports else n.syn_shift
-            m.d.comb += self.syn_next.eq(_saturated(m, self.syn - (self.syn >> k_syn) + current,
-                                                    n.i, "syn_sat"))
-            current = self.syn_next
-        total = leaked + current
+            k_syn = port("syn_shift", 0) if "syn_shift" in ports else n.syn_shift
+            current = self._stage(m, self.syn - (self.syn >> k_syn) + current, "syn_sum")
+            # Stage 1: the synaptic current saturates, then joins the membrane.
+            syn_next = current = _saturated(m, current, n.i, "syn_sat")
+        else:
+            current = self._stage(m, current, "current")
+        # Stage 1: the sum.
+        total = self._stage(m, leaked + current, "total")
+        if syn_next is not None:
+            syn_next = self._stage(m, self._stage(m, syn_next, "syn_next_2"), "syn_next_3")
+            m.d.comb += self.syn_next.eq(syn_next)
+        # Stage 2: saturate and fire.
         v = _saturated(m, total, n.v, "v")
         if not n.fires:
-            m.d.comb += self.v_next.eq(v)
+            m.d.comb += self.v_next.eq(self._stage(m, v, "v_out"))
             return m
         if n.spike_bits == 1:
-            theta = self.threshold if "threshold" in ports else n.threshold
-            fire = v >= theta
-            m.d.comb += self.spike.eq(fire)
-            charge = Mux(fire, theta, 0)
+            theta = port("threshold", 2) if "threshold" in ports else n.threshold
+            spike = v >= theta
         else:
             if "threshold_shift" in ports:
-                q = self.threshold_shift
+                q = port("threshold_shift", 2)
                 fire = v >= (Const(1, 1) << q)
             else:
                 q = n.threshold_shift
                 fire = v >= n.threshold
             level = v >> q
-            m.d.comb += self.spike.eq(Mux(fire, Mux(level > n.spike_max, n.spike_max, level), 0))
-            charge = self.spike << q
+            spike = Mux(fire, Mux(level > n.spike_max, n.spike_max, level), 0)
+        spike = self._stage(m, spike, "spike")
+        v = self._stage(m, v, "v_fired")
+        m.d.comb += self.spike.eq(spike)
+        # Stage 3: reset.
+        if n.spike_bits == 1:
+            theta = port("threshold", 3) if "threshold" in ports else n.threshold
+            charge = Mux(spike, theta, 0)
+        else:
+            q = port("threshold_shift", 3) if "threshold_shift" in ports else n.threshold_shift
+            charge = spike << q
         if n.reset == "subtract":
             m.d.comb += self.v_next.eq(v - charge)
         elif n.reset == "zero":
-            m.d.comb += self.v_next.eq(Mux(self.spike != 0, 0, v))
+            m.d.comb += self.v_next.eq(Mux(spike != 0, 0, v))
         else:
             m.d.comb += self.v_next.eq(v)
         return m

@@ -89,7 +89,7 @@ def test_generate_report_and_verify_a_recurrent_network(tmp_path, capsys):
                  str(tmp_path / "x.npy")]) == 0
     rows = json.loads(capsys.readouterr().out)["layers"]
     for i in recurrent:
-        assert rows[i]["cycle_formula"].endswith("* (n + r + 1) + 3")
+        assert rows[i]["cycle_formula"].endswith("* (n + r + 1) + 8")
         assert rows[i]["recurrent_memory"]["bits"] > 0
     assert sum(rows[i]["mean_fed_back_spikes_per_timestep"] for i in recurrent) > 0
     assert main(["report", str(tmp_path / "net.json"), "--inputs",   # the same balanced lanes
@@ -120,19 +120,37 @@ def test_verify_exits_1_when_a_testbench_check_fails(files, monkeypatch, capsys)
     assert not (tmp / "v.npz").exists()
 
 
-def test_report_adds_the_resources_and_fmax_a_flow_wrote(files, capsys):
+def _report_with_bitstream_record(files, capsys, **record) -> list[str]:
+    """The lines of `spikeshift report --flow` over a bitstream record of the given fields."""
     net, x, tmp = files
     flow = tmp / "flow"
-    flow.mkdir()
+    flow.mkdir(exist_ok=True)
     from spikeshift.gen.ir.design import plan
     (flow / "bitstream.json").write_text(json.dumps({
-        "made_from": {"design": plan(net).fingerprint}, "board": "ulx3s",
-        "fmax_mhz": 59.4, "clock_mhz": 25.0, "meets_clock": True,
+        "made_from": {"design": plan(net).fingerprint}, "board": "ulx3s", **record,
+        "clock_mhz": 25.0, "meets_clock": True,
         "utilisation": {"TRELLIS_COMB": {"used": 10, "available": 20}}, "seconds": 1}))
     assert main(["report", str(tmp / "net.json"), "--flow", str(flow)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == (
-        "ulx3s bitstream: Fmax 59.4 MHz (board clock 25.0 MHz); TRELLIS_COMB 10/20")
-    assert main(["report", str(tmp / "net.json"), "--flow", str(tmp)]) == 2
+    return capsys.readouterr().out.splitlines()
+
+
+def test_report_adds_the_resources_and_fmax_a_flow_wrote(files, capsys):
+    lines = _report_with_bitstream_record(files, capsys, fmax_mhz=59.4)
+    assert lines[-1] == "ulx3s bitstream: Fmax 59.4 MHz (board clock 25.0 MHz); TRELLIS_COMB 10/20"
+    assert main(["report", str(files[2] / "net.json"), "--flow", str(files[2])]) == 2
+
+
+def test_report_gives_the_median_fmax_of_the_seeds_and_the_critical_path(files, capsys):
+    lines = _report_with_bitstream_record(
+        files, capsys, fmax_mhz=101.5, fmax_mhz_by_seed={"1": 99.0, "2": 101.5, "3": 104.2},
+        critical_path={"from": "core_0.s3_v", "to": "core_0.neuron_0.total_r",
+                       "first_net": "core_0.s3_v[3]", "delay_ns": 9.85,
+                       "sources": ["spikeshift/hdl/neuron.py:120"]})
+    assert lines[-2:] == [
+        ("ulx3s bitstream: Fmax 101.5 MHz, median of seeds 1: 99.0, 2: 101.5, 3: 104.2 (board "
+         "clock 25.0 MHz); TRELLIS_COMB 10/20"),
+        ("critical path (9.85 ns): core_0.s3_v -> core_0.neuron_0.total_r; through "
+         "spikeshift/hdl/neuron.py:120")]
 
 
 def test_report_shows_per_neuron_parameters_as_ranges(tmp_path, capsys):

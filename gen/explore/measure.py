@@ -159,8 +159,9 @@ def measure_expensive(source: Source, candidate: Candidate, board_name: str, mod
             return {"luts": cells["LUT"], "ffs": cells["FF"],
                     "brams": cells[_BRAM_CELLS[board.family]], "dsps": cells["DSP"],
                     "cells": cells}
-        from ...boards.open_flow import build_open_bitstream
-        flow = build_open_bitstream(design, board, Path(tmp) / "bitstream")
+        from ...boards.open_flow import SEEDS, build_open_bitstream
+        # one placement seed per candidate: a search compares many, a build reports its median
+        flow = build_open_bitstream(design, board, Path(tmp) / "bitstream", seeds=SEEDS[:1])
     used = {name: cell["used"] for name, cell in flow["utilisation"].items()}
     counts = {key: used.get(cell, 0) for key, cell in _NEXTPNR_CELLS[board.family].items()}
     return {**counts, "fmax_mhz": flow["fmax_mhz"], "meets_clock": flow["meets_clock"],

@@ -156,8 +156,8 @@ def add_flow_results(report: dict, flow_dir, design: Design) -> dict:
                         f"{list(design.lanes)}")
                 raise ValueError(f"--flow {str(flow_dir)!r}: {path.name} was made from another "
                                  f"design ({what}); build this design's flow first")
-            keep = ("board", "device", "command", "cells", "fmax_mhz", "clock_mhz",
-                    "meets_clock", "utilisation", "bitstream")
+            keep = ("board", "device", "command", "cells", "fmax_mhz", "fmax_mhz_by_seed",
+                    "critical_path", "clock_mhz", "meets_clock", "utilisation", "bitstream")
             flow[step] = {k: v for k, v in data.items() if k in keep}
     if not flow:
         raise ValueError(f"--flow {str(flow_dir)!r} holds no estimate.json or bitstream.json")
@@ -226,8 +226,14 @@ def format_report(report: dict) -> str:
         if "fmax_mhz" in b:
             used = ", ".join(f"{k} {v['used']}/{v['available']}"
                              for k, v in b.get("utilisation", {}).items())
-            lines.append(f"{b['board']} bitstream: Fmax {b['fmax_mhz']} MHz (board clock "
-                         f"{b['clock_mhz']} MHz); {used}")
+            seeds = b.get("fmax_mhz_by_seed", {})
+            median = (f", median of seeds {', '.join(f'{s}: {f}' for s, f in seeds.items())}"
+                      if len(seeds) > 1 else "")
+            lines.append(f"{b['board']} bitstream: Fmax {b['fmax_mhz']} MHz{median} (board "
+                         f"clock {b['clock_mhz']} MHz); {used}")
+            if path := b.get("critical_path"):
+                lines.append(f"critical path ({path['delay_ns']} ns): {path['from']} -> "
+                             f"{path['to']}; through {', '.join(path['sources'])}")
         else:
             lines.append(f"{b['board']} bitstream: {b.get('bitstream', 'see the flow folder')}")
     return "\n".join(lines) + "\n"

@@ -16,12 +16,15 @@ from .fields import Arrays, build, fields
 from .formats import IntFormat
 
 __all__ = ["ShiftLeak", "SubtractLeak", "Leak", "Neuron", "NEURON_MODELS", "RESET_MODES",
-           "MAX_V_BITS", "MAX_SPIKE_BITS", "MAX_LEAK_SHIFT", "per_neuron_int", "value_range",
-           "value_text",
+           "MAX_V_BITS", "MAX_SPIKE_BITS", "MAX_LEAK_SHIFT", "UPDATE_STAGES", "per_neuron_int",
+           "value_range", "value_text",
            "neuron_from_dict", "neuron_to_dict"]
 
 NEURON_MODELS = ("if", "lif", "cuba_lif", "integrator")
 RESET_MODES = ("subtract", "zero", "none")
+#: Register boundaries of the staged neuron update (hdl/neuron.py): leak | add | saturate and
+#: fire | reset.
+UPDATE_STAGES = 3
 MAX_V_BITS = 48          # keeps every sum inside int64 in the golden model
 MAX_SPIKE_BITS = 8
 MAX_LEAK_SHIFT = 62

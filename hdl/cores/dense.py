@@ -1,16 +1,17 @@
 """The dense layer core: P lanes, event-driven over the input spike list, pipelined."""
 
-from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
 from ...gen.ir.formats import IntFormat, signed_bits_for
 from ...gen.ir.kinds.dense import DenseLayer, DensePlan, fed_back_lists
 from ...gen.ir.layer import MemoryImage
+from ...gen.ir.neuron import UPDATE_STAGES
 from ..feedback_buffer import FeedbackBuffer
 from ..layouts import spike_entry_layout, weight_code, weight_code_shape
 from ..neuron import NeuronUpdate, neuron_parameters, parameter_ports
-from ..synapse import synapse_for
+from ..synapse import accumulate, synapse_for
 from .constants import lane_constants
 from .events import event_core_members, lowest_set
 from .registry import core_for
@@ -58,6 +59,16 @@ def _code_rows(w, plan: DensePlan) -> list[list]:
     return rows
 
 
+def _carried(m, signal, name: str, stages: range) -> list:
+    """`signal` carried on through `stages`: one register each, named ``s<stage>_<name>``."""
+    carried = []
+    for stage in stages:
+        later = Signal.like(signal, name=f"s{stage}_{name}")
+        m.d.sync += later.eq(signal)
+        carried.append(signal := later)
+    return carried
+
+
 def _bank_walk(m, counts, bank, banks: int, prefix: str = ""):
     """(first, any, next, more): the lowest non-empty bank of a spike list with `counts`, and
     whether one exists; the lowest non-empty bank after `bank`, and whether one exists."""
@@ -65,7 +76,9 @@ def _bank_walk(m, counts, bank, banks: int, prefix: str = ""):
     m.d.comb += nonempty.eq(Cat(*(count != 0 for count in counts)))
     first_bank, any_bank = lowest_set(m, nonempty, banks, f"{prefix}first")
     after = Signal(banks, name=f"{prefix}after")
-    m.d.comb += after.eq(nonempty & ~((Const(2, banks + 1) << bank) - 1))
+    # banks above `bank` by a comparison per bit, not a subtraction: no carry chain before
+    # the priority encoder (this was the demo network's critical path once pipelined)
+    m.d.comb += after.eq(nonempty & Cat(*(bank < i for i in range(banks))))
     next_bank, more_banks = lowest_set(m, after, banks, f"{prefix}next")
     return first_bank, any_bank, next_bank, more_banks
 
@@ -76,22 +89,27 @@ class DenseCore(wiring.Component):
 
     Schedule of a timestep (`spikeshift.gen.ir.kinds.dense`): one start cycle, then for each
     chunk one operation per entry of the input spike list and one *fire* operation, issued back
-    to back, each passing a
-    two-stage pipeline (spike-list read, then weight/membrane read, then accumulate or update).
-    Busy cycles: ``chunks * (n_spikes + 1) + 3``. A timestep starts once the input buffer holds
-    it and the output buffer (or, at the last timestep of the last layer, the result buffer)
-    has room, so nothing stalls inside a timestep.
+    to back, each passing the pipeline: spike-list read, its entry registered (stage 1);
+    weight/membrane read (stage 2); their data registered (stage 3); the lanes accumulate, the
+    sign folded into the adder, or a fire operation takes the sum and starts the staged neuron
+    update (stage 4); the update's stages (leak | add | saturate and fire | reset), whose
+    results are written in stage 7. Busy cycles: ``chunks * (n_spikes + 1) + STEP_OVERHEAD``
+    (8). A timestep starts once the
+    input buffer holds it and the output buffer (or, at the last timestep of the last layer,
+    the result buffer) has room, so nothing stalls inside a timestep. Fire operations of
+    consecutive chunks touch different membrane words, and a timestep ends (`done`) with its
+    last write, so no operation waits for another.
 
     With recurrent weights each chunk walks, after the input spikes and before the fire
     operation, the layer's own spike list of the previous timestep (a private
     `FeedbackBuffer`, written by the fire operations as the output buffer is; r(-1) at a
     sample's first timestep), reading the recurrent weight memory instead of the weight
-    memory: ``chunks * (n_spikes + r_spikes + 1) + 3`` cycles.
+    memory: ``chunks * (n_spikes + r_spikes + 1) + STEP_OVERHEAD`` cycles.
 
     With `plan.held_current` (the first core of a direct network, whose input slot is kept for
     all T timesteps) the fire operations of t = 0 also store each chunk's current in the memory
     ``currents``, and at t >= 1 each chunk issues its fire operation only, reading that memory
-    instead of the accumulator: ``chunks + 3`` cycles.
+    instead of the accumulator: ``chunks + STEP_OVERHEAD`` cycles.
 
     Parameters
     ----------
@@ -178,15 +196,21 @@ class DenseCore(wiring.Component):
         bias_values = layer.bias_array()
         bias_shape = signed(signed_bits_for(min(0, int(bias_values.min())),
                                             max(0, int(bias_values.max()))))
+        # Constants read with the membranes and, like them, registered before use (stage 3).
         v_init = lane_constants(m, "v_init", signed(neuron.v.bits),
-                                per_lane(plan, neuron.v_init_array(layer.size)), v_rd.addr)
-        bias = lane_constants(m, "bias", bias_shape, per_lane(plan, bias_values), v_rd.addr)
+                                per_lane(plan, neuron.v_init_array(layer.size)), v_rd.addr,
+                                registered=True)
+        bias = lane_constants(m, "bias", bias_shape, per_lane(plan, bias_values), v_rd.addr,
+                              registered=True)
         parameters = {port: lane_constants(m, f"neuron_{port}", parameter_ports(neuron)[port],
-                                           per_lane(plan, values), v_rd.addr)
+                                           per_lane(plan, values), v_rd.addr, registered=True)
                       for port, values in neuron_parameters(neuron, layer.size).items()}
 
-        # Stage 0: issue one operation per cycle.
+        # Stage 0: issue one operation per cycle. `first` and `last` (t = 0, t = T - 1) are
+        # registers beside t, so no comparator of t feeds the lanes.
         t = Signal(range(self._timesteps))
+        first_step = Signal(init=1)
+        at_last_timestep = Signal(init=self._timesteps == 1)
         chunk = Signal(range(chunks))
         neuron_base = Signal(range(chunks * lanes))
         weight_base = Signal(range(chunks * plan.fan_in))
@@ -200,7 +224,7 @@ class DenseCore(wiring.Component):
                                                                  self._in_banks)
         # A chunk walks its input spikes, then (recurrent) the fed-back ones, then fires; a
         # held current is walked at t = 0 only.
-        walk = any_bank & (t == 0) if plan.held_current else any_bank
+        walk = any_bank & first_step if plan.held_current else any_bank
         begin_chunk = [bank.eq(first_bank), entry.eq(0), fire_op.eq(~walk)]
         end_of_inputs = [fire_op.eq(1)]
         if recurrent:
@@ -214,9 +238,8 @@ class DenseCore(wiring.Component):
                            rec_op.eq(~any_bank), rec_bank.eq(first_rec), rec_entry.eq(0)]
             end_of_inputs = [rec_op.eq(1), fire_op.eq(~any_rec)]
             m.d.comb += [fed_back.r.bank.eq(rec_bank), fed_back.r.entry.eq(rec_entry),
-                         fed_back.r.first.eq(t == 0)]
+                         fed_back.r.first.eq(first_step)]
 
-        at_last_timestep = t == self._timesteps - 1
         if is_last:
             room = ~at_last_timestep | self.o_result.free
         else:
@@ -286,75 +309,124 @@ class DenseCore(wiring.Component):
                 if recurrent:
                     m.d.sync += rec_base.eq(rec_base + layer.size)
 
-        # Stage 1: the spike entry arrives; read its weights, or the chunk's membranes.
-        m.d.comb += [
-            w_rd.addr.eq(s1_weight_base + src.data.index),
-            v_rd.addr.eq(s1_chunk),
-        ]
-        if counting:
-            m.d.comb += n_rd.addr.eq(s1_chunk)
+        # Stage 1: the spike entry arrives from the spike buffer and is registered.
+        s2_weight_base = Signal.like(weight_base)
+        s2_index = Signal.like(src.data.index, reset_less=True)
         m.d.sync += [
             s2_valid.eq(s1_valid), s2_fire.eq(s1_fire), s2_last.eq(s1_last),
             s2_chunk.eq(s1_chunk), s2_neuron_base.eq(s1_neuron_base),
+            s2_weight_base.eq(s1_weight_base), s2_index.eq(src.data.index),
             s2_value.eq(src.data.value),
         ]
         if recurrent:
-            m.d.comb += u_rd.addr.eq(s1_rec_base + fed_back.r.data.index)
-            m.d.sync += [s2_rec.eq(s1_rec), s2_rec_value.eq(fed_back.r.data.value)]
+            s2_rec_base = Signal.like(s1_rec_base)
+            s2_rec_index = Signal.like(fed_back.r.data.index, reset_less=True)
+            m.d.sync += [s2_rec.eq(s1_rec), s2_rec_base.eq(s1_rec_base),
+                         s2_rec_index.eq(fed_back.r.data.index),
+                         s2_rec_value.eq(fed_back.r.data.value)]
 
-        # Stage 2: every lane accumulates its product, or updates its neuron.
-        first_step = t == 0
-        update = s2_valid & s2_fire
-        m.d.comb += [v_wr.addr.eq(s2_chunk), v_wr.en.eq(update)]
+        # Stage 2: read its weights, or the chunk's membranes.
+        m.d.comb += [
+            w_rd.addr.eq(s2_weight_base + s2_index),
+            v_rd.addr.eq(s2_chunk),
+        ]
+        s3_valid, s3_fire, s3_last, s3_chunk, s3_neuron_base, s3_value = (
+            _carried(m, signal, name, range(3, 4))[0] for signal, name in (
+                (s2_valid, "valid"), (s2_fire, "fire"), (s2_last, "last"), (s2_chunk, "chunk"),
+                (s2_neuron_base, "neuron_base"), (s2_value, "value")))
+        if recurrent:
+            m.d.comb += u_rd.addr.eq(s2_rec_base + s2_rec_index)
+            s3_rec, s3_rec_value = (_carried(m, signal, name, range(3, 4))[0]
+                                    for signal, name in ((s2_rec, "rec"),
+                                                         (s2_rec_value, "rec_value")))
+
+        # Stage 3: the memories' data arrive and are registered (their clock-to-out is long).
+        s4_valid = Signal()
+        s4_fire = Signal()
+        s4_last = Signal()
+        s4_chunk = Signal.like(chunk)
+        s4_neuron_base = Signal.like(neuron_base)
+        # data registers need no reset: stage 4 reads them only when s4_valid
+        s4_value = Signal.like(s3_value, reset_less=True)
+        s4_codes = Signal.like(w_rd.data, reset_less=True)
+        s4_v = Signal.like(v_rd.data, reset_less=True)
+        m.d.sync += [
+            s4_valid.eq(s3_valid), s4_fire.eq(s3_fire), s4_last.eq(s3_last),
+            s4_chunk.eq(s3_chunk), s4_neuron_base.eq(s3_neuron_base), s4_value.eq(s3_value),
+            s4_codes.eq(w_rd.data), s4_v.eq(v_rd.data),
+        ]
+        if recurrent:
+            s4_rec = Signal()
+            s4_rec_value = Signal.like(s3_rec_value, reset_less=True)
+            s4_rec_codes = Signal.like(u_rd.data, reset_less=True)
+            m.d.sync += [s4_rec.eq(s3_rec), s4_rec_value.eq(s3_rec_value),
+                         s4_rec_codes.eq(u_rd.data)]
+
+        # Stage 4: every lane accumulates its product, or starts its neuron update, which
+        # leaves its stages (`NeuronUpdate.latency`) in stage 7, where the results are written.
+        later = range(5, 5 + UPDATE_STAGES)
+        s7_valid, s7_fire, s7_last, s7_neuron_base = (
+            _carried(m, signal, name, later)[-1] for signal, name in (
+                (s4_valid, "valid"), (s4_fire, "fire"), (s4_last, "last"),
+                (s4_neuron_base, "neuron_base")))
+        *_, s6_chunk, s7_chunk = _carried(m, s4_chunk, "chunk", later)
+        start_update = s4_valid & s4_fire
+        update = s7_valid & s7_fire
+        m.d.comb += [v_wr.addr.eq(s7_chunk), v_wr.en.eq(update)]
         if counting:
-            m.d.comb += [n_wr.addr.eq(s2_chunk), n_wr.en.eq(update)]
+            m.d.comb += [n_rd.addr.eq(s6_chunk), n_wr.addr.eq(s7_chunk), n_wr.en.eq(update)]
         if is_last:
             m.d.comb += [self.o_result.en.eq(update & at_last_timestep),
-                         self.o_result.chunk.eq(s2_chunk)]
+                         self.o_result.chunk.eq(s7_chunk)]
         if plan.held_current:       # each chunk's current of t = 0, for every later timestep
             m.submodules.currents = currents = Memory(
                 shape=data.ArrayLayout(signed(plan.accumulator.bits), lanes),
                 depth=plan.memory("currents").depth, init=[])
             i_rd, i_wr = currents.read_port(), currents.write_port()
-            # read with the fire operation's stage 1, written in its stage 2 (the accumulator's)
-            m.d.comb += [i_rd.addr.eq(s1_chunk), i_wr.addr.eq(s2_chunk),
-                         i_wr.en.eq(update & first_step)]
+            # read with the fire operation's membranes (stage 2, registered in stage 3), written
+            # in its stage 4, where the accumulator is taken
+            s4_currents = Signal.like(i_rd.data, reset_less=True)
+            m.d.comb += [i_rd.addr.eq(s2_chunk), i_wr.addr.eq(s4_chunk),
+                         i_wr.en.eq(start_update & first_step)]
+            m.d.sync += s4_currents.eq(i_rd.data)
         units = []
         for lane in range(lanes):
             acc = Signal(signed(plan.accumulator.bits), name=f"acc_{lane}")
             if plan.held_current:
                 m.d.comb += i_wr.data[lane].eq(acc)
-                current = Mux(first_step, acc, i_rd.data[lane])
+                current = Mux(first_step, acc, s4_currents[lane])
             else:
                 current = acc
             product = m.submodules[f"synapse_{lane}"] = synapse_for(
                 layer.weights, plan.in_value, plan.accumulator)
-            unit = m.submodules[f"neuron_{lane}"] = NeuronUpdate(neuron, plan.accumulator)
+            unit = m.submodules[f"neuron_{lane}"] = NeuronUpdate(neuron, plan.accumulator,
+                                                                 staged=True)
             m.d.comb += [
-                product.value.eq(s2_value),
-                product.code.eq(w_rd.data[lane]),
-                unit.v.eq(Mux(first_step, v_init(lane), v_rd.data[lane])),
+                product.value.eq(s4_value),
+                product.code.eq(s4_codes[lane]),
+                unit.v.eq(Mux(first_step, v_init(lane), s4_v[lane])),
                 unit.current.eq(current + bias(lane)),
                 *(getattr(unit, port).eq(value(lane)) for port, value in parameters.items()),
                 v_wr.data[lane].eq(unit.v_next),
             ]
             units.append(unit)
-            addend = product.addend
+            term, negate = product.term, product.negate
             if recurrent:
                 fed = m.submodules[f"fed_back_synapse_{lane}"] = synapse_for(
                     layer.recurrent, plan.spike, plan.accumulator)
-                m.d.comb += [fed.value.eq(s2_rec_value), fed.code.eq(u_rd.data[lane])]
-                addend = Mux(s2_rec, fed.addend, product.addend)
-            with m.If(s2_valid & ~s2_fire):
-                m.d.sync += acc.eq(acc + addend)
-            with m.If(update):
+                m.d.comb += [fed.value.eq(s4_rec_value), fed.code.eq(s4_rec_codes[lane])]
+                term = Mux(s4_rec, fed.term, product.term)
+                negate = Mux(s4_rec, fed.negate, product.negate)
+            with m.If(s4_valid & ~s4_fire):
+                m.d.sync += acc.eq(accumulate(acc, term, negate))
+            with m.If(start_update):
                 m.d.sync += acc.eq(0)
             appends = ([] if is_last else [self.o_spikes]) + ([fed_back.w] if recurrent else [])
             for port in appends:
-                active = s2_neuron_base + lane < layer.size
+                active = s7_neuron_base + lane < layer.size
                 m.d.comb += [
                     port.en[lane].eq(update & active & (unit.spike != 0)),
-                    port.data[lane].index.eq(s2_neuron_base + lane),
+                    port.data[lane].index.eq(s7_neuron_base + lane),
                     port.data[lane].value.eq(unit.spike),
                 ]
             if counting:
@@ -366,9 +438,9 @@ class DenseCore(wiring.Component):
         if neuron.has_synapse:                      # cuba_lif: a current beside each membrane
             syn_current_memory(m, units, plan.memory("syn_currents").depth,
                                read_addr=v_rd.addr, write_addr=v_wr.addr,
-                               write_en=v_wr.en, first_step=first_step)
+                               write_en=v_wr.en, first_step=first_step, registered=True)
 
-        finish = update & s2_last
+        finish = update & s7_last
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]
         if recurrent:
             m.d.comb += fed_back.w.commit.eq(finish)
@@ -377,5 +449,10 @@ class DenseCore(wiring.Component):
         else:
             m.d.comb += self.o_spikes.commit.eq(finish)
         with m.If(finish):
-            m.d.sync += [running.eq(0), t.eq(Mux(at_last_timestep, 0, t + 1))]
+            m.d.sync += [
+                running.eq(0), t.eq(Mux(at_last_timestep, 0, t + 1)),
+                first_step.eq(at_last_timestep),
+                at_last_timestep.eq(Mux(at_last_timestep, self._timesteps == 1,
+                                        t + 1 == self._timesteps - 1)),
+            ]
         return m

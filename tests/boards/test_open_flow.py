@@ -10,6 +10,7 @@ import pytest
 from spikeshift.boards.fit import LINK_LUTS, DoesNotFit
 from spikeshift.boards.flow import run_step
 from spikeshift.boards.host import run_on_board
+from spikeshift.boards.open_flow import critical_path
 from spikeshift.gen.ir.formats import IntFormat
 from spikeshift.gen.ir.link import INPUT_FRAME_BYTES, INPUT_SYNC
 from spikeshift.gen.ir.neuron import ShiftLeak, SubtractLeak
@@ -123,6 +124,13 @@ def test_ulx3s_bitstream_for_the_demo_network_meets_the_board_clock(tmp_path):
     report = run_step("bitstream", net, "ulx3s", tmp_path)
     assert Path(report["bitstream"]).stat().st_size > 100_000
     assert report["fmax_mhz"] >= 25.0 and report["meets_clock"]
+    by_seed = report["fmax_mhz_by_seed"]
+    assert list(by_seed) == ["1", "2", "3"]
+    assert report["fmax_mhz"] == sorted(by_seed.values())[1]
+    assert by_seed[str(report["bitstream_seed"])] == report["fmax_mhz"]
+    # the critical path is the clock period nextpnr reached, give or take the clock skew
+    assert abs(report["critical_path"]["delay_ns"] - 1000 / report["fmax_mhz"]) < 1.0
+    assert report["critical_path"]["from"] and report["critical_path"]["to"]
     assert report["utilisation"]["TRELLIS_COMB"]["used"] > 1000
     assert json.loads((tmp_path / "bitstream.json").read_text())["fmax_mhz"] == \
         report["fmax_mhz"]
@@ -139,3 +147,23 @@ def test_too_many_lanes_for_an_ice40_are_refused_with_the_lanes_advice(tmp_path)
     # without lanes, the build balances them within half the board's LUTs: it fits
     report = run_step("verilog", net, "icebreaker", tmp_path)
     assert report["fit_estimate"]["luts"] <= 5_280 // 2 + LINK_LUTS
+
+
+def test_critical_path_names_the_cells_the_first_net_the_delay_and_the_source_lines():
+    step = {"from": {"cell": "a"}, "to": {"cell": "a"}, "delay": 0.5, "type": "clk-to-q"}
+    report = {"critical_paths": [{"path": [
+        step,
+        {"from": {"cell": "a"}, "to": {"cell": "b"}, "delay": 1.25, "type": "routing",
+         "net": "core_0.s3_v[2]", "sources": ["/x/site-packages/spikeshift/hdl/neuron.py:9",
+                                               "/share/lattice/cells_map_trellis.v:108"]},
+        {"from": {"cell": "b"}, "to": {"cell": "b"}, "delay": 0.25, "type": "logic"},
+        {"from": {"cell": "b"}, "to": {"cell": "c"}, "delay": 1.0, "type": "routing",
+         "net": "n2", "sources": ["/w/spikeshift/hdl/cores/dense.py:3",
+                                  "/y/spikeshift/hdl/neuron.py:9",
+                                  f"{ROOT}/hdl/spike_buffer.py:38",
+                                  f"{ROOT}/.venv/lib/amaranth/lib/fifo.py:92"]},
+        {"from": {"cell": "c"}, "to": {"cell": "c"}, "delay": 0.25, "type": "setup"}]}]}
+    assert critical_path(report) == {
+        "from": "a", "to": "c", "first_net": "core_0.s3_v[2]", "delay_ns": 3.25,
+        "sources": ["spikeshift/hdl/neuron.py:9", "spikeshift/hdl/cores/dense.py:3",
+                    "spikeshift/hdl/spike_buffer.py:38"]}

@@ -4,14 +4,17 @@
 The reference is written here from the DESIGN text alone, in Amaranth arithmetic of unbounded
 width: floor division for the shift leak (``v >> k`` is floor(v / 2^k)), case analysis for the
 subtract leak, a clamp, ``floor(v / θ)`` capped for multi-bit spikes, ``v - s * θ`` for the
-subtract reset. The membrane and the current are free constants; one step covers every pair.
+subtract reset. For the combinational form the membrane and the current are free constants;
+one step covers every pair. The staged form (the dense core's) gets new free inputs, parameters
+included, in every cycle, and each output is checked against the reference of the inputs of
+`latency` cycles before, so a stage that takes a value of another operation is caught.
 """
 
 from dataclasses import replace
 
 import pytest
 from amaranth import Const, Module, Mux, Signal, signed, unsigned
-from amaranth.asserts import AnyConst
+from amaranth.asserts import AnyConst, AnySeq
 from amaranth.hdl import Assert, Assume
 
 from spikeshift.gen.ir.formats import IntFormat
@@ -52,13 +55,45 @@ def reference(m, neuron: Neuron, v, current, theta=None, leak_value=None):
     return v_sat, spike
 
 
+def _drive(m, dut, port: str, shape, allowed=None):
+    """A free value on the port `port` of `dut` (``allowed(value)`` assumed): a constant for
+    the combinational form, a new one every cycle for the staged form; returned as the
+    reference sees it, `latency` cycles later."""
+    value = (AnySeq if dut.latency else AnyConst)(shape)
+    m.d.comb += getattr(dut, port).eq(value)
+    if allowed is not None:
+        m.d.comb += Assume(allowed(value))
+    for stage in range(dut.latency):
+        later = Signal(shape, name=f"ref_{port}_{stage + 1}")
+        m.d.sync += later.eq(value)
+        value = later
+    return value
+
+
+def _check(m, dut, *asserts):
+    """`asserts` in every cycle whose outputs come from inputs the harness drove."""
+    if not dut.latency:
+        m.d.comb += asserts
+        return
+    cycles = Signal(range(dut.latency + 1), name="cycles")
+    with m.If(cycles < dut.latency):
+        m.d.sync += cycles.eq(cycles + 1)
+    with m.Else():
+        m.d.comb += asserts
+
+
+def _depth(dut) -> int:
+    """Proof depth: the combinational step, or the pipeline filled and two operations more."""
+    return dut.latency + 2 if dut.latency else 1
+
+
 def harness(dut: NeuronUpdate, neuron: Neuron, current: IntFormat) -> Module:
     m = Module()
     m.submodules.dut = dut
-    v, i = AnyConst(signed(neuron.v.bits)), AnyConst(signed(current.bits))
-    m.d.comb += [dut.v.eq(v), dut.current.eq(i)]
+    v = _drive(m, dut, "v", signed(neuron.v.bits))
+    i = _drive(m, dut, "current", signed(current.bits))
     v_next, spike = reference(m, neuron, v, i)
-    m.d.comb += [Assert(dut.v_next == v_next), Assert(dut.spike == spike)]
+    _check(m, dut, Assert(dut.v_next == v_next), Assert(dut.spike == spike))
     return m
 
 
@@ -101,17 +136,22 @@ def _id(case):
     return f"{n.model}-{leak}-{n.reset}-s{n.spike_bits}-v{n.v.bits}-i{cur.bits}"
 
 
+STAGED = pytest.mark.parametrize("staged", [False, True], ids=["combinational", "staged"])
+
+
+@STAGED
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
-def test_neuron_update_equals_design_for_every_membrane_and_current(case, tmp_path):
+def test_neuron_update_equals_design_for_every_membrane_and_current(case, staged, tmp_path):
     neuron, current = case
-    prove(harness(NeuronUpdate(neuron, current), neuron, current), tmp_path, depth=1)
+    dut = NeuronUpdate(neuron, current, staged=staged)
+    prove(harness(dut, neuron, current), tmp_path, depth=_depth(dut))
 
 
 class Mutant(NeuronUpdate):
     """A NeuronUpdate that elaborates a changed neuron behind the original's ports."""
 
-    def __init__(self, neuron, current, **change):
-        super().__init__(neuron, current)
+    def __init__(self, neuron, current, *, staged=False, **change):
+        super().__init__(neuron, current, staged=staged)
         self._changed = replace(neuron, **change)
 
     def elaborate(self, platform):
@@ -137,13 +177,30 @@ MUTANTS = {
 }
 
 
+@STAGED
 @pytest.mark.parametrize("name", MUTANTS)
-def test_neuron_proof_catches_mutant(name, tmp_path):
+def test_neuron_proof_catches_mutant(name, staged, tmp_path):
     neuron, change = MUTANTS[name]
     current = _fmt(9)
-    failures = refute(harness(Mutant(neuron, current, **change), neuron, current), tmp_path,
-                      depth=1)
+    dut = Mutant(neuron, current, staged=staged, **change)
+    failures = refute(harness(dut, neuron, current), tmp_path, depth=_depth(dut))
     assert "Assert failed" in failures
+
+
+class Misaligned(NeuronUpdate):
+    """A staged update with one value a cycle off: `name` (a `_stage` register) is skipped, or
+    registered twice."""
+
+    def __init__(self, neuron, current, *, name: str, extra: bool):
+        super().__init__(neuron, current, staged=True)
+        self._wrong, self._extra = name, extra
+
+    def _stage(self, m, value, name):
+        if name != self._wrong:
+            return super()._stage(m, value, name)
+        if not self._extra:
+            return value
+        return super()._stage(m, super()._stage(m, value, name), f"{name}_again")
 
 
 # Per-neuron layers (DESIGN.md §3.1): the parameter ports take any value a neuron of the layer
@@ -164,52 +221,81 @@ PER_NEURON = [
 ]
 
 
-def per_neuron_harness(neuron: Neuron, current: IntFormat, dut=None) -> Module:
+def _range_of(neuron: Neuron, port: str):
+    """The values a lane's parameter port `port` may hold: those of the layer's neurons' range."""
+    largest = {"threshold": lambda: neuron.threshold_max,
+               "threshold_shift": lambda: int(neuron.threshold_shift.max()),
+               "leak_shift": lambda: int(neuron.leak.values(1).max()),
+               "leak_amount": lambda: int(neuron.leak.values(1).max()),
+               "syn_shift": lambda: int(neuron.syn_shift.max())}[port]()
+    least = 1 if port == "threshold" else 0
+    return lambda value: (value >= least) & (value <= largest)
+
+
+def per_neuron_harness(neuron: Neuron, current: IntFormat, dut) -> Module:
     m = Module()
-    m.submodules.dut = dut = dut or NeuronUpdate(neuron, current)
-    v, i = AnyConst(signed(neuron.v.bits)), AnyConst(signed(current.bits))
-    m.d.comb += [dut.v.eq(v), dut.current.eq(i)]
-    ports = parameter_ports(neuron)
-    values = {name: AnyConst(shape) for name, shape in ports.items()}
-    for name, value in values.items():
-        m.d.comb += getattr(dut, name).eq(value)
+    m.submodules.dut = dut
+    v = _drive(m, dut, "v", signed(neuron.v.bits))
+    i = _drive(m, dut, "current", signed(current.bits))
+    values = {name: _drive(m, dut, name, shape, _range_of(neuron, name))
+              for name, shape in parameter_ports(neuron).items()}
     if "threshold" in values:
         theta = values["threshold"]
-        m.d.comb += Assume((theta >= 1) & (theta <= neuron.threshold_max))
     elif "threshold_shift" in values:
-        q = values["threshold_shift"]
-        m.d.comb += Assume(q <= int(neuron.threshold_shift.max()))
-        theta = Const(1, 1) << q
+        theta = Const(1, 1) << values["threshold_shift"]
     else:
         theta = None
     leak_value = values.get("leak_shift", values.get("leak_amount"))
-    if leak_value is not None:
-        m.d.comb += Assume(leak_value <= int(neuron.leak.values(1).max()))
     if neuron.has_synapse:                      # I' = sat_i(I - floor(I / 2^k_syn) + input)
-        syn = AnyConst(signed(neuron.i.bits))
-        m.d.comb += dut.syn.eq(syn)
+        syn = _drive(m, dut, "syn", signed(neuron.i.bits))
         k_syn = values.get("syn_shift", neuron.syn_shift)
-        if "syn_shift" in values:
-            m.d.comb += Assume(k_syn <= int(neuron.syn_shift.max()))
         syn_next = Signal(signed(neuron.i.bits), name="ref_syn")
-        m.d.comb += [syn_next.eq(_clamp(syn - syn // (Const(1, 1) << k_syn) + i,
-                                        neuron.i.min, neuron.i.max)),
-                     Assert(dut.syn_next == syn_next)]
+        m.d.comb += syn_next.eq(_clamp(syn - syn // (Const(1, 1) << k_syn) + i,
+                                       neuron.i.min, neuron.i.max))
+        asserts = [Assert(dut.syn_next == syn_next)]
         i = syn_next
+    else:
+        asserts = []
     v_next, spike = reference(m, neuron, v, i, theta=theta, leak_value=leak_value)
-    m.d.comb += [Assert(dut.v_next == v_next), Assert(dut.spike == spike)]
+    _check(m, dut, *asserts, Assert(dut.v_next == v_next), Assert(dut.spike == spike))
     return m
 
 
+@STAGED
 @pytest.mark.parametrize("case", PER_NEURON, ids=[_id(c) for c in PER_NEURON])
-def test_per_neuron_update_equals_design_for_every_parameter_membrane_and_current(case,
+def test_per_neuron_update_equals_design_for_every_parameter_membrane_and_current(case, staged,
                                                                                   tmp_path):
     neuron, current = case
-    prove(per_neuron_harness(neuron, current), tmp_path, depth=1)
+    dut = NeuronUpdate(neuron, current, staged=staged)
+    prove(per_neuron_harness(neuron, current, dut), tmp_path, depth=_depth(dut))
 
 
-def test_per_neuron_proof_catches_a_core_that_ignores_the_threshold_port(tmp_path):
+@STAGED
+def test_per_neuron_proof_catches_a_core_that_ignores_the_threshold_port(staged, tmp_path):
     neuron, current = PER_NEURON[0]
-    mutant = Mutant(neuron, current, threshold=300)
-    failures = refute(per_neuron_harness(neuron, current, mutant), tmp_path, depth=1)
+    mutant = Mutant(neuron, current, staged=staged, threshold=300)
+    failures = refute(per_neuron_harness(neuron, current, mutant), tmp_path,
+                      depth=_depth(mutant))
+    assert "Assert failed" in failures
+
+
+# A staged update that reads a value of the operation before or after: the per-neuron
+# threshold in the stage that reads it, the partial results between stages, the synaptic
+# current of a cuba_lif neuron.
+MISALIGNED = {
+    "threshold-not-delayed": (PER_NEURON[0], "threshold_1", False),
+    "threshold-late": (PER_NEURON[2], "threshold_shift_3", True),
+    "leak-late": (PER_NEURON[2], "leaked", True),
+    "sum-twice-registered": (PER_NEURON[3], "total", True),
+    "current-not-registered": (PER_NEURON[4], "current", False),
+    "syn-next-early": (PER_NEURON[5], "syn_next_3", False),
+}
+
+
+@pytest.mark.parametrize("name", MISALIGNED)
+def test_staged_proof_catches_a_value_of_another_operation(name, tmp_path):
+    (neuron, current), stage, extra = MISALIGNED[name]
+    mutant = Misaligned(neuron, current, name=stage, extra=extra)
+    failures = refute(per_neuron_harness(neuron, current, mutant), tmp_path,
+                      depth=_depth(mutant))
     assert "Assert failed" in failures

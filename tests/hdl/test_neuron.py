@@ -6,29 +6,46 @@ import pytest
 from amaranth.sim import Simulator
 
 from spikeshift.gen.ir.formats import IntFormat
-from spikeshift.gen.ir.neuron import Neuron, ShiftLeak, SubtractLeak
+from spikeshift.gen.ir.neuron import UPDATE_STAGES, Neuron, ShiftLeak, SubtractLeak
 from spikeshift.hdl.neuron import NeuronUpdate, neuron_parameters, parameter_ports
 from spikeshift.sim.golden import ref_fire, ref_leak, ref_reset, ref_synapse
+
+
+def rtl_updates(dut, operations: list[dict], outputs=("v_next", "spike")):
+    """The `outputs` of each operation (port -> value): one after another through the
+    combinational form, one per cycle through the staged form, each read `dut.latency` cycles
+    after its inputs were presented."""
+    results = []
+    latency = dut.latency
+
+    async def bench(ctx):
+        for cycle in range(len(operations) + latency):
+            if cycle < len(operations):
+                for name, value in operations[cycle].items():
+                    ctx.set(getattr(dut, name), int(value))
+            if not latency:
+                await ctx.delay(1e-9)
+            if cycle >= latency:
+                results.append([ctx.get(getattr(dut, name)) for name in outputs])
+            if latency:
+                await ctx.tick()
+
+    sim = Simulator(dut)
+    if latency:
+        sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return np.array(results)
 
 
 def rtl_neuron(dut, pairs, parameters: dict | None = None):
     """(v_next, spike) per (v, current) pair, the parameter ports (if any) held at
     `parameters`."""
-    results = []
+    return rtl_updates(dut, [{"v": v, "current": current, **(parameters or {})}
+                             for v, current in pairs])
 
-    async def bench(ctx):
-        for name, value in (parameters or {}).items():
-            ctx.set(getattr(dut, name), int(value))
-        for v, current in pairs:
-            ctx.set(dut.v, int(v))
-            ctx.set(dut.current, int(current))
-            await ctx.delay(1e-9)
-            results.append((ctx.get(dut.v_next), ctx.get(dut.spike)))
 
-    sim = Simulator(dut)
-    sim.add_testbench(bench)
-    sim.run()
-    return np.array(results)
+STAGED = pytest.mark.parametrize("staged", [False, True], ids=["combinational", "staged"])
 
 
 def ref_neuron(pairs, neuron):
@@ -56,8 +73,9 @@ NEURONS = [
 ]
 
 
+@STAGED
 @pytest.mark.parametrize("neuron", NEURONS, ids=lambda n: f"{n.model}-{n.reset}-{n.leak}")
-def test_neuron_update_matches_golden_model_on_every_membrane_and_current(neuron):
+def test_neuron_update_matches_golden_model_on_every_membrane_and_current(neuron, staged):
     pairs = list(itertools.product(range(neuron.v.min, neuron.v.max + 1),
                                    range(CURRENT.min, CURRENT.max + 1)))
     assert len(pairs) == 1 << (neuron.v.bits + CURRENT.bits)
@@ -73,7 +91,7 @@ def test_neuron_update_matches_golden_model_on_every_membrane_and_current(neuron
             assert (saturated // neuron.threshold > neuron.spike_max).any()
     else:
         assert not spikes.any()
-    got = rtl_neuron(NeuronUpdate(neuron, CURRENT), pairs)
+    got = rtl_neuron(NeuronUpdate(neuron, CURRENT, staged=staged), pairs)
     np.testing.assert_array_equal(got, expected)
 
 
@@ -104,9 +122,10 @@ PER_NEURON = [
 ]
 
 
+@STAGED
 @pytest.mark.parametrize("neuron", PER_NEURON, ids=lambda n: f"{n.model}-{n.reset}-{n.leak}")
-def test_per_neuron_parameter_ports_give_each_neuron_its_own_update(neuron):
-    dut = NeuronUpdate(neuron, CURRENT)
+def test_per_neuron_parameter_ports_give_each_neuron_its_own_update(neuron, staged):
+    dut = NeuronUpdate(neuron, CURRENT, staged=staged)
     parameters = neuron_parameters(neuron, 4)
     assert set(parameters) and set(parameters) == set(parameter_ports(neuron))
     pairs = list(itertools.product(range(neuron.v.min, neuron.v.max + 1),
@@ -132,28 +151,15 @@ CUBA = [
 
 
 def rtl_cuba(dut, triples, parameters: dict):
-    results = []
-
-    async def bench(ctx):
-        for name, value in parameters.items():
-            ctx.set(getattr(dut, name), int(value))
-        for v, syn, current in triples:
-            ctx.set(dut.v, int(v))
-            ctx.set(dut.syn, int(syn))
-            ctx.set(dut.current, int(current))
-            await ctx.delay(1e-9)
-            results.append((ctx.get(dut.v_next), ctx.get(dut.spike), ctx.get(dut.syn_next)))
-
-    sim = Simulator(dut)
-    sim.add_testbench(bench)
-    sim.run()
-    return np.array(results)
+    return rtl_updates(dut, [{"v": v, "syn": syn, "current": current, **parameters}
+                             for v, syn, current in triples], ("v_next", "spike", "syn_next"))
 
 
+@STAGED
 @pytest.mark.parametrize("neuron", CUBA, ids=lambda n: f"{n.reset}-{n.leak}-s{n.spike_bits}")
-def test_cuba_lif_update_decays_saturates_and_feeds_its_synaptic_current(neuron):
+def test_cuba_lif_update_decays_saturates_and_feeds_its_synaptic_current(neuron, staged):
     rng = np.random.default_rng(0)
-    dut = NeuronUpdate(neuron, CURRENT)
+    dut = NeuronUpdate(neuron, CURRENT, staged=staged)
     parameters = neuron_parameters(neuron, 4)
     i = neuron.i
     triples = np.stack([rng.integers(neuron.v.min, neuron.v.max + 1, 1500),
@@ -167,3 +173,37 @@ def test_cuba_lif_update_decays_saturates_and_feeds_its_synaptic_current(neuron)
         got = rtl_cuba(dut, triples, {name: values[j] for name, values in parameters.items()})
         np.testing.assert_array_equal(got[:, 2], syn_next)
         np.testing.assert_array_equal(got[:, :2], expected)
+
+
+@pytest.mark.parametrize("neuron", PER_NEURON + CUBA,
+                         ids=lambda n: f"{n.model}-{n.reset}-{n.leak}")
+def test_staged_update_keeps_each_operations_own_values_when_they_change_every_cycle(neuron):
+    # operation c is neuron c % 4 with random inputs: every stage must hold its own operation's
+    # parameters, membrane and current while the next operations enter behind it
+    rng = np.random.default_rng(1)
+    dut = NeuronUpdate(neuron, CURRENT, staged=True)
+    assert dut.latency == UPDATE_STAGES == 3
+    parameters = neuron_parameters(neuron, 4)
+    count = 4000
+    j = np.arange(count) % 4
+    columns = {"v": rng.integers(neuron.v.min, neuron.v.max + 1, count),
+               "current": rng.integers(CURRENT.min, CURRENT.max + 1, count)}
+    outputs = ("v_next", "spike")
+    if neuron.has_synapse:
+        columns["syn"] = rng.integers(neuron.i.min, neuron.i.max + 1, count)
+        outputs += ("syn_next",)
+    operations = [{**{name: values[c] for name, values in columns.items()},
+                   **{name: values[j[c]] for name, values in parameters.items()}}
+                  for c in range(count)]
+    got = rtl_updates(dut, operations, outputs)
+    expected = np.zeros_like(got)
+    for lane in range(4):
+        one, rows = _neuron_j(neuron, lane), j == lane
+        current = columns["current"][rows]
+        if neuron.has_synapse:
+            current = ref_synapse(columns["syn"][rows], current, one)
+            expected[rows, 2] = current
+        expected[rows, :2], _ = ref_neuron(np.stack([columns["v"][rows], current], axis=1), one)
+    fired = expected[:, 1] != 0
+    assert not neuron.fires or 0 < fired.sum() < count           # fires, and not always
+    np.testing.assert_array_equal(got, expected)

@@ -1,23 +1,29 @@
 # amaranth: UnusedElaboratable=no
 import numpy as np
 import pytest
+from amaranth import Module, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
 
 from spikeshift.gen.ir.formats import IntFormat, UIntFormat
 from spikeshift.gen.ir.weights import IntWeights, PotWeights
 from spikeshift.hdl.layouts import weight_code
-from spikeshift.hdl.synapse import IntProduct, PotShifter
+from spikeshift.hdl.synapse import IntProduct, PotShifter, accumulate, synapse_for
 
 
-def rtl_products(dut, weights, cases):
+def rtl_products(dut, weights, cases, accs=None):
+    """`dut.addend` per (value, weight) case, or with `accs` (one per case) `dut.total`."""
     out = []
 
     async def bench(ctx):
-        for value, w in cases:
+        for n, (value, w) in enumerate(cases):
+            if accs is not None:
+                ctx.set(dut.acc, accs[n])
             ctx.set(dut.value, value)
             ctx.set(dut.code, weight_code(weights, w))
             await ctx.delay(1e-9)
-            out.append(ctx.get(dut.addend))
+            out.append(ctx.get(dut.addend if accs is None else dut.total))
 
     sim = Simulator(dut)
     sim.add_testbench(bench)
@@ -56,3 +62,45 @@ def test_stored_code_width_is_the_one_the_report_counts(weights):
     # PoT: 2 * codes + 1 weights in the fewest bits (1 exponent: 3 weights, 2 bits;
     # 7 exponents: 15 weights, 4 bits)
     assert weights.code_bits == {1: 2, 7: 4}.get(getattr(weights, "exponent_codes", 0), 6)
+
+
+class _Accumulator(wiring.Component):
+    """``acc + product`` through `accumulate`, the sign folded into the one adder."""
+
+    def __init__(self, product, acc: IntFormat):
+        self._product, self._acc = product, acc
+        super().__init__({"acc": In(signed(acc.bits)), "value": In(product.value.shape()),
+                          "code": In(product.code.shape()), "total": Out(signed(acc.bits))})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.product = p = self._product
+        m.d.comb += [p.value.eq(self.value), p.code.eq(self.code),
+                     self.total.eq(accumulate(self.acc, p.term, p.negate))]
+        return m
+
+
+@pytest.mark.parametrize("weights, value_bits", [
+    (PotWeights(e_min=0, e_max=6, values=[[0]]), 4),
+    (PotWeights(e_min=2, e_max=4, values=[[0]]), 1),
+    (IntWeights(bits=5, values=[[0]]), 3),
+    (IntWeights(bits=4, values=[[0]]), 1),
+])
+def test_accumulate_adds_the_signed_product_with_the_sign_folded_into_the_adder(weights,
+                                                                                value_bits):
+    if isinstance(weights, PotWeights):
+        codes = [0] + [s * (1 << e) for e in range(weights.e_min, weights.e_max + 1)
+                       for s in (1, -1)]
+        top = value_bits + weights.e_max + 1
+    else:
+        codes = list(range(-(1 << (weights.bits - 1)), 1 << (weights.bits - 1)))
+        top = value_bits + weights.bits
+    acc = IntFormat(bits=top + 3)
+    product = synapse_for(weights, UIntFormat(bits=value_bits), acc)
+    dut = _Accumulator(product, acc)
+    rng = np.random.default_rng(0)
+    cases = [(int(a), v, w) for v in range(1 << value_bits) for w in codes
+             for a in rng.integers(acc.min - min(0, v * w), acc.max - max(0, v * w) + 1, 3)]
+    assert any(v * w < 0 for _, v, w in cases) and any(v * w > 0 for _, v, w in cases)
+    got = rtl_products(dut, weights, [(v, w) for _, v, w in cases], [a for a, _, _ in cases])
+    np.testing.assert_array_equal(got, [a + v * w for a, v, w in cases])

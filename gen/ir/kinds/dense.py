@@ -7,7 +7,7 @@ start, then, for each of ``chunks`` groups of ``lanes`` neurons, one operation p
 followed by one *fire* operation, and ``PIPELINE_DEPTH`` cycles for the last operation to
 leave the pipeline::
 
-    cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 1 + PIPELINE_DEPTH
+    cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 1 + PIPELINE_DEPTH = 8
 
 A recurrent layer's chunk walks, after the input spikes and before its fire operation, the
 ``r`` non-zero spikes the layer itself produced in the previous timestep (r(-1) at a sample's
@@ -45,7 +45,7 @@ from ..layer import (
     check_bias,
     register_kind,
 )
-from ..neuron import Neuron, neuron_from_dict, neuron_to_dict
+from ..neuron import UPDATE_STAGES, Neuron, neuron_from_dict, neuron_to_dict
 from ..weights import (
     IntWeights,
     PotWeights,
@@ -58,7 +58,10 @@ from ..weights import (
 __all__ = ["DenseLayer", "DensePlan", "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LANES",
            "DEFAULT_MAX_LANES", "FED_BACK_SLOTS", "with_random_recurrence", "fed_back_lists"]
 
-PIPELINE_DEPTH = 2          # spike-buffer read, then weight/membrane read, then update
+#: Stages after issue: the spike entry read and registered, the weight/membrane read, their
+#: registered data, then the staged neuron update (`UPDATE_STAGES`); an operation leaves it
+#: in stage 7.
+PIPELINE_DEPTH = 4 + UPDATE_STAGES
 STEP_OVERHEAD = 1 + PIPELINE_DEPTH
 MAX_LANES = 256
 DEFAULT_MAX_LANES = 16
