@@ -12,6 +12,7 @@ from spikeshift.gen.explore.measure import inputs_for
 from spikeshift.gen.flow.report import build_report
 from spikeshift.gen.frontends.quantize import float_network_from_dict
 from spikeshift.gen.ir.design import plan
+from spikeshift.gen.ir.kinds.dense import STEP_OVERHEAD
 from spikeshift.gen.ir.link import axi_input_words, encode_inputs, input_events
 from spikeshift.gen.ir.network import network_from_dict, network_to_dict
 from spikeshift.gen.ir.synthetic import direct_network, random_network
@@ -96,7 +97,8 @@ def test_a_dense_first_core_holds_its_current_and_other_first_cores_do_not():
     assert first.held_current and not second.held_current
     assert first.memory("currents").depth == 2                  # chunks
     assert first.memory("currents").width == 1 * first.accumulator.bits
-    assert first.cycle_formula == "2 * (n + 1) + 3 (t = 0), 2 + 3 (t > 0)"
+    assert first.cycle_formula == (f"2 * (n + 1) + {STEP_OVERHEAD} (t = 0), "
+                                   f"2 + {STEP_OVERHEAD} (t > 0)")
     assert not plan(network_from_dict(valid()), [1, 2]).layers[0].held_current
     rng = np.random.default_rng(3)
     recurrent = direct_network(random_network(rng, max_layers=1, recurrent=1.0))
@@ -110,9 +112,11 @@ def test_a_dense_first_core_holds_its_current_and_other_first_cores_do_not():
 def test_a_held_current_costs_only_the_fire_operations_after_the_first_timestep():
     lp = plan(network_from_dict(direct()), [1, 2]).layers[0]
     x = np.array([[[5, 0, 1]] * 4, [[0, 0, 0]] * 4])            # 2 and 0 non-zero inputs
-    np.testing.assert_array_equal(lp.step_cycles(x), [[2 * 3 + 3, 5, 5, 5], [2 * 1 + 3, 5, 5, 5]])
+    held = 2 + STEP_OVERHEAD                                    # the two fire operations
+    np.testing.assert_array_equal(lp.step_cycles(x), [[2 * 3 + STEP_OVERHEAD] + [held] * 3,
+                                                      [2 * 1 + STEP_OVERHEAD] + [held] * 3])
     np.testing.assert_array_equal(lp.synaptic_events(x), [[2 * 2, 0, 0, 0], [0, 0, 0, 0]])
-    assert lp.step_cycles(np.ones(3)) == 2 * 4 + 3              # one timestep: the worst case
+    assert lp.step_cycles(np.ones(3)) == 2 * 4 + STEP_OVERHEAD  # one timestep: the worst case
 
 
 def test_the_report_counts_the_current_memory_and_one_pass_of_synaptic_events():
@@ -138,7 +142,8 @@ def test_a_direct_sample_is_sent_once():
 
 def test_schedule_holds_the_slot_of_a_direct_sample_until_its_last_timestep():
     # One dense layer of 2 neurons, 1 lane (2 chunks), T = 3, 2 non-zero inputs per sample:
-    # 9 cycles at t = 0, 5 after. Hand-computed from README "Cycle model".
+    # 2 * 3 + 8 = 14 cycles at t = 0, 2 + 8 = 10 after. Hand-computed from README "Cycle model".
+    assert STEP_OVERHEAD == 8
     obj = direct()
     obj["timesteps"] = 3
     obj["layers"] = obj["layers"][:1]
@@ -147,15 +152,15 @@ def test_schedule_holds_the_slot_of_a_direct_sample_until_its_last_timestep():
     design = plan(net, 1)
     x = np.repeat(np.array([[5, 0, 1]] * 3)[:, None], 3, axis=1)
     timeline = schedule(design, layer_inputs(x, trace(net, x)), input_beats(x, direct=True))
-    # sample 0: beats at 0, 1; core 2-10, 11-15, 16-20; results 21-22.
-    # sample 1: beats at 2, 3 (the other slot); core 21-29, 30-34, 35-39; results 40-41.
-    # sample 2: its slot is sample 0's, free after cycle 20: beats at 21, 22; core 40-48, ...
-    np.testing.assert_array_equal(timeline.first_input, [0, 2, 21])
-    np.testing.assert_array_equal(timeline.starts[..., 0], [[2, 11, 16], [21, 30, 35],
-                                                            [40, 49, 54]])
-    np.testing.assert_array_equal(timeline.ends[..., 0], [[10, 15, 20], [29, 34, 39],
-                                                          [48, 53, 58]])
-    np.testing.assert_array_equal(timeline.last_output, [22, 41, 60])
+    # sample 0: beats at 0, 1; core 2-15, 16-25, 26-35; results 36-37.
+    # sample 1: beats at 2, 3 (the other slot); core 36-49, 50-59, 60-69; results 70-71.
+    # sample 2: its slot is sample 0's, free after cycle 35: beats at 36, 37; core 70-83, ...
+    np.testing.assert_array_equal(timeline.first_input, [0, 2, 36])
+    np.testing.assert_array_equal(timeline.starts[..., 0], [[2, 16, 26], [36, 50, 60],
+                                                            [70, 84, 94]])
+    np.testing.assert_array_equal(timeline.ends[..., 0], [[15, 25, 35], [49, 59, 69],
+                                                          [83, 93, 103]])
+    np.testing.assert_array_equal(timeline.last_output, [37, 71, 105])
 
 
 def _tiny_nir(path):
