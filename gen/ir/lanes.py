@@ -138,7 +138,7 @@ def _stepped(cores, budget: int, pace_of) -> list[int]:
     luts = sum(core.cost(1)[1] for core in cores)
     while True:
         now = pace_of(lanes)
-        steps = []                                  # (gain per LUT, -index, index, lanes)
+        steps = []                # (gain per LUT, the core's own cycles, index, lanes, LUTs added)
         for i, core in enumerate(cores):
             more = core.faster(lanes[i])
             extra = None if more is None else core.cost(more)[1] - core.cost(lanes[i])[1]
