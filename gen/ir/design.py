@@ -71,10 +71,9 @@ def _lanes_per_layer(net: Network, lanes, max_luts, inputs) -> list[int]:
         raise TypeError(f"lanes must be None, a positive integer or one per layer, "
                         f"not {lanes!r}")
     out = []
-    for index, (layer, p) in enumerate(zip(net.layers, lanes)):
-        most = layer.max_result_lanes if index == len(net.layers) - 1 else layer.max_lanes
+    for index, p in enumerate(lanes):
         if isinstance(p, (int, np.integer)) and not isinstance(p, bool) and p >= 1:
-            p = min(int(p), most)
+            p = min(int(p), net.max_lanes(index))
         else:
             raise ValueError(f"lanes[{index}] must be a positive integer, not {p!r}")
         out.append(p)

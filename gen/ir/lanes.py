@@ -32,11 +32,6 @@ MEASURED_SAMPLES = 64
 EXHAUSTIVE = 20_000
 
 
-def _most_lanes(net, index: int) -> int:
-    layer = net.layers[index]
-    return layer.max_result_lanes if index == len(net.layers) - 1 else layer.max_lanes
-
-
 def pace(cycles) -> float:
     """Cycles per sample of streamed cores whose step cycles are `cycles` (one (samples, T)
     array per core): per timestep the slowest core's, summed, averaged over the samples."""
@@ -48,7 +43,7 @@ class _Core:
 
     def __init__(self, net, index: int, values):
         self.net, self.index, self.values = net, index, values
-        self.most = _most_lanes(net, index)
+        self.most = net.max_lanes(index)
         self._cost = {}
 
     def plan(self, lanes: int):
@@ -99,7 +94,7 @@ def default_budget(net) -> int:
     balance spends the same area where it pays."""
     total = 0
     for index, layer in enumerate(net.layers):
-        lanes = min(layer.default_lanes(), _most_lanes(net, index))
+        lanes = min(layer.default_lanes(), net.max_lanes(index))
         total += _Core(net, index, None).plan(lanes).resources(layer).luts
     return total
 

@@ -176,6 +176,12 @@ class Network:
     def input_max(self, index: int) -> int:
         return (1 << self.input_bits(index)) - 1
 
+    def max_lanes(self, index: int) -> int:
+        """The most lanes layer `index`'s core can use (`Layer.max_lanes`; the last layer,
+        which writes the results, `Layer.max_result_lanes`)."""
+        layer = self.layers[index]
+        return layer.max_result_lanes if index == len(self.layers) - 1 else layer.max_lanes
+
     def layer_plan(self, index: int, lanes: int):
         """Layer `index`'s core with `lanes` lanes (`Layer.plan`); the first core of a direct
         network keeps its input for all T timesteps (`LayerPlan.holding_input`)."""
