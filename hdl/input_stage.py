@@ -1,6 +1,6 @@
 """The input stream: values of one timestep in, a spike list out (zeros and bad beats dropped)."""
 
-from amaranth import Module, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -27,13 +27,17 @@ class InputStage(wiring.Component):
     therefore receives at most `size` distinct in-range entries per timestep and cannot
     overflow.
 
-    Duplicates are found with `size` "seen" flip-flops, set by accepted beats and cleared in the
-    cycle that closes the timestep, so checking costs no cycle: every beat, dropped or not,
-    takes its one accept cycle, and valid streams are timed exactly as before.
+    Two stages (`spikeshift.gen.ir.link.INPUT_STAGE_LATENCY`): a beat is classified in its
+    accept cycle and written (or dropped and counted) in the next, so reading a flag out of
+    `size` and writing one are in different cycles. Duplicates are found with `size` "seen"
+    flip-flops, set by the beats kept and cleared by the beat that closes the timestep; the
+    accept cycle reads the flag of its index, and looks at the beat one stage ahead (not yet
+    in the flags). Checking costs no cycle:
+    every beat, dropped or not, takes its one accept cycle.
 
-    Throughput: one beat per cycle; `ready` is low while both buffer slots hold timesteps the
-    first layer has not consumed. Counters saturate at ``2**COUNTER_BITS - 1``; reset clears
-    them.
+    Throughput: one beat per cycle; `ready` is low while the slot the beat will be written to
+    (the next one, when the beat ahead closes a timestep) holds a timestep the first layer has
+    not consumed. Counters saturate at ``2**COUNTER_BITS - 1``; reset clears them.
 
     Members
     -------
@@ -74,39 +78,58 @@ class InputStage(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         size = self._size
-        beat = self.i_stream
+        beat, out = self.i_stream, self.o_spikes
         index, value = beat.payload.index, beat.payload.value
         accept = beat.valid & beat.ready
         seen = Signal(size)
         beats = Signal(range(size + 1))
         entry_index = index[:self._entry_index_bits]
-        reasons = {
-            "extra_beats": beats == size,
-            "bad_indices": index >= size,
-            "duplicates": seen.bit_select(entry_index, 1),
-            "bad_values": value > self._value_max,
-        }
+
+        # Stage 2 (its registers): the beat accepted in the previous cycle and its reasons.
+        held = Signal()
+        held_index = Signal.like(entry_index)
+        held_value = Signal(len(out.data[0].value))
+        held_last = Signal()
+        held_reasons = Signal(len(DROP_COUNTERS))
         drop = Signal(len(DROP_COUNTERS))
         earlier = 0
         for bit, name in enumerate(DROP_COUNTERS):
-            m.d.comb += drop[bit].eq(reasons[name] & ~earlier)
-            earlier = earlier | reasons[name]
+            m.d.comb += drop[bit].eq(held_reasons[bit] & ~earlier)
+            earlier = earlier | held_reasons[bit]
             counter = getattr(self, name)
-            with m.If(accept & drop[bit] & (counter != (1 << COUNTER_BITS) - 1)):
+            with m.If(held & drop[bit] & (counter != (1 << COUNTER_BITS) - 1)):
                 m.d.sync += counter.eq(counter + 1)
-        good = accept & ~drop.any()
+        kept = held & ~held_reasons.any()
+        closing = held & held_last
         m.d.comb += [
-            beat.ready.eq(self.o_spikes.free),
-            self.o_spikes.data[0].index.eq(entry_index),
-            self.o_spikes.data[0].value.eq(value),
-            self.o_spikes.en.eq(good & (value != 0)),
-            self.o_spikes.commit.eq(accept & beat.payload.last),
+            out.data[0].index.eq(held_index),
+            out.data[0].value.eq(held_value),
+            out.en.eq(kept & (held_value != 0)),
+            out.commit.eq(closing),
         ]
-        with m.If(accept & beat.payload.last):
-            m.d.sync += [seen.eq(0), beats.eq(0)]
-        with m.Elif(accept):
-            with m.If(beats != size):
+        with m.If(closing):
+            m.d.sync += seen.eq(0)
+        with m.Elif(kept):
+            m.d.sync += seen.bit_select(held_index, 1).eq(1)
+
+        # Stage 1: accept and classify. A beat of the timestep the held beat closes is the
+        # next one's first; otherwise its index may be the held beat's, not yet in `seen`.
+        duplicate = ~closing & (seen.bit_select(entry_index, 1) |
+                                (kept & (held_index == entry_index)))
+        reasons = {
+            "extra_beats": beats == size,
+            "bad_indices": index >= size,
+            "duplicates": duplicate,
+            "bad_values": value > self._value_max,
+        }
+        m.d.comb += beat.ready.eq(Mux(closing, out.free_next, out.free))
+        m.d.sync += held.eq(accept)
+        with m.If(accept):
+            m.d.sync += [held_index.eq(entry_index), held_value.eq(value),
+                         held_last.eq(beat.payload.last),
+                         held_reasons.eq(Cat(*(reasons[name] for name in DROP_COUNTERS)))]
+            with m.If(beat.payload.last):
+                m.d.sync += beats.eq(0)
+            with m.Elif(beats != size):
                 m.d.sync += beats.eq(beats + 1)
-            with m.If(good):
-                m.d.sync += seen.bit_select(entry_index, 1).eq(1)
         return m

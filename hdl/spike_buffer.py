@@ -20,9 +20,12 @@ def _count_shape(depth: int):
 
 
 def spike_write_signature(banks: int, depth: int, entry: data.Layout) -> wiring.Signature:
-    """Producer side: `free` (the next slot may be written), per-bank `en`/`data`, `commit`."""
+    """Producer side: `free` (the producer's slot may be written), `free_next` (so may the
+    slot after it: for a producer whose commit is still in its pipeline), per-bank
+    `en`/`data`, `commit`."""
     return wiring.Signature({
         "free": In(1),
+        "free_next": In(1),
         "en": Out(banks),
         "data": Out(entry).array(banks),
         "commit": Out(1),
@@ -92,6 +95,7 @@ class SpikeBuffer(wiring.Component):
         m.d.comb += [
             self.r.data.eq(Array(read_data)[read_bank]),
             self.w.free.eq(~full.bit_select(w_slot, 1)),
+            self.w.free_next.eq(~full.bit_select(~w_slot, 1)),
             self.r.full.eq(full.bit_select(r_slot, 1)),
         ]
         set_mask = Mux(self.w.commit, Mux(w_slot, 0b10, 0b01), 0)

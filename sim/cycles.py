@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..gen.ir.design import Design
+from ..gen.ir.link import INPUT_STAGE_LATENCY
 from .golden import Trace
 
 __all__ = ["layer_inputs", "input_beats", "step_cycles", "Schedule", "schedule"]
@@ -111,7 +112,7 @@ def schedule(design: Design, inputs, beats: np.ndarray) -> Schedule:
                                 ends[freed, 0] + 1 if freed >= 0 else 0)
             last_beat[g] = first_beat[g] + beats[g] - 1
         for i in range(n_layers):
-            start = (last_beat[g] if i == 0 else ends[g, i - 1]) + 1
+            start = (last_beat[g] + INPUT_STAGE_LATENCY if i == 0 else ends[g, i - 1] + 1)
             if g:
                 start = max(start, ends[g - 1, i] + 1)
             if i < n_layers - 1 and g >= 2:

@@ -36,6 +36,7 @@ import numpy as np
 __all__ = ["TOPLEVEL", "AXI_TOPLEVEL", "UART_TOPLEVEL", "INPUT_SYNC", "RESULT_SYNC",
            "STATUS_SYNC", "INPUT_FRAME_BYTES", "RESULT_VALUE_BYTES", "FRAME_INDEX_BITS",
            "FRAME_VALUE_BITS", "FLAG_LAST", "FLAG_STATUS", "COUNTER_BITS", "DROP_COUNTERS",
+           "INPUT_STAGE_LATENCY",
            "STATUS_COUNTERS", "result_frame_bytes", "status_frame_bytes", "status_request",
            "encode_events", "axi_words", "decode_status",
            "AXI_INDEX_BITS", "AXI_VALUE_BITS", "AXI_ID", "AXI_REGISTERS", "AXI_PORTS",
@@ -58,6 +59,10 @@ FLAG_LAST = 0x01
 FLAG_STATUS = 0x02
 
 COUNTER_BITS = 32
+#: Cycles from the accept of a timestep's beat with `last` to the first cycle core 0 can start
+#: that timestep: the input stage classifies a beat in its accept cycle and writes it (and
+#: commits the timestep) in the next; the first spike buffer shows it full in the one after.
+INPUT_STAGE_LATENCY = 2
 #: The input stage's drop counters, in the order a bad beat is classified.
 DROP_COUNTERS = ("extra_beats", "bad_indices", "duplicates", "bad_values")
 #: The counters of a UART status frame, in frame order: the link's own, then the input stage's.

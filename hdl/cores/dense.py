@@ -1,6 +1,6 @@
 """The dense layer core: P lanes, event-driven over the input spike list, pipelined."""
 
-from amaranth import Array, Cat, Module, Mux, Signal, signed
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
@@ -13,7 +13,7 @@ from ..layouts import spike_entry_layout, weight_code, weight_code_shape
 from ..neuron import NeuronUpdate, neuron_parameters, parameter_ports
 from ..synapse import accumulate, synapse_for
 from .constants import lane_constants
-from .events import event_core_members, lowest_set
+from .events import bank_walk, event_core_members
 from .registry import core_for
 from .syn_currents import syn_current_memory
 
@@ -67,20 +67,6 @@ def _carried(m, signal, name: str, stages: range) -> list:
         m.d.sync += later.eq(signal)
         carried.append(signal := later)
     return carried
-
-
-def _bank_walk(m, counts, bank, banks: int, prefix: str = ""):
-    """(first, any, next, more): the lowest non-empty bank of a spike list with `counts`, and
-    whether one exists; the lowest non-empty bank after `bank`, and whether one exists."""
-    nonempty = Signal(banks, name=f"{prefix}nonempty")
-    m.d.comb += nonempty.eq(Cat(*(count != 0 for count in counts)))
-    first_bank, any_bank = lowest_set(m, nonempty, banks, f"{prefix}first")
-    after = Signal(banks, name=f"{prefix}after")
-    # banks above `bank` by a comparison per bit, not a subtraction: no carry chain before
-    # the priority encoder (this was the demo network's critical path once pipelined)
-    m.d.comb += after.eq(nonempty & Cat(*(bank < i for i in range(banks))))
-    next_bank, more_banks = lowest_set(m, after, banks, f"{prefix}next")
-    return first_bank, any_bank, next_bank, more_banks
 
 
 @core_for("dense")
@@ -214,30 +200,24 @@ class DenseCore(wiring.Component):
         chunk = Signal(range(chunks))
         neuron_base = Signal(range(chunks * lanes))
         weight_base = Signal(range(chunks * plan.fan_in))
-        bank = Signal(range(self._in_banks))
-        entry = Signal(range(self._in_depth))
         fire_op = Signal()
         issuing = Signal()
         running = Signal()
 
-        first_bank, any_bank, next_bank, more_banks = _bank_walk(m, src.counts, bank,
-                                                                 self._in_banks)
+        inputs = bank_walk(m, src.counts, self._in_banks, self._in_depth, "walk")
         # A chunk walks its input spikes, then (recurrent) the fed-back ones, then fires; a
         # held current is walked at t = 0 only.
-        walk = any_bank & first_step if plan.held_current else any_bank
-        begin_chunk = [bank.eq(first_bank), entry.eq(0), fire_op.eq(~walk)]
+        walk = inputs.any & first_step if plan.held_current else inputs.any
+        begin_chunk = [*inputs.begin, fire_op.eq(~walk)]
         end_of_inputs = [fire_op.eq(1)]
         if recurrent:
             rec_op = Signal()
-            rec_bank = Signal(range(lanes))
-            rec_entry = Signal.like(fed_back.r.entry)
             rec_base = Signal(range(chunks * layer.size))
-            first_rec, any_rec, next_rec, more_rec = _bank_walk(m, fed_back.r.counts, rec_bank,
-                                                                lanes, "rec_")
-            begin_chunk = [bank.eq(first_bank), entry.eq(0), fire_op.eq(~any_bank & ~any_rec),
-                           rec_op.eq(~any_bank), rec_bank.eq(first_rec), rec_entry.eq(0)]
-            end_of_inputs = [rec_op.eq(1), fire_op.eq(~any_rec)]
-            m.d.comb += [fed_back.r.bank.eq(rec_bank), fed_back.r.entry.eq(rec_entry),
+            fed = bank_walk(m, fed_back.r.counts, lanes, chunks, "rec_walk")
+            begin_chunk = [*inputs.begin, fire_op.eq(~inputs.any & ~fed.any),
+                           rec_op.eq(~inputs.any), *fed.begin]
+            end_of_inputs = [rec_op.eq(1), fire_op.eq(~fed.any)]
+            m.d.comb += [fed_back.r.bank.eq(fed.bank), fed_back.r.entry.eq(fed.entry),
                          fed_back.r.first.eq(first_step)]
 
         if is_last:
@@ -266,8 +246,8 @@ class DenseCore(wiring.Component):
 
         m.d.comb += [
             self.busy.eq(running | go),
-            src.bank.eq(bank),
-            src.entry.eq(entry),
+            src.bank.eq(inputs.bank),
+            src.entry.eq(inputs.entry),
         ]
         m.d.sync += s1_valid.eq(issuing)
         with m.If(go):
@@ -285,18 +265,14 @@ class DenseCore(wiring.Component):
             if recurrent:
                 m.d.sync += [s1_rec.eq(rec_op), s1_rec_base.eq(rec_base)]
             with m.If(~fire_op & ~rec_op if recurrent else ~fire_op):
-                with m.If(entry + 1 < Array(src.counts)[bank]):
-                    m.d.sync += entry.eq(entry + 1)
-                with m.Elif(more_banks):
-                    m.d.sync += [bank.eq(next_bank), entry.eq(0)]
+                with m.If(inputs.more):
+                    m.d.sync += inputs.advance
                 with m.Else():
                     m.d.sync += end_of_inputs
             if recurrent:
                 with m.Elif(~fire_op):
-                    with m.If(rec_entry + 1 < Array(fed_back.r.counts)[rec_bank]):
-                        m.d.sync += rec_entry.eq(rec_entry + 1)
-                    with m.Elif(more_rec):
-                        m.d.sync += [rec_bank.eq(next_rec), rec_entry.eq(0)]
+                    with m.If(fed.more):
+                        m.d.sync += fed.advance
                     with m.Else():
                         m.d.sync += fire_op.eq(1)
             with m.Elif(chunk == chunks - 1):

@@ -1,13 +1,15 @@
 """Walking a timestep's input spike list, one entry after another (the map and flatten cores)."""
 
-from amaranth import Array, Cat, Const, Signal
+from dataclasses import dataclass
+
+from amaranth import Array, Cat, Const, Mux, Signal, Value
 from amaranth.lib.wiring import Out
 
 from ..layouts import spike_entry_layout
 from ..result_buffer import result_write_signature
 from ..spike_buffer import spike_read_signature, spike_write_signature
 
-__all__ = ["lowest_set", "walk_events", "event_core_members"]
+__all__ = ["lowest_set", "BankWalk", "bank_walk", "walk_events", "event_core_members"]
 
 
 def event_core_members(plan, in_banks: int, in_depth: int, result=None) -> dict:
@@ -38,6 +40,110 @@ def lowest_set(m, mask, width: int, name: str):
         with m.If(mask[i]):
             m.d.comb += [index.eq(i), found.eq(1)]
     return index, found
+
+
+@dataclass(frozen=True)
+class BankWalk:
+    """A walk over a spike list's entries, bank after bank (lowest first), kept in registers.
+
+    Members
+    -------
+    any : the list has an entry (combinational, from the counts)
+    bank, entry : the position of the current entry (decoded from one-hot registers)
+    more : another entry follows the current one (a function of registers only)
+    begin, advance : statements (sync) that move to the first entry, and to the next one
+    """
+
+    any: Value
+    bank: Value
+    entry: Value
+    more: Value
+    begin: list
+    advance: list
+
+
+def _lowest_one_hot(mask, width: int):
+    """The lowest set bit of `mask` alone (``x & -x``): a carry chain, not a priority tree."""
+    return (mask & ~(mask - 1))[:width]
+
+
+#: Up to this many positions (banks x depth), a walk keeps one bit per position, so that the
+#: next entry is one carry chain away; beyond, it keeps one bit per bank and counts entries.
+POSITION_WALK_BITS = 128
+
+
+def _decoded(m, one_hot, width: int, value_of, shape, name: str):
+    """The value ``value_of(i)`` of the set bit i of `one_hot` (an OR per result bit)."""
+    result = Signal(shape, name=name)
+    m.d.comb += result.eq(Cat(*(
+        Cat(*(one_hot[i] for i in range(width) if value_of(i) >> bit & 1)).any()
+        for bit in range(len(result)))))
+    return result
+
+
+def bank_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
+    """A `BankWalk` over the spike list whose per-bank entry `counts` are given (constant while
+    it is walked), without a priority encoder in the loop: a register holds what is still to
+    visit, and the next position is its lowest set bit (``x & -x``, a carry chain). Small
+    lists (`POSITION_WALK_BITS`) keep one bit per entry; larger ones one bit per bank and the
+    current bank's entries left in a counter."""
+    if 1 < banks and banks * depth <= POSITION_WALK_BITS:
+        return _position_walk(m, counts, banks, depth, name)
+    return _bank_count_walk(m, counts, banks, depth, name)
+
+
+def _position_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
+    width = banks * depth                       # position b * depth + e: bank b, entry e
+    occupied = Signal(width, name=f"{name}_occupied")
+    m.d.comb += occupied.eq(Cat(*(e < count for count in counts for e in range(depth))))
+    current = Signal(width, name=f"{name}_current")        # one-hot
+    rest = Signal(width, name=f"{name}_rest")              # positions after the current one
+    first_bank = Signal(banks, name=f"{name}_first_bank")
+    first = Signal(width, name=f"{name}_first")
+    after = Signal(width, name=f"{name}_after")
+    # the first entry is entry 0 of the lowest non-empty bank: a carry chain over the banks
+    m.d.comb += [first_bank.eq(_lowest_one_hot(Cat(*(count != 0 for count in counts)), banks)),
+                 first.eq(Cat(*(first_bank[p // depth] if p % depth == 0 else 0
+                                for p in range(width)))),
+                 after.eq(_lowest_one_hot(rest, width))]
+    return BankWalk(
+        any=occupied.any(),
+        bank=_decoded(m, current, width, lambda i: i // depth, range(banks), f"{name}_bank"),
+        entry=_decoded(m, current, width, lambda i: i % depth, range(depth), f"{name}_entry"),
+        more=rest.any(),
+        begin=[current.eq(first), rest.eq(occupied & ~first)],
+        advance=[current.eq(after), rest.eq(rest & ~after)])
+
+
+def _bank_count_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
+    nonempty = Signal(banks, name=f"{name}_nonempty")
+    m.d.comb += nonempty.eq(Cat(*(count != 0 for count in counts)))
+    current = Signal(banks, name=f"{name}_current")        # one-hot
+    rest = Signal(banks, name=f"{name}_rest")              # banks after the current one
+    left = Signal(range(depth + 1), name=f"{name}_left")   # its entries after the current one
+    entry = Signal(range(depth), name=f"{name}_entry")
+    first = Signal(banks, name=f"{name}_first")
+    after = Signal(banks, name=f"{name}_after")
+    m.d.comb += [first.eq(_lowest_one_hot(nonempty, banks)),
+                 after.eq(_lowest_one_hot(rest, banks))]
+
+    def count_of(one_hot):
+        total = 0
+        for b, count in enumerate(counts):
+            total = total | Mux(one_hot[b], count, 0)
+        return total
+
+    in_bank = left != 0
+    return BankWalk(
+        any=nonempty.any(),
+        bank=_decoded(m, current, banks, lambda b: b, range(banks), f"{name}_bank"),
+        entry=entry, more=in_bank | rest.any(),
+        begin=[current.eq(first), rest.eq(nonempty & ~first), left.eq(count_of(first) - 1),
+               entry.eq(0)],
+        advance=[current.eq(Mux(in_bank, current, after)),
+                 rest.eq(Mux(in_bank, rest, rest & ~after)),
+                 left.eq(Mux(in_bank, left - 1, count_of(after) - 1)),
+                 entry.eq(Mux(in_bank, entry + 1, 0))])
 
 
 def walk_events(m, src, banks: int, *, start, advance, name: str = "walk"):

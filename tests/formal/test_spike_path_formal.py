@@ -4,9 +4,11 @@
 Input stage, for any input (no assumption on the beats): the harness classifies every accepted
 beat by the drop rules of README "Bad input" (extra beat, then index >= size, then an index
 already kept this timestep, then value > value_max); the n-th kept non-zero beat is the n-th
-spike written, whole and in the same timestep; every timestep's ``last`` commits it, on a
-dropped beat too; each counter counts its kind; the stage holds no beat, is ready exactly
-while the buffer is free, and writes or commits nothing otherwise. Index and value fields are
+spike written, whole and in the same timestep, one cycle after its accept (the stage's two
+stages); every timestep's ``last`` commits it a cycle later, on a dropped beat too; each
+counter counts its kind a cycle later; the stage holds no beat but the one of the previous
+cycle, is ready exactly while the slot that beat goes to is free (the next slot when the beat
+ahead commits), and writes or commits nothing otherwise. Index and value fields are
 wider than the entry's, so a truncated field would alias a kept one.
 
 Spike buffer: for a free timestep n, bank b and entry e, the consumer of timestep n sees the
@@ -17,7 +19,7 @@ e-th spike written there, whatever the two sides' pace (the producer may run a s
 from unittest import mock
 
 import pytest
-from amaranth import Array, Cat, Module, Signal
+from amaranth import Array, Cat, Module, Mux, Signal
 from amaranth.asserts import AnyConst, AnySeq
 from amaranth.hdl import Assert, Assume
 from amaranth.lib import stream, wiring
@@ -36,15 +38,18 @@ from .streams import Scoreboard, source
 SIZE, INDEX_BITS, ENTRY_INDEX_BITS, VALUE_BITS, VALUE_MAX = 3, 3, 2, 3, 2
 
 
-def _buffer_free(m, free, commit):
-    """A spike buffer's `free`: it may rise at any time (a release), and falls only after a
-    commit."""
-    was_free = Signal()
+def _buffer_free(m, free, free_next, commit):
+    """A spike buffer's `free` and `free_next` (its two slots, the producer's first): either may
+    rise at any time (a release); a commit moves the producer to the next slot, and a slot is
+    filled only by a commit."""
+    was_free, was_free_next = Signal(), Signal()
     committed = Signal()
-    m.d.comb += free.eq(AnySeq(1))
-    m.d.sync += [was_free.eq(free), committed.eq(commit)]
-    with m.If(was_free & ~committed):
-        m.d.comb += Assume(free)
+    m.d.comb += [free.eq(AnySeq(1)), free_next.eq(AnySeq(1))]
+    m.d.sync += [was_free.eq(free), was_free_next.eq(free_next), committed.eq(commit)]
+    with m.If(committed):
+        m.d.comb += Assume(free | ~was_free_next)
+    with m.Else():
+        m.d.comb += Assume((free | ~was_free) & (free_next | ~was_free_next))
 
 
 def _widened(m, value, bits, name):
@@ -58,7 +63,7 @@ def input_stage_harness(dut) -> Module:
     m.submodules.dut = dut
     beat, out = dut.i_stream, dut.o_spikes
     source(m, beat.valid, beat.ready, beat.payload)
-    _buffer_free(m, out.free, out.commit)
+    _buffer_free(m, out.free, out.free_next, out.commit)
     accept = beat.valid & beat.ready
     index, value, last = beat.payload.index, beat.payload.value, beat.payload.last
 
@@ -80,22 +85,25 @@ def input_stage_harness(dut) -> Module:
     kinds = {"extra_beats": extra, "bad_indices": bad_index, "duplicates": duplicate,
              "bad_values": bad_value}
     for name in DROP_COUNTERS:
-        count = Signal(5, name=f"ref_{name}")
-        m.d.sync += count.eq(count + (accept & kinds[name]))
-        m.d.comb += Assert(getattr(dut, name) == count)
+        count, counted = Signal(5, name=f"ref_{name}"), Signal(5, name=f"ref_{name}_counted")
+        m.d.sync += [count.eq(count + (accept & kinds[name])), counted.eq(count)]
+        m.d.comb += Assert(getattr(dut, name) == counted)
 
     lasts, commits = Signal(5), Signal(5)
-    m.d.sync += [lasts.eq(lasts + (accept & last)), commits.eq(commits + out.commit)]
+    closing = Signal()              # the beat accepted in the previous cycle had `last`
+    m.d.sync += [lasts.eq(lasts + (accept & last)), commits.eq(commits + out.commit),
+                 closing.eq(accept & last)]
     entry = out.data[0]
-    board = Scoreboard(m, put=accept & keep & (value != 0), put_data=Cat(index, value, lasts),
+    put = accept & keep & (value != 0)
+    board = Scoreboard(m, put=put, put_data=Cat(index, value, lasts),
                        get=out.en[0],
                        get_data=Cat(_widened(m, entry.index, INDEX_BITS, "written_index"),
                                     _widened(m, entry.value, VALUE_BITS, "written_value"),
                                     commits))
     m.d.comb += [
-        Assert(board.in_flight == 0),                   # the stage holds no beat
-        Assert(commits + out.commit == lasts + (accept & last)),
-        Assert(beat.ready == out.free),
+        Assert(board.in_flight == put),     # only the beat accepted now is still held
+        Assert(commits + out.commit == lasts),
+        Assert(beat.ready == Mux(closing, out.free_next, out.free)),
         Assert(~out.en[0] | out.free),
         Assert(~out.commit | out.free),
     ]
@@ -177,6 +185,7 @@ class IgnoresFree(wiring.Component):
         m.d.comb += [self.o_spikes.en.eq(inner.o_spikes.en),
                      *(a.eq(b) for a, b in zip(self.o_spikes.data, inner.o_spikes.data)),
                      self.o_spikes.commit.eq(inner.o_spikes.commit), inner.o_spikes.free.eq(1),
+                     inner.o_spikes.free_next.eq(1),
                      *(getattr(self, name).eq(getattr(inner, name)) for name in DROP_COUNTERS)]
         return m
 

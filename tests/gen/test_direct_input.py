@@ -13,7 +13,7 @@ from spikeshift.gen.flow.report import build_report
 from spikeshift.gen.frontends.quantize import float_network_from_dict
 from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.kinds.dense import STEP_OVERHEAD
-from spikeshift.gen.ir.link import axi_input_words, encode_inputs, input_events
+from spikeshift.gen.ir.link import INPUT_STAGE_LATENCY, axi_input_words, encode_inputs, input_events
 from spikeshift.gen.ir.network import network_from_dict, network_to_dict
 from spikeshift.gen.ir.synthetic import direct_network, random_network
 from spikeshift.sim.cycles import input_beats, layer_inputs, schedule
@@ -142,8 +142,9 @@ def test_a_direct_sample_is_sent_once():
 
 def test_schedule_holds_the_slot_of_a_direct_sample_until_its_last_timestep():
     # One dense layer of 2 neurons, 1 lane (2 chunks), T = 3, 2 non-zero inputs per sample:
-    # 2 * 3 + 8 = 14 cycles at t = 0, 2 + 8 = 10 after. Hand-computed from README "Cycle model".
-    assert STEP_OVERHEAD == 8
+    # 2 * 3 + 8 = 14 cycles at t = 0, 2 + 8 = 10 after; core 0 starts 2 cycles after the last
+    # beat (the input stage's two stages). Hand-computed from README "Cycle model".
+    assert STEP_OVERHEAD == 8 and INPUT_STAGE_LATENCY == 2
     obj = direct()
     obj["timesteps"] = 3
     obj["layers"] = obj["layers"][:1]
@@ -152,15 +153,15 @@ def test_schedule_holds_the_slot_of_a_direct_sample_until_its_last_timestep():
     design = plan(net, 1)
     x = np.repeat(np.array([[5, 0, 1]] * 3)[:, None], 3, axis=1)
     timeline = schedule(design, layer_inputs(x, trace(net, x)), input_beats(x, direct=True))
-    # sample 0: beats at 0, 1; core 2-15, 16-25, 26-35; results 36-37.
-    # sample 1: beats at 2, 3 (the other slot); core 36-49, 50-59, 60-69; results 70-71.
-    # sample 2: its slot is sample 0's, free after cycle 35: beats at 36, 37; core 70-83, ...
-    np.testing.assert_array_equal(timeline.first_input, [0, 2, 36])
-    np.testing.assert_array_equal(timeline.starts[..., 0], [[2, 16, 26], [36, 50, 60],
-                                                            [70, 84, 94]])
-    np.testing.assert_array_equal(timeline.ends[..., 0], [[15, 25, 35], [49, 59, 69],
-                                                          [83, 93, 103]])
-    np.testing.assert_array_equal(timeline.last_output, [37, 71, 105])
+    # sample 0: beats at 0, 1; core 3-16, 17-26, 27-36; results 37-38.
+    # sample 1: beats at 2, 3 (the other slot); core 37-50, 51-60, 61-70; results 71-72.
+    # sample 2: its slot is sample 0's, free after cycle 36: beats at 37, 38; core 71-84, ...
+    np.testing.assert_array_equal(timeline.first_input, [0, 2, 37])
+    np.testing.assert_array_equal(timeline.starts[..., 0], [[3, 17, 27], [37, 51, 61],
+                                                            [71, 85, 95]])
+    np.testing.assert_array_equal(timeline.ends[..., 0], [[16, 26, 36], [50, 60, 70],
+                                                          [84, 94, 104]])
+    np.testing.assert_array_equal(timeline.last_output, [38, 72, 106])
 
 
 def _tiny_nir(path):

@@ -14,33 +14,38 @@ def rtl_input_stage(dut: InputStage, events, *, timesteps: int, seed: int):
     steps, entries = [], []
     rng = np.random.default_rng(seed)
     counters = {}
+    out = dut.o_spikes
 
-    async def bench(ctx):
+    async def drive(ctx):
         for index, value, last in events:
             ctx.set(dut.i_stream.payload, {"index": index, "value": value, "last": last})
             ctx.set(dut.i_stream.valid, 1)
             while True:
-                ctx.set(dut.o_spikes.free, int(rng.random() < 0.7))
+                ctx.set(out.free, int(rng.random() < 0.7))
+                ctx.set(out.free_next, int(rng.random() < 0.7))
                 await ctx.delay(1e-9)
                 accepted = ctx.get(dut.i_stream.ready)
-                if accepted:
-                    if ctx.get(dut.o_spikes.en):
-                        data = ctx.get(dut.o_spikes.data[0])
-                        entries.append((data.index, data.value))
-                    if ctx.get(dut.o_spikes.commit):
-                        steps.append(sorted(entries))
-                        entries.clear()
                 await ctx.tick()
                 if accepted:
                     break
             ctx.set(dut.i_stream.valid, 0)
             for _ in range(int(rng.integers(0, 2))):
                 await ctx.tick()
+        await ctx.tick()                        # the last beat leaves the second stage
         counters.update({name: ctx.get(getattr(dut, name)) for name in DROP_COUNTERS})
+
+    async def watch(ctx):                       # what the stage writes, cycle by cycle
+        async for _, _, en, data, commit in ctx.tick().sample(out.en, out.data[0], out.commit):
+            if en:
+                entries.append((data.index, data.value))
+            if commit:
+                steps.append(sorted(entries))
+                entries.clear()
 
     sim = Simulator(dut)
     sim.add_clock(1e-6)
-    sim.add_testbench(bench)
+    sim.add_testbench(drive)
+    sim.add_testbench(watch, background=True)
     sim.run()
     return steps, counters
 
