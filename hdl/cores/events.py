@@ -67,8 +67,12 @@ def _lowest_one_hot(mask, width: int):
     return (mask & ~(mask - 1))[:width]
 
 
-#: Up to this many positions (banks x depth), a walk keeps one bit per position, so that the
-#: next entry is one carry chain away; beyond, it keeps one bit per bank and counts entries.
+#: A walk over more banks than `POSITION_WALK_BANKS` and at most `POSITION_WALK_BITS` positions
+#: (banks x depth) keeps one bit per position, so that the next entry is one carry chain away;
+#: any other keeps one bit per bank and counts the current bank's entries, whose count is then
+#: looked up over the banks in the same cycle (slow over many banks; a long carry chain is
+#: slower, on the iCE40 above all).
+POSITION_WALK_BANKS = 16
 POSITION_WALK_BITS = 128
 
 
@@ -85,9 +89,9 @@ def bank_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
     """A `BankWalk` over the spike list whose per-bank entry `counts` are given (constant while
     it is walked), without a priority encoder in the loop: a register holds what is still to
     visit, and the next position is its lowest set bit (``x & -x``, a carry chain). Small
-    lists (`POSITION_WALK_BITS`) keep one bit per entry; larger ones one bit per bank and the
-    current bank's entries left in a counter."""
-    if 1 < banks and banks * depth <= POSITION_WALK_BITS:
+    lists over many banks keep one bit per entry, the others one bit per bank and the current
+    bank's entries left in a counter (`POSITION_WALK_BANKS`)."""
+    if POSITION_WALK_BANKS < banks and banks * depth <= POSITION_WALK_BITS:
         return _position_walk(m, counts, banks, depth, name)
     return _bank_count_walk(m, counts, banks, depth, name)
 
