@@ -1,6 +1,6 @@
 """The input stream: values of one timestep in, a spike list out (zeros and bad beats dropped)."""
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Array, Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -27,17 +27,17 @@ class InputStage(wiring.Component):
     therefore receives at most `size` distinct in-range entries per timestep and cannot
     overflow.
 
-    Two stages (`spikeshift.gen.ir.link.INPUT_STAGE_LATENCY`): a beat is classified in its
-    accept cycle and written (or dropped and counted) in the next, so reading a flag out of
-    `size` and writing one are in different cycles. Duplicates are found with `size` "seen"
-    flip-flops, set by the beats kept and cleared by the beat that closes the timestep; the
-    accept cycle reads the flag of its index, and looks at the beat one stage ahead (not yet
-    in the flags). Checking costs no cycle:
-    every beat, dropped or not, takes its one accept cycle.
+    Three stages (`spikeshift.gen.ir.link.INPUT_STAGE_LATENCY`), so that no cycle both reads
+    and writes one of `size` flags: the accept cycle checks what needs no flag and reads the
+    row of `seen` flip-flops holding the index's flag; the next picks the flag out of the row;
+    the third drops and counts the beat, or writes it. The flags are set by the beats kept and
+    cleared by the beat that closes the timestep; the flag read misses the writes of the two
+    beats ahead, which are compared directly. Checking costs no cycle: every beat, dropped or
+    not, takes its one accept cycle.
 
     Throughput: one beat per cycle; `ready` is low while the slot the beat will be written to
-    (the next one, when the beat ahead closes a timestep) holds a timestep the first layer has
-    not consumed. Counters saturate at ``2**COUNTER_BITS - 1``; reset clears them.
+    (the one after the slots of the beats ahead that close a timestep) holds a timestep the
+    first layer has not consumed. Counters saturate at ``2**COUNTER_BITS - 1``; reset clears them.
 
     Members
     -------
@@ -84,52 +84,75 @@ class InputStage(wiring.Component):
         seen = Signal(size)
         beats = Signal(range(size + 1))
         entry_index = index[:self._entry_index_bits]
+        # `seen` read in two halves: a row of flags in the accept cycle, the flag in the next
+        low_bits = (self._entry_index_bits + 1) // 2
+        width = 1 << low_bits
+        rows = Array(seen[r:r + width] for r in range(0, size, width))
 
-        # Stage 2 (its registers): the beat accepted in the previous cycle and its reasons.
-        held = Signal()
-        held_index = Signal.like(entry_index)
-        held_value = Signal(len(out.data[0].value))
-        held_last = Signal()
-        held_reasons = Signal(len(DROP_COUNTERS))
-        drop = Signal(len(DROP_COUNTERS))
-        earlier = 0
-        for bit, name in enumerate(DROP_COUNTERS):
-            m.d.comb += drop[bit].eq(held_reasons[bit] & ~earlier)
-            earlier = earlier | held_reasons[bit]
-            counter = getattr(self, name)
-            with m.If(held & drop[bit] & (counter != (1 << COUNTER_BITS) - 1)):
-                m.d.sync += counter.eq(counter + 1)
-        kept = held & ~held_reasons.any()
-        closing = held & held_last
-        m.d.comb += [
-            out.data[0].index.eq(held_index),
-            out.data[0].value.eq(held_value),
-            out.en.eq(kept & (held_value != 0)),
-            out.commit.eq(closing),
-        ]
-        with m.If(closing):
-            m.d.sync += seen.eq(0)
-        with m.Elif(kept):
-            m.d.sync += seen.bit_select(held_index, 1).eq(1)
+        def carried(signal, name):
+            later = Signal.like(signal, name=name)
+            m.d.sync += later.eq(signal)
+            return later
 
-        # Stage 1: accept and classify. A beat of the timestep the held beat closes is the
-        # next one's first; otherwise its index may be the held beat's, not yet in `seen`.
-        duplicate = ~closing & (seen.bit_select(entry_index, 1) |
-                                (kept & (held_index == entry_index)))
-        reasons = {
-            "extra_beats": beats == size,
-            "bad_indices": index >= size,
-            "duplicates": duplicate,
-            "bad_values": value > self._value_max,
-        }
-        m.d.comb += beat.ready.eq(Mux(closing, out.free_next, out.free))
-        m.d.sync += held.eq(accept)
+        # Stage 1: accept; the reasons that need no flag, and the row of the index's flag.
+        static = {"extra_beats": beats == size, "bad_indices": index >= size,
+                  "bad_values": value > self._value_max}
+        valid_1 = carried(accept, "valid_1")
+        index_1 = Signal.like(entry_index, name="index_1")
+        value_1 = Signal(len(out.data[0].value), name="value_1")
+        last_1 = Signal(name="last_1")
+        row_1 = Signal(width, name="row_1")
+        static_1 = {name: Signal(name=f"{name}_1") for name in static}
         with m.If(accept):
-            m.d.sync += [held_index.eq(entry_index), held_value.eq(value),
-                         held_last.eq(beat.payload.last),
-                         held_reasons.eq(Cat(*(reasons[name] for name in DROP_COUNTERS)))]
+            m.d.sync += [index_1.eq(entry_index), value_1.eq(value),
+                         last_1.eq(beat.payload.last), row_1.eq(rows[entry_index >> low_bits]),
+                         *(static_1[name].eq(reason) for name, reason in static.items())]
             with m.If(beat.payload.last):
                 m.d.sync += beats.eq(0)
             with m.Elif(beats != size):
                 m.d.sync += beats.eq(beats + 1)
+
+        # Stage 3 (declared first: stage 2 looks at it): drop and count, or write; `last`
+        # commits the timestep and clears the flags.
+        valid_3 = carried(valid_1, "valid_3")
+        index_3, value_3, last_3 = (Signal.like(s, name=n) for s, n in (
+            (index_1, "index_3"), (value_1, "value_3"), (last_1, "last_3")))
+        reasons_3 = Signal(len(DROP_COUNTERS), name="reasons_3")
+        drop = Signal(len(DROP_COUNTERS))
+        earlier = 0
+        for bit, name in enumerate(DROP_COUNTERS):
+            m.d.comb += drop[bit].eq(reasons_3[bit] & ~earlier)
+            earlier = earlier | reasons_3[bit]
+            counter = getattr(self, name)
+            with m.If(valid_3 & drop[bit] & (counter != (1 << COUNTER_BITS) - 1)):
+                m.d.sync += counter.eq(counter + 1)
+        kept_3 = valid_3 & ~reasons_3.any()
+        closing_3 = valid_3 & last_3
+        m.d.comb += [
+            out.data[0].index.eq(index_3),
+            out.data[0].value.eq(value_3),
+            out.en.eq(kept_3 & (value_3 != 0)),
+            out.commit.eq(closing_3),
+        ]
+        with m.If(closing_3):
+            m.d.sync += seen.eq(0)
+        with m.Elif(kept_3):
+            m.d.sync += seen.bit_select(index_3, 1).eq(1)
+        # the beat that was in stage 3 when this stage 2 beat read its row (its write missed)
+        kept_4, index_4, closing_4 = (carried(s, n) for s, n in (
+            (kept_3, "kept_4"), (index_3, "index_4"), (closing_3, "closing_4")))
+
+        # Stage 2: the flag. A beat after one that closed its timestep is the next timestep's;
+        # the flags it read miss the beats in stage 3 then and now.
+        flag = row_1.bit_select(index_1[:low_bits], 1)
+        duplicate = ~closing_3 & ((kept_3 & (index_3 == index_1)) |
+                                  (~closing_4 & (flag | (kept_4 & (index_4 == index_1)))))
+        reasons = {**static_1, "duplicates": duplicate}
+        m.d.sync += [index_3.eq(index_1), value_3.eq(value_1), last_3.eq(last_1),
+                     reasons_3.eq(Cat(*(reasons[name] for name in DROP_COUNTERS)))]
+
+        # A beat goes to the slot after those the beats ahead of it close.
+        closing_ahead = (valid_1 & last_1) + closing_3
+        m.d.comb += beat.ready.eq(Mux(closing_ahead == 0, out.free,
+                                      (closing_ahead == 1) & out.free_next))
         return m

@@ -60,9 +60,10 @@ FLAG_STATUS = 0x02
 
 COUNTER_BITS = 32
 #: Cycles from the accept of a timestep's beat with `last` to the first cycle core 0 can start
-#: that timestep: the input stage classifies a beat in its accept cycle and writes it (and
-#: commits the timestep) in the next; the first spike buffer shows it full in the one after.
-INPUT_STAGE_LATENCY = 2
+#: that timestep: the input stage reads a row of its duplicate flags in a beat's accept cycle,
+#: the flag in the next, and writes the beat (and commits the timestep) in the third; the first
+#: spike buffer shows it full in the one after.
+INPUT_STAGE_LATENCY = 3
 #: The input stage's drop counters, in the order a bad beat is classified.
 DROP_COUNTERS = ("extra_beats", "bad_indices", "duplicates", "bad_values")
 #: The counters of a UART status frame, in frame order: the link's own, then the input stage's.

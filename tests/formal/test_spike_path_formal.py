@@ -4,11 +4,11 @@
 Input stage, for any input (no assumption on the beats): the harness classifies every accepted
 beat by the drop rules of README "Bad input" (extra beat, then index >= size, then an index
 already kept this timestep, then value > value_max); the n-th kept non-zero beat is the n-th
-spike written, whole and in the same timestep, one cycle after its accept (the stage's two
-stages); every timestep's ``last`` commits it a cycle later, on a dropped beat too; each
-counter counts its kind a cycle later; the stage holds no beat but the one of the previous
-cycle, is ready exactly while the slot that beat goes to is free (the next slot when the beat
-ahead commits), and writes or commits nothing otherwise. Index and value fields are
+spike written, whole and in the same timestep, `INPUT_STAGE_LATENCY` - 1 cycles after its
+accept (the stage's pipeline); every timestep's ``last`` commits it as late, on a dropped beat
+too; each counter counts its kind as late; the stage holds no beat but those of the last
+cycles, is ready exactly while the slot its beat goes to is free (the one after the slots of
+the beats ahead that commit), and writes or commits nothing otherwise. Index and value fields are
 wider than the entry's, so a truncated field would alias a kept one.
 
 Spike buffer: for a free timestep n, bank b and entry e, the consumer of timestep n sees the
@@ -25,7 +25,7 @@ from amaranth.hdl import Assert, Assume
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In
 
-from spikeshift.gen.ir.link import DROP_COUNTERS
+from spikeshift.gen.ir.link import DROP_COUNTERS, INPUT_STAGE_LATENCY
 from spikeshift.hdl import input_stage
 from spikeshift.hdl.input_stage import InputStage
 from spikeshift.hdl.layouts import input_event_layout, spike_entry_layout
@@ -36,6 +36,8 @@ from .streams import Scoreboard, source
 
 # indices 3..7 and values 3..7 are bad; index 4 and value 4 would alias 0 in the entry's width
 SIZE, INDEX_BITS, ENTRY_INDEX_BITS, VALUE_BITS, VALUE_MAX = 3, 3, 2, 3, 2
+#: cycles from a beat's accept to its write (the stage's pipeline)
+DELAY = INPUT_STAGE_LATENCY - 1
 
 
 def _buffer_free(m, free, free_next, commit):
@@ -50,6 +52,15 @@ def _buffer_free(m, free, free_next, commit):
         m.d.comb += Assume(free | ~was_free_next)
     with m.Else():
         m.d.comb += Assume((free | ~was_free) & (free_next | ~was_free_next))
+
+
+def _delayed(m, value, cycles: int, name: str):
+    """`value` as it was `cycles` cycles ago (0 before the first)."""
+    for n in range(cycles):
+        later = Signal.like(value, name=f"{name}_{n + 1}")
+        m.d.sync += later.eq(value)
+        value = later
+    return value
 
 
 def _widened(m, value, bits, name):
@@ -85,25 +96,28 @@ def input_stage_harness(dut) -> Module:
     kinds = {"extra_beats": extra, "bad_indices": bad_index, "duplicates": duplicate,
              "bad_values": bad_value}
     for name in DROP_COUNTERS:
-        count, counted = Signal(5, name=f"ref_{name}"), Signal(5, name=f"ref_{name}_counted")
-        m.d.sync += [count.eq(count + (accept & kinds[name])), counted.eq(count)]
-        m.d.comb += Assert(getattr(dut, name) == counted)
+        count = Signal(5, name=f"ref_{name}")
+        m.d.sync += count.eq(count + (accept & kinds[name]))
+        m.d.comb += Assert(getattr(dut, name) == _delayed(m, count, DELAY, f"ref_{name}"))
 
     lasts, commits = Signal(5), Signal(5)
-    closing = Signal()              # the beat accepted in the previous cycle had `last`
-    m.d.sync += [lasts.eq(lasts + (accept & last)), commits.eq(commits + out.commit),
-                 closing.eq(accept & last)]
+    m.d.sync += [lasts.eq(lasts + (accept & last)), commits.eq(commits + out.commit)]
+    # beats accepted in the last DELAY cycles with `last`: their commits are still to come
+    closing = [_delayed(m, accept & last, n, "closing") for n in range(1, DELAY + 1)]
+    closing_ahead = sum(closing)
     entry = out.data[0]
     put = accept & keep & (value != 0)
+    held = sum(_delayed(m, put, n, "put") for n in range(DELAY))
     board = Scoreboard(m, put=put, put_data=Cat(index, value, lasts),
                        get=out.en[0],
                        get_data=Cat(_widened(m, entry.index, INDEX_BITS, "written_index"),
                                     _widened(m, entry.value, VALUE_BITS, "written_value"),
                                     commits))
     m.d.comb += [
-        Assert(board.in_flight == put),     # only the beat accepted now is still held
-        Assert(commits + out.commit == lasts),
-        Assert(beat.ready == Mux(closing, out.free_next, out.free)),
+        Assert(board.in_flight == held),    # only the beats of the last DELAY cycles are held
+        Assert(commits + out.commit == _delayed(m, lasts, DELAY - 1, "lasts")),
+        Assert(beat.ready == Mux(closing_ahead == 0, out.free,
+                                 (closing_ahead == 1) & out.free_next)),
         Assert(~out.en[0] | out.free),
         Assert(~out.commit | out.free),
     ]

@@ -142,9 +142,9 @@ def test_a_direct_sample_is_sent_once():
 
 def test_schedule_holds_the_slot_of_a_direct_sample_until_its_last_timestep():
     # One dense layer of 2 neurons, 1 lane (2 chunks), T = 3, 2 non-zero inputs per sample:
-    # 2 * 3 + 8 = 14 cycles at t = 0, 2 + 8 = 10 after; core 0 starts 2 cycles after the last
-    # beat (the input stage's two stages). Hand-computed from README "Cycle model".
-    assert STEP_OVERHEAD == 8 and INPUT_STAGE_LATENCY == 2
+    # 2 * 3 + 8 = 14 cycles at t = 0, 2 + 8 = 10 after; core 0 starts 3 cycles after the last
+    # beat (the input stage's three stages). Hand-computed from README "Cycle model".
+    assert STEP_OVERHEAD == 8 and INPUT_STAGE_LATENCY == 3
     obj = direct()
     obj["timesteps"] = 3
     obj["layers"] = obj["layers"][:1]
@@ -153,15 +153,15 @@ def test_schedule_holds_the_slot_of_a_direct_sample_until_its_last_timestep():
     design = plan(net, 1)
     x = np.repeat(np.array([[5, 0, 1]] * 3)[:, None], 3, axis=1)
     timeline = schedule(design, layer_inputs(x, trace(net, x)), input_beats(x, direct=True))
-    # sample 0: beats at 0, 1; core 3-16, 17-26, 27-36; results 37-38.
-    # sample 1: beats at 2, 3 (the other slot); core 37-50, 51-60, 61-70; results 71-72.
-    # sample 2: its slot is sample 0's, free after cycle 36: beats at 37, 38; core 71-84, ...
-    np.testing.assert_array_equal(timeline.first_input, [0, 2, 37])
-    np.testing.assert_array_equal(timeline.starts[..., 0], [[3, 17, 27], [37, 51, 61],
-                                                            [71, 85, 95]])
-    np.testing.assert_array_equal(timeline.ends[..., 0], [[16, 26, 36], [50, 60, 70],
-                                                          [84, 94, 104]])
-    np.testing.assert_array_equal(timeline.last_output, [38, 72, 106])
+    # sample 0: beats at 0, 1; core 4-17, 18-27, 28-37; results 38-39.
+    # sample 1: beats at 2, 3 (the other slot); core 38-51, 52-61, 62-71; results 72-73.
+    # sample 2: its slot is sample 0's, free after cycle 37: beats at 38, 39; core 72-85, ...
+    np.testing.assert_array_equal(timeline.first_input, [0, 2, 38])
+    np.testing.assert_array_equal(timeline.starts[..., 0], [[4, 18, 28], [38, 52, 62],
+                                                            [72, 86, 96]])
+    np.testing.assert_array_equal(timeline.ends[..., 0], [[17, 27, 37], [51, 61, 71],
+                                                          [85, 95, 105]])
+    np.testing.assert_array_equal(timeline.last_output, [39, 73, 107])
 
 
 def _tiny_nir(path):

@@ -31,7 +31,7 @@ def rtl_input_stage(dut: InputStage, events, *, timesteps: int, seed: int):
             ctx.set(dut.i_stream.valid, 0)
             for _ in range(int(rng.integers(0, 2))):
                 await ctx.tick()
-        await ctx.tick()                        # the last beat leaves the second stage
+        await ctx.tick().repeat(2)              # the last beat leaves the third stage
         counters.update({name: ctx.get(getattr(dut, name)) for name in DROP_COUNTERS})
 
     async def watch(ctx):                       # what the stage writes, cycle by cycle
