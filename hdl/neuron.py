@@ -136,23 +136,30 @@ class NeuronUpdate(wiring.Component):
         if syn_next is not None:
             syn_next = self._stage(m, self._stage(m, syn_next, "syn_next_2"), "syn_next_3")
             m.d.comb += self.syn_next.eq(syn_next)
-        # Stage 2: saturate and fire.
+        # Stage 2: saturate and fire. With a constant threshold inside the membrane's range,
+        # firing is decided on the sum itself, beside the saturation: the saturated membrane
+        # reaches the threshold exactly when the sum does, and its level is the sum's, capped
+        # at the saturated maximum's.
         v = _saturated(m, total, n.v, "v")
         if not n.fires:
             m.d.comb += self.v_next.eq(self._stage(m, v, "v_out"))
             return m
+        constant = "threshold" not in ports and "threshold_shift" not in ports
+        source = total if constant and n.v.min < n.threshold <= n.v.max else v
         if n.spike_bits == 1:
             theta = port("threshold", 2) if "threshold" in ports else n.threshold
-            spike = v >= theta
+            spike = source >= theta
         else:
             if "threshold_shift" in ports:
                 q = port("threshold_shift", 2)
                 fire = v >= (Const(1, 1) << q)
+                cap = n.spike_max
             else:
                 q = n.threshold_shift
-                fire = v >= n.threshold
-            level = v >> q
-            spike = Mux(fire, Mux(level > n.spike_max, n.spike_max, level), 0)
+                fire = source >= n.threshold
+                cap = min(n.spike_max, n.v.max >> q)
+            level = source >> q
+            spike = Mux(fire, Mux(level > cap, cap, level), 0)
         spike = self._stage(m, spike, "spike")
         v = self._stage(m, v, "v_fired")
         m.d.comb += self.spike.eq(spike)

@@ -50,7 +50,9 @@ class SpikeBuffer(wiring.Component):
 
     `commit` marks the producer's slot full and moves the producer to the other slot;
     `release` empties the consumer's slot and moves the consumer on. Reads have one cycle of
-    latency. The producer writes only while `free` and at most `depth` entries per bank.
+    latency. The producer writes only while `free` and at most `depth` entries per bank. The
+    consumer's `counts` are registers of their own (kept equal to its slot's counts), so that
+    the consumer's bank walk starts from flip-flops, not from a slot select.
 
     Members
     -------
@@ -80,17 +82,22 @@ class SpikeBuffer(wiring.Component):
             wr = mem.write_port()
             rd = mem.read_port()
             count = counts[b][w_slot]
+            read_count = Signal(_count_shape(depth), name=f"read_count_{b}")
             m.d.comb += [
                 wr.addr.eq(Mux(w_slot, depth + count, count)),
                 wr.data.eq(self.w.data[b]),
                 wr.en.eq(self.w.en[b]),
                 rd.addr.eq(Mux(r_slot, depth + self.r.entry, self.r.entry)),
-                self.r.counts[b].eq(counts[b][r_slot]),
+                self.r.counts[b].eq(read_count),
             ]
             with m.If(self.w.en[b]):
                 m.d.sync += count.eq(count + 1)
             with m.If(self.r.release):
                 m.d.sync += counts[b][r_slot].eq(0)
+            # the consumer's slot's count as it will be: the other slot's after a release
+            written = self.w.en[b] & (w_slot != r_slot)
+            m.d.sync += read_count.eq(Mux(self.r.release, counts[b][~r_slot] + written,
+                                          read_count + (self.w.en[b] & (w_slot == r_slot))))
             read_data.append(rd.data)
         m.d.comb += [
             self.r.data.eq(Array(read_data)[read_bank]),
