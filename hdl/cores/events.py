@@ -72,7 +72,7 @@ def _lowest_one_hot(mask, width: int):
 #: any other keeps one bit per bank and counts the current bank's entries, whose count is then
 #: looked up over the banks in the same cycle (slow over many banks; a long carry chain is
 #: slower, on the iCE40 above all).
-POSITION_WALK_BANKS = 16
+POSITION_WALK_BANKS = 4
 POSITION_WALK_BITS = 128
 
 
