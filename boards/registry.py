@@ -25,6 +25,7 @@ class Board:
     synth_command : the Yosys command of a resource estimate
     synth_options : options of that command, tried in order until Yosys succeeds (estimate
         and open flow)
+    synth_prepares : Yosys commands run before it, each tried with every option in turn
     cells : resource name -> regular expression of the Yosys cell types it counts
     bitstream_suffix : file name suffix of the open flow's bitstream
     clock_hz : the clock the design runs at
@@ -44,6 +45,13 @@ class Board:
     ram_bits: int
     bitstream_suffix: str = ".bit"
     synth_options: tuple = ("",)
+    synth_prepares: tuple = ("",)
+
+    def synth_attempts(self, prepare: str | None = None) -> list[tuple[str, str]]:
+        """(commands before synthesis, synthesis options) in the order to try them; `prepare`
+        replaces the board's own commands."""
+        prepares = self.synth_prepares if prepare is None else (prepare,)
+        return [(p, options) for p in prepares for options in self.synth_options]
 
     def platform(self):
         """The Amaranth platform of the board."""
@@ -60,8 +68,11 @@ BOARDS = {
                "LUTRAM": r"TRELLIS_DPR16X4$", "BRAM18": r"DP16KD$", "DSP": r"MULT18X18D$"},
         clock_hz=25e6, luts=83_640, ffs=83_640, ram_bits=208 * 18_432,
         # Yosys 0.70's ABC9 fails on some designs without -dff (the demo network's link top:
-        # an assertion in its reintegration) and on others with it (a cuba_lif network)
-        synth_options=("-dff", "")),
+        # an assertion in its reintegration) and on others with it (a cuba_lif network, the
+        # 784-128-10 MLP at 64 lanes: its stack overflows); with gate chains balanced first it
+        # completes on designs that fail both ways unbalanced (the demo network's, since the
+        # bank walk is held in registers)
+        synth_options=("-dff", ""), synth_prepares=("opt_balance_tree", "")),
     # iCE40UP5K: 5,280 LUT4 and FFs, 30 EBR blocks of 4 Kbit
     "icebreaker": Board(
         name="icebreaker", flow="open", family="ice40", device="iCE40UP5K-SG48",
