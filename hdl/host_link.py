@@ -160,10 +160,12 @@ class ResultFramer(wiring.Component):
                     m.d.sync += [value.eq(self.i_stream.payload.value.as_signed()),
                                  last.eq(self.i_stream.payload.last), index.eq(0)]
                     m.next = "Value"
+            # bytes leave from the low end of shift registers, not through a byte select
             with m.State("Value"):
-                m.d.comb += [out.valid.eq(1), out.payload.eq(value.word_select(index, 8))]
+                m.d.comb += [out.valid.eq(1), out.payload.eq(value[:8])]
                 with m.If(sent):
-                    m.d.sync += [total.eq(total + out.payload), index.eq(index + 1)]
+                    m.d.sync += [total.eq(total + out.payload), index.eq(index + 1),
+                                 value.eq(value >> 8)]
                     with m.If(index == RESULT_VALUE_BYTES - 1):
                         m.next = "Check"
                         with m.If(~last):
@@ -179,11 +181,11 @@ class ResultFramer(wiring.Component):
                     m.d.sync += [total.eq(0), status_index.eq(0)]
                     m.next = "Status body"
             with m.State("Status body"):
-                m.d.comb += [out.valid.eq(1),
-                             out.payload.eq(snapshot.word_select(status_index, 8))]
+                m.d.comb += [out.valid.eq(1), out.payload.eq(snapshot[:8])]
                 with m.If(sent):
                     m.d.sync += [total.eq(total + out.payload),
-                                 status_index.eq(status_index + 1)]
+                                 status_index.eq(status_index + 1),
+                                 snapshot.eq(snapshot >> 8)]
                     with m.If(status_index == status_bytes - 1):
                         m.next = "Check"
         with m.If(self.status_request):
