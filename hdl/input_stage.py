@@ -114,9 +114,9 @@ class InputStage(wiring.Component):
 
         # Stage 3 (declared first: stage 2 looks at it): drop and count, or write; `last`
         # commits the timestep and clears the flags.
-        valid_3 = carried(valid_1, "valid_3")
-        index_3, value_3, last_3 = (Signal.like(s, name=n) for s, n in (
-            (index_1, "index_3"), (value_1, "value_3"), (last_1, "last_3")))
+        valid_3, index_3, value_3, last_3 = (carried(s, n) for s, n in (
+            (valid_1, "valid_3"), (index_1, "index_3"), (value_1, "value_3"),
+            (last_1, "last_3")))
         reasons_3 = Signal(len(DROP_COUNTERS), name="reasons_3")
         drop = Signal(len(DROP_COUNTERS))
         earlier = 0
@@ -148,8 +148,7 @@ class InputStage(wiring.Component):
         duplicate = ~closing_3 & ((kept_3 & (index_3 == index_1)) |
                                   (~closing_4 & (flag | (kept_4 & (index_4 == index_1)))))
         reasons = {**static_1, "duplicates": duplicate}
-        m.d.sync += [index_3.eq(index_1), value_3.eq(value_1), last_3.eq(last_1),
-                     reasons_3.eq(Cat(*(reasons[name] for name in DROP_COUNTERS)))]
+        m.d.sync += reasons_3.eq(Cat(*(reasons[name] for name in DROP_COUNTERS)))
 
         # A beat goes to the slot after those the beats ahead of it close.
         closing_ahead = (valid_1 & last_1) + closing_3

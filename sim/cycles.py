@@ -6,9 +6,10 @@ one place each is defined) of the values the layer receives that timestep: dense
 its own spikes of the previous timestep: ``chunks * (n + r + 1) + 8``); a map kind also counts
 where each lies (the window positions it updates). Whole inferences
 follow from the hand-offs between the blocks (README "Cycle model"): core l may start timestep
-g once it finished g - 1, once its input buffer holds g (written by core l - 1 or the input
-stream), once core l + 1 released the buffer slot of g - 2, and, for the last core at the last
-timestep, once the previous results have been streamed out.
+g once it finished g - 1, once its input buffer holds g (written by core l - 1, or by the
+input stage `INPUT_STAGE_LATENCY` cycles after the beat with `last`), once core l + 1
+released the buffer slot of g - 2, and, for the last core at the last timestep, once the
+previous results have been streamed out.
 
 Every input beat takes one accept cycle, whether its value is kept, zero, or dropped as a bad
 beat (README "Bad input"); `schedule` takes the beats actually sent per timestep, and the

@@ -85,6 +85,15 @@ def _decoded(m, one_hot, width: int, value_of, shape, name: str):
     return result
 
 
+def _first_bank(m, counts, banks: int, name: str):
+    """(non-empty banks, the lowest of them alone) of a list with `counts`."""
+    nonempty = Signal(banks, name=f"{name}_nonempty")
+    first = Signal(banks, name=f"{name}_first_bank")
+    m.d.comb += [nonempty.eq(Cat(*(count != 0 for count in counts))),
+                 first.eq(_lowest_one_hot(nonempty, banks))]
+    return nonempty, first
+
+
 def bank_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
     """A `BankWalk` over the spike list whose per-bank entry `counts` are given (constant while
     it is walked), without a priority encoder in the loop: a register holds what is still to
@@ -102,12 +111,11 @@ def _position_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
     m.d.comb += occupied.eq(Cat(*(e < count for count in counts for e in range(depth))))
     current = Signal(width, name=f"{name}_current")        # one-hot
     rest = Signal(width, name=f"{name}_rest")              # positions after the current one
-    first_bank = Signal(banks, name=f"{name}_first_bank")
     first = Signal(width, name=f"{name}_first")
     after = Signal(width, name=f"{name}_after")
     # the first entry is entry 0 of the lowest non-empty bank: a carry chain over the banks
-    m.d.comb += [first_bank.eq(_lowest_one_hot(Cat(*(count != 0 for count in counts)), banks)),
-                 first.eq(Cat(*(first_bank[p // depth] if p % depth == 0 else 0
+    _, first_bank = _first_bank(m, counts, banks, name)
+    m.d.comb += [first.eq(Cat(*(first_bank[p // depth] if p % depth == 0 else 0
                                 for p in range(width)))),
                  after.eq(_lowest_one_hot(rest, width))]
     return BankWalk(
@@ -120,16 +128,13 @@ def _position_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
 
 
 def _bank_count_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
-    nonempty = Signal(banks, name=f"{name}_nonempty")
-    m.d.comb += nonempty.eq(Cat(*(count != 0 for count in counts)))
+    nonempty, first = _first_bank(m, counts, banks, name)
     current = Signal(banks, name=f"{name}_current")        # one-hot
     rest = Signal(banks, name=f"{name}_rest")              # banks after the current one
     left = Signal(range(depth + 1), name=f"{name}_left")   # its entries after the current one
     entry = Signal(range(depth), name=f"{name}_entry")
-    first = Signal(banks, name=f"{name}_first")
     after = Signal(banks, name=f"{name}_after")
-    m.d.comb += [first.eq(_lowest_one_hot(nonempty, banks)),
-                 after.eq(_lowest_one_hot(rest, banks))]
+    m.d.comb += after.eq(_lowest_one_hot(rest, banks))
 
     def count_of(one_hot):
         total = 0
