@@ -10,6 +10,7 @@ worst case (every input non-zero at every timestep).
 import numpy as np
 
 from ...sim.cycles import input_beats
+from ..ir.blocks import BLOCK_BITS, blocks_minimum, blocks_used
 from ..ir.design import Design
 from ..ir.neuron import Neuron, ShiftLeak, SubtractLeak, value_range
 
@@ -19,6 +20,8 @@ __all__ = ["build_report", "add_flow_results", "format_report", "ENERGY_PJ"]
 #: 64-bit read from an 8 KB SRAM (10 pJ / 64).
 ENERGY_PJ = {"add32": 0.1, "mul32": 3.1, "sram_bit": 10.0 / 64}
 ANN_WEIGHT_BITS = 8
+#: the report rows' weight memories (`LayerPlan.report_row`)
+WEIGHT_MEMORIES = ("weight_memory", "recurrent_memory")
 
 
 def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None = None) -> dict:
@@ -61,6 +64,11 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
             if rtl_cycles is not None:
                 entry["rtl_cycles_per_inference"] = float(rtl_cycles[..., index].sum(axis=1)
                                                           .mean())
+        for name in WEIGHT_MEMORIES:
+            if name in entry:       # as laid out in 18 Kbit blocks, and every block bit used
+                memory = entry[name]
+                memory["blocks"] = blocks_used(memory["width"], memory["depth"])
+                memory["minimum_blocks"] = blocks_minimum(memory["minimum_bits"])
         layers.append(entry)
     measured = inputs is not None
     # Host traffic: the input beats of an inference (a direct sample's once).
@@ -80,12 +88,9 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
         "output_mode": net.output.mode,
         "result_bits": design.result.bits, "layers": layers,
         "totals": {
-            "weight_memory_bits": sum(e[name]["bits"] for e in layers
-                                      for name in ("weight_memory", "recurrent_memory")
-                                      if name in e),
-            "weight_memory_minimum_bits": sum(e[name]["minimum_bits"] for e in layers
-                                              for name in ("weight_memory", "recurrent_memory")
-                                              if name in e),
+            **{f"weight_memory_{key}": sum(e[name][key] for e in layers
+                                           for name in WEIGHT_MEMORIES if name in e)
+               for key in ("bits", "minimum_bits", "blocks", "minimum_blocks")},
             "memory_bits": sum(m["bits"] for e in layers for m in e["memories"]),
             "multipliers": sum(e["multipliers"] for e in layers),
             "sops_per_inference": sops,
@@ -190,6 +195,13 @@ def format_report(report: dict) -> str:
               (f"estimated energy per inference ({t['activity']} activity): "
                f"{t['energy_pj_per_inference']} pJ; the equivalent ANN: "
                f"{t['ann_mac_energy_pj']} pJ"),
+              (f"weight memory in block RAM: {t['weight_memory_blocks']} blocks of "
+               f"{BLOCK_BITS // 1024} Kbit as laid out, the minimum "
+               f"{t['weight_memory_minimum_blocks']} (per layer: "
+               + ", ".join(f"{e['index']}{' recurrent' if name == 'recurrent_memory' else ''}"
+                           f": {e[name]['blocks']} vs {e[name]['minimum_blocks']}"
+                           for e in report["layers"] for name in WEIGHT_MEMORIES if name in e)
+               + ")"),
               f"  energy model: {report['energy_model']}",
               (f"host traffic ({t['activity']} activity): {t['input_beats_per_inference']:.1f} "
                f"input beats per inference (input.encoding {report['input_encoding']})")]

@@ -7,7 +7,7 @@ start, then, for each of ``chunks`` groups of ``lanes`` neurons, one operation p
 followed by one *fire* operation, and ``PIPELINE_DEPTH`` cycles for the last operation to
 leave the pipeline::
 
-    cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 1 + PIPELINE_DEPTH = 8
+    cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 1 + PIPELINE_DEPTH = 9
 
 A recurrent layer's chunk walks, after the input spikes and before its fire operation, the
 ``r`` non-zero spikes the layer itself produced in the previous timestep (r(-1) at a sample's
@@ -58,10 +58,11 @@ from ..weights import (
 __all__ = ["DenseLayer", "DensePlan", "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LANES",
            "DEFAULT_MAX_LANES", "FED_BACK_SLOTS", "with_random_recurrence", "fed_back_lists"]
 
-#: Stages after issue: the spike entry read and registered, the weight/membrane read, their
-#: registered data, then the staged neuron update (`UPDATE_STAGES`); an operation leaves it
-#: in stage 7.
-PIPELINE_DEPTH = 4 + UPDATE_STAGES
+#: Stages after issue: the spike entry read and registered, the weight read (a block read,
+#: its piece's data registered, the selected piece registered; the membranes are read in its
+#: second stage and registered in its third), then the staged neuron update
+#: (`UPDATE_STAGES`); an operation leaves it in stage 8.
+PIPELINE_DEPTH = 5 + UPDATE_STAGES
 STEP_OVERHEAD = 1 + PIPELINE_DEPTH
 MAX_LANES = 256
 DEFAULT_MAX_LANES = 16
