@@ -24,11 +24,17 @@ class BlockRom(wiring.Component):
     addr : ``In(range(len(rows)))``
     data : ``Out(shape)``
         ``rows[addr]`` of `BLOCK_ROM_LATENCY` cycles before.
+    pair_addr, pair_data : with two `ports`, a second read (a block's second port)
     """
 
-    def __init__(self, shape, rows: list):
-        self._shape, self._rows = shape, rows
-        super().__init__({"addr": In(range(len(rows))), "data": Out(shape)})
+    def __init__(self, shape, rows: list, *, ports: int = 1):
+        if ports not in (1, 2):
+            raise ValueError(f"BlockRom ports must be 1 or 2, not {ports!r}")
+        self._shape, self._rows, self._ports = shape, rows, ports
+        members = {"addr": In(range(len(rows))), "data": Out(shape)}
+        if ports == 2:
+            members |= {"pair_addr": In(range(len(rows))), "pair_data": Out(shape)}
+        super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
@@ -36,20 +42,23 @@ class BlockRom(wiring.Component):
         pieces = [self._rows[start:start + piece_depth]
                   for start in range(0, len(self._rows), piece_depth)]
         low = (piece_depth - 1).bit_length() if len(pieces) > 1 else len(self.addr)
-        read_piece = Signal(range(len(pieces)))
-        held_piece = Signal.like(read_piece)
-        m.d.sync += [read_piece.eq(self.addr[low:]), held_piece.eq(read_piece)]
-        held = []
-        for index, rows in enumerate(pieces):
-            memory = m.submodules[f"piece_{index}"] = Memory(shape=self._shape, depth=len(rows),
-                                                             init=rows)
-            port = memory.read_port()
-            data = Signal(self._shape, name=f"piece_{index}_data", reset_less=True)
-            m.d.comb += port.addr.eq(self.addr[:low])
-            m.d.sync += data.eq(port.data)
-            held.append(data)
-        with m.Switch(held_piece):
-            for index, data in enumerate(held):
-                with m.Case(index):
-                    m.d.sync += self.data.eq(data)
+        memories = [Memory(shape=self._shape, depth=len(rows), init=rows) for rows in pieces]
+        for index, memory in enumerate(memories):
+            m.submodules[f"piece_{index}"] = memory
+        reads = [(self.addr, self.data, "")]
+        if self._ports == 2:
+            reads.append((self.pair_addr, self.pair_data, "pair_"))
+        for addr, out, prefix in reads:
+            read_piece = Signal(range(len(pieces)), name=f"{prefix}read_piece")
+            held_piece = Signal.like(read_piece, name=f"{prefix}held_piece")
+            m.d.sync += [read_piece.eq(addr[low:]), held_piece.eq(read_piece)]
+            with m.Switch(held_piece):
+                for index, memory in enumerate(memories):
+                    port = memory.read_port()
+                    data = Signal(self._shape, name=f"{prefix}piece_{index}_data",
+                                  reset_less=True)
+                    m.d.comb += port.addr.eq(addr[:low])
+                    m.d.sync += data.eq(port.data)
+                    with m.Case(index):
+                        m.d.sync += out.eq(data)
         return m

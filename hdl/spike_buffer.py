@@ -32,9 +32,15 @@ def spike_write_signature(banks: int, depth: int, entry: data.Layout) -> wiring.
     })
 
 
-def spike_read_signature(banks: int, depth: int, entry: data.Layout) -> wiring.Signature:
+def spike_read_signature(banks: int, depth: int, entry: data.Layout,
+                         ports: int = 1) -> wiring.Signature:
     """Consumer side: `full`, per-bank `counts`, read `bank`/`entry` -> `data` (1 cycle later),
-    and `release` to hand the slot back."""
+    and `release` to hand the slot back; with two `ports` also `pair_bank`/`pair_entry` ->
+    `pair_data`, a second read of any entry in the same cycle."""
+    if ports not in (1, 2):
+        raise ValueError(f"spike buffer read ports must be 1 or 2, not {ports!r}")
+    pair = {"pair_bank": Out(range(banks)), "pair_entry": Out(range(depth)),
+            "pair_data": In(entry)} if ports == 2 else {}
     return wiring.Signature({
         "full": In(1),
         "counts": In(_count_shape(depth)).array(banks),
@@ -42,6 +48,7 @@ def spike_read_signature(banks: int, depth: int, entry: data.Layout) -> wiring.S
         "entry": Out(range(depth)),
         "data": In(entry),
         "release": Out(1),
+        **pair,
     })
 
 
@@ -57,14 +64,15 @@ class SpikeBuffer(wiring.Component):
     Members
     -------
     w : ``In(spike_write_signature(banks, depth, entry))``
-    r : ``In(spike_read_signature(banks, depth, entry))``
+    r : ``In(spike_read_signature(banks, depth, entry, read_ports))``
     """
 
-    def __init__(self, *, banks: int, depth: int, entry: data.Layout):
+    def __init__(self, *, banks: int, depth: int, entry: data.Layout, read_ports: int = 1):
         self._banks, self._depth, self._entry = banks, depth, entry
+        self._pair = read_ports == 2
         super().__init__({
             "w": In(spike_write_signature(banks, depth, entry)),
-            "r": In(spike_read_signature(banks, depth, entry)),
+            "r": In(spike_read_signature(banks, depth, entry, read_ports)),
         })
 
     def elaborate(self, platform):
@@ -77,6 +85,10 @@ class SpikeBuffer(wiring.Component):
         read_bank = Signal(range(banks))
         m.d.sync += read_bank.eq(self.r.bank)
         read_data = []
+        if self._pair:
+            pair_bank = Signal(range(banks))
+            m.d.sync += pair_bank.eq(self.r.pair_bank)
+            pair_data = []
         for b in range(banks):
             mem = m.submodules[f"bank_{b}"] = Memory(shape=self._entry, depth=2 * depth, init=[])
             wr = mem.write_port()
@@ -99,6 +111,13 @@ class SpikeBuffer(wiring.Component):
             m.d.sync += read_count.eq(Mux(self.r.release, counts[b][~r_slot] + written,
                                           read_count + (self.w.en[b] & (w_slot == r_slot))))
             read_data.append(rd.data)
+            if self._pair:
+                pair = mem.read_port()
+                m.d.comb += pair.addr.eq(Mux(r_slot, depth + self.r.pair_entry,
+                                             self.r.pair_entry))
+                pair_data.append(pair.data)
+        if self._pair:
+            m.d.comb += self.r.pair_data.eq(Array(pair_data)[pair_bank])
         m.d.comb += [
             self.r.data.eq(Array(read_data)[read_bank]),
             self.w.free.eq(~full.bit_select(w_slot, 1)),

@@ -116,8 +116,8 @@ class Accelerator(wiring.Component):
         banks, depth = 1, net.input.size
         entry = spike_entry_layout(first.in_index_bits, first.in_value.bits)
         for index, (core, lp) in enumerate(zip(self.cores, plan.layers)):
-            buffer = m.submodules[f"spikes_{index}"] = SpikeBuffer(banks=banks, depth=depth,
-                                                                   entry=entry)
+            buffer = m.submodules[f"spikes_{index}"] = SpikeBuffer(
+                banks=banks, depth=depth, entry=entry, read_ports=lp.entries_per_cycle)
             m.submodules[f"core_{index}"] = core
             wiring.connect(m, producer=producer, buffer=buffer.w)
             if index == 0 and net.input.direct and net.timesteps > 1:

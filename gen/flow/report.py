@@ -37,6 +37,7 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
         entry = {
             "index": index, "kind": layer.kind, "neurons": lp.size, "lanes": lp.lanes,
             "accumulator_bits": lp.accumulator.bits, "input_value_bits": lp.in_value.bits,
+            "entries_per_cycle": lp.entries_per_cycle,
             **lp.report_row(layer),
             "memories": [{"name": m.name, "depth": m.depth, "width": m.width, "bits": m.bits}
                          for m in lp.memories],
@@ -58,7 +59,9 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
             entry["sops_per_inference"] = float(events)
             entry["model_cycles_per_inference"] = float(lp.step_cycles(values).sum(axis=1)
                                                         .mean())
-            entry["ideal_cycles_per_inference"] = float(events / lp.lanes)
+            # every lane adds `entries_per_cycle` products per cycle
+            entry["ideal_cycles_per_inference"] = float(events / (lp.lanes
+                                                                  * lp.entries_per_cycle))
             entry["lane_utilisation"] = (entry["ideal_cycles_per_inference"]
                                          / entry["model_cycles_per_inference"])
             if rtl_cycles is not None:
@@ -106,9 +109,10 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
     if inputs is not None:
         report["totals"]["measured_on_samples"] = int(inputs[0].shape[0])
         slowest = max(e["model_cycles_per_inference"] for e in layers)
-        lanes = sum(e["lanes"] for e in layers)
+        slots = [e["lanes"] * e["entries_per_cycle"] for e in layers]
         report["totals"]["streamed_lane_utilisation"] = sum(
-            e["ideal_cycles_per_inference"] * e["lanes"] for e in layers) / (lanes * slowest)
+            e["ideal_cycles_per_inference"] * s for e, s in zip(layers, slots)) / (
+                sum(slots) * slowest)
     return report
 
 
@@ -184,8 +188,10 @@ def format_report(report: dict) -> str:
         weights = (f"{e['weight_format']}{e['weight_code_bits']}" if "weight_format" in e
                    else "-")
         memory_bits = sum(m["bits"] for m in e["memories"])
+        lanes = (e["lanes"] if e["entries_per_cycle"] == 1       # a paired core: "10x2"
+                 else f"{e['lanes']}x{e['entries_per_cycle']}")
         lines.append(f"{e['index']:>5} {e['kind']:>9} {e['neurons']:>7} "
-                     f"{e.get('synapses', '-'):>9} {weights:>8} {memory_bits:>10} {e['lanes']:>5} "
+                     f"{e.get('synapses', '-'):>9} {weights:>8} {memory_bits:>10} {lanes:>5} "
                      f"{e['accumulator_bits']:>4} {e['cycle_formula']:>24} {sops:>10.0f} "
                      f"{e['multipliers']:>4}")
     t = report["totals"]

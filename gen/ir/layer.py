@@ -230,6 +230,8 @@ class LayerPlan(ABC):
     spike : format of the output values (None for an integrator read-out)
     multipliers : hardware multipliers; 0 for PoT weights
     memories : every on-chip memory of the core
+    entries_per_cycle : input spike-list entries the core takes per cycle (2: a paired dense
+        core, `spikeshift.gen.ir.kinds.dense`; its input buffer then has two read ports)
     """
 
     index: int
@@ -244,6 +246,7 @@ class LayerPlan(ABC):
     spike: UIntFormat | None
     multipliers: int
     memories: tuple
+    entries_per_cycle: int = 1
 
     @property
     def out_index_bits(self) -> int:

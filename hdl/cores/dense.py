@@ -14,7 +14,7 @@ from ..layouts import spike_entry_layout, weight_code, weight_code_shape
 from ..neuron import NeuronUpdate, neuron_parameters, parameter_ports
 from ..synapse import accumulate, synapse_for
 from .constants import lane_constants
-from .events import bank_walk, event_core_members
+from .events import bank_walk, entry_total, event_core_members
 from .registry import core_for
 from .syn_currents import syn_current_memory
 
@@ -154,12 +154,14 @@ class DenseCore(wiring.Component):
         lanes, chunks = plan.lanes, plan.chunks
         is_last = self._result is not None
         recurrent = layer.recurrent is not None
+        paired = plan.entries_per_cycle == 2        # never recurrent nor a held current
         src = self.i_spikes
 
         # Memories: weights (one word = the codes one input spike needs), membranes, and
         # the spike counts of a spike-count read-out.
         m.submodules.weights = w_rd = BlockRom(
-            data.ArrayLayout(weight_code_shape(layer.weights), lanes), self._weight_rows)
+            data.ArrayLayout(weight_code_shape(layer.weights), lanes), self._weight_rows,
+            ports=plan.entries_per_cycle)
         if recurrent:
             m.submodules.recurrent = u_rd = BlockRom(
                 data.ArrayLayout(weight_code_shape(layer.recurrent), lanes),
@@ -208,6 +210,16 @@ class DenseCore(wiring.Component):
         walk = inputs.any & first_step if plan.held_current else inputs.any
         begin_chunk = [*inputs.begin, fire_op.eq(~walk)]
         end_of_inputs = [fire_op.eq(1)]
+        more, advance = inputs.more, inputs.advance
+        if paired:  # a second walk from the list's last entry down meets the first: `left`
+            # entries are not yet issued, and an operation takes two while two are left
+            down = bank_walk(m, src.counts, self._in_banks, self._in_depth, "walk_down",
+                             descending=True)
+            left = Signal(range(self._in_banks * self._in_depth + 1))
+            pair_op = left >= 2
+            more, advance = left > 2, [*inputs.advance, *down.advance, left.eq(left - 2)]
+            begin_chunk += [*down.begin, left.eq(entry_total(src.counts))]
+            m.d.comb += [src.pair_bank.eq(down.bank), src.pair_entry.eq(down.entry)]
         if recurrent:
             rec_op = Signal()
             rec_base = Signal(range(chunks * layer.size))
@@ -241,6 +253,8 @@ class DenseCore(wiring.Component):
             s1_rec_base = Signal(range(chunks * layer.size))
             s2_rec = Signal()
             s2_rec_value = Signal(plan.spike.bits)
+        if paired:
+            s1_pair = Signal()
 
         m.d.comb += [
             self.busy.eq(running | go),
@@ -262,9 +276,11 @@ class DenseCore(wiring.Component):
             ]
             if recurrent:
                 m.d.sync += [s1_rec.eq(rec_op), s1_rec_base.eq(rec_base)]
+            if paired:
+                m.d.sync += s1_pair.eq(pair_op & ~fire_op)
             with m.If(~fire_op & ~rec_op if recurrent else ~fire_op):
-                with m.If(inputs.more):
-                    m.d.sync += inputs.advance
+                with m.If(more):
+                    m.d.sync += advance
                 with m.Else():
                     m.d.sync += end_of_inputs
             if recurrent:
@@ -292,6 +308,12 @@ class DenseCore(wiring.Component):
             s2_weight_base.eq(s1_weight_base), s2_index.eq(src.data.index),
             s2_value.eq(src.data.value),
         ]
+        if paired:
+            s2_pair = Signal()
+            s2_pair_index = Signal.like(src.pair_data.index, reset_less=True)
+            s2_pair_value = Signal.like(s2_value)
+            m.d.sync += [s2_pair.eq(s1_pair), s2_pair_index.eq(src.pair_data.index),
+                         s2_pair_value.eq(src.pair_data.value)]
         if recurrent:
             s2_rec_base = Signal.like(s1_rec_base)
             s2_rec_index = Signal.like(fed_back.r.data.index, reset_less=True)
@@ -315,6 +337,11 @@ class DenseCore(wiring.Component):
         ]
         m.d.sync += s5_v.eq(v_rd.data)
         s5_codes = w_rd.data
+        if paired:
+            m.d.comb += w_rd.pair_addr.eq(s2_weight_base + s2_pair_index)
+            s5_pair, s5_pair_value = (_carried(m, signal, name, data_stages)[-1]
+                                      for signal, name in ((s2_pair, "pair"),
+                                                           (s2_pair_value, "pair_value")))
         if recurrent:
             m.d.comb += u_rd.addr.eq(s2_rec_base + s2_rec_index)
             s5_rec, s5_rec_value = (_carried(m, signal, name, data_stages)[-1]
@@ -377,8 +404,14 @@ class DenseCore(wiring.Component):
                 m.d.comb += [fed.value.eq(s5_rec_value), fed.code.eq(s5_rec_codes[lane])]
                 term = Mux(s5_rec, fed.term, product.term)
                 negate = Mux(s5_rec, fed.negate, product.negate)
+            summed = accumulate(acc, term, negate)
+            if paired:      # the second entry's product, 0 when there was none
+                other = m.submodules[f"pair_synapse_{lane}"] = synapse_for(
+                    layer.weights, plan.in_value, plan.accumulator)
+                m.d.comb += [other.value.eq(s5_pair_value), other.code.eq(w_rd.pair_data[lane])]
+                summed = accumulate(summed, Mux(s5_pair, other.term, 0), other.negate & s5_pair)
             with m.If(s5_valid & ~s5_fire):
-                m.d.sync += acc.eq(accumulate(acc, term, negate))
+                m.d.sync += acc.eq(summed)
             with m.If(start_update):
                 m.d.sync += acc.eq(0)
             appends = ([] if is_last else [self.o_spikes]) + ([fed_back.w] if recurrent else [])

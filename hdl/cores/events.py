@@ -9,7 +9,8 @@ from ..layouts import spike_entry_layout
 from ..result_buffer import result_write_signature
 from ..spike_buffer import spike_read_signature, spike_write_signature
 
-__all__ = ["lowest_set", "BankWalk", "bank_walk", "walk_events", "event_core_members"]
+__all__ = ["lowest_set", "BankWalk", "bank_walk", "entry_total", "walk_events",
+           "event_core_members"]
 
 
 def event_core_members(plan, in_banks: int, in_depth: int, result=None) -> dict:
@@ -19,7 +20,8 @@ def event_core_members(plan, in_banks: int, in_depth: int, result=None) -> dict:
     ``plan.out_banks`` values), `busy`, `done`."""
     members = {
         "i_spikes": Out(spike_read_signature(
-            in_banks, in_depth, spike_entry_layout(plan.in_index_bits, plan.in_value.bits))),
+            in_banks, in_depth, spike_entry_layout(plan.in_index_bits, plan.in_value.bits),
+            plan.entries_per_cycle)),
         "busy": Out(1),
         "done": Out(1),
     }
@@ -94,40 +96,53 @@ def _first_bank(m, counts, banks: int, name: str):
     return nonempty, first
 
 
-def bank_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
+def bank_walk(m, counts, banks: int, depth: int, name: str, *,
+              descending: bool = False) -> BankWalk:
     """A `BankWalk` over the spike list whose per-bank entry `counts` are given (constant while
     it is walked), without a priority encoder in the loop: a register holds what is still to
     visit, and the next position is its lowest set bit (``x & -x``, a carry chain). Small
     lists over many banks keep one bit per entry, the others one bit per bank and the current
-    bank's entries left in a counter (`POSITION_WALK_BANKS`)."""
+    bank's entries left in a counter (`POSITION_WALK_BANKS`). `descending` walks from the last
+    entry of the highest bank down (a paired core's second walk, which meets the first)."""
     if POSITION_WALK_BANKS < banks and banks * depth <= POSITION_WALK_BITS:
-        return _position_walk(m, counts, banks, depth, name)
-    return _bank_count_walk(m, counts, banks, depth, name)
+        return _position_walk(m, counts, banks, depth, name, descending)
+    return _bank_count_walk(m, counts, banks, depth, name, descending)
 
 
-def _position_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
-    width = banks * depth                       # position b * depth + e: bank b, entry e
+def _position_walk(m, counts, banks: int, depth: int, name: str, descending: bool) -> BankWalk:
+    width = banks * depth
+    # bit p of the walk's registers is the position (bank, entry) = order[p]
+    order = [(b, e) for b in range(banks) for e in range(depth)]
+    if descending:
+        order.reverse()
     occupied = Signal(width, name=f"{name}_occupied")
-    m.d.comb += occupied.eq(Cat(*(e < count for count in counts for e in range(depth))))
+    m.d.comb += occupied.eq(Cat(*(e < counts[b] for b, e in order)))
     current = Signal(width, name=f"{name}_current")        # one-hot
     rest = Signal(width, name=f"{name}_rest")              # positions after the current one
     first = Signal(width, name=f"{name}_first")
     after = Signal(width, name=f"{name}_after")
-    # the first entry is entry 0 of the lowest non-empty bank: a carry chain over the banks
-    _, first_bank = _first_bank(m, counts, banks, name)
-    m.d.comb += [first.eq(Cat(*(first_bank[p // depth] if p % depth == 0 else 0
-                                for p in range(width)))),
-                 after.eq(_lowest_one_hot(rest, width))]
+    if descending:      # the last entry of the highest non-empty bank: a carry chain
+        m.d.comb += first.eq(_lowest_one_hot(occupied, width))
+    else:               # entry 0 of the lowest non-empty bank: a carry chain over the banks
+        _, first_bank = _first_bank(m, counts, banks, name)
+        m.d.comb += first.eq(Cat(*(first_bank[b] if e == 0 else 0 for b, e in order)))
+    m.d.comb += after.eq(_lowest_one_hot(rest, width))
     return BankWalk(
         any=occupied.any(),
-        bank=_decoded(m, current, width, lambda i: i // depth, range(banks), f"{name}_bank"),
-        entry=_decoded(m, current, width, lambda i: i % depth, range(depth), f"{name}_entry"),
+        bank=_decoded(m, current, width, lambda p: order[p][0], range(banks), f"{name}_bank"),
+        entry=_decoded(m, current, width, lambda p: order[p][1], range(depth),
+                       f"{name}_entry"),
         more=rest.any(),
         begin=[current.eq(first), rest.eq(occupied & ~first)],
         advance=[current.eq(after), rest.eq(rest & ~after)])
 
 
-def _bank_count_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
+def _bank_count_walk(m, counts, banks: int, depth: int, name: str,
+                     descending: bool) -> BankWalk:
+    """Descending, the banks are taken highest first and `left` (the entries below the current
+    one) is the current entry."""
+    bank_of = (lambda b: banks - 1 - b) if descending else (lambda b: b)
+    counts = [counts[bank_of(b)] for b in range(banks)]
     nonempty, first = _first_bank(m, counts, banks, name)
     current = Signal(banks, name=f"{name}_current")        # one-hot
     rest = Signal(banks, name=f"{name}_rest")              # banks after the current one
@@ -145,14 +160,22 @@ def _bank_count_walk(m, counts, banks: int, depth: int, name: str) -> BankWalk:
     in_bank = left != 0
     return BankWalk(
         any=nonempty.any(),
-        bank=_decoded(m, current, banks, lambda b: b, range(banks), f"{name}_bank"),
-        entry=entry, more=in_bank | rest.any(),
+        bank=_decoded(m, current, banks, bank_of, range(banks), f"{name}_bank"),
+        entry=left[:len(entry)] if descending else entry, more=in_bank | rest.any(),
         begin=[current.eq(first), rest.eq(nonempty & ~first), left.eq(count_of(first) - 1),
                entry.eq(0)],
         advance=[current.eq(Mux(in_bank, current, after)),
                  rest.eq(Mux(in_bank, rest, rest & ~after)),
                  left.eq(Mux(in_bank, left - 1, count_of(after) - 1)),
                  entry.eq(Mux(in_bank, entry + 1, 0))])
+
+
+def entry_total(counts):
+    """The entries of a spike list with per-bank `counts`: a balanced adder tree, not a chain."""
+    values = list(counts)
+    while len(values) > 1:
+        values = [a + b for a, b in zip(values[::2], values[1::2])] + values[len(values) & ~1:]
+    return values[0]
 
 
 def walk_events(m, src, banks: int, *, start, advance, name: str = "walk"):

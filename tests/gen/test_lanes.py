@@ -66,7 +66,9 @@ def test_measured_activity_moves_lanes_to_the_busy_layer():
     inputs = layer_inputs(x, trace(net, x))
     lanes = balanced_lanes(net, max_luts=default_budget(net), inputs=inputs)
     assert _costs(net, lanes, inputs)[0] == _best_pace(net, default_budget(net), inputs)
-    assert lanes[1] > 4 and lanes[0] < 16
+    # layer 1 in one chunk, taking two entries per cycle; layer 0 keeps the lanes that its
+    # quietest timesteps need
+    assert lanes == [16, 10]
 
 
 def test_a_direct_first_layer_needs_fewer_lanes_as_it_walks_its_input_once():

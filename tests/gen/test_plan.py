@@ -54,8 +54,13 @@ def test_step_cycles_formula_counts_the_nonzero_input_values():
     design = plan(network_from_dict(valid()), [1, 2])
     values = np.array([[0, 0, 0], [5, 0, 1]])           # 0 and 2 non-zero of 3 inputs
     np.testing.assert_array_equal(design.layers[0].step_cycles(values), [2 * 1 + 9, 2 * 3 + 9])
-    assert design.layers[1].step_cycles(np.array([1, 1])) == 1 * 3 + 9
+    # layer 1: one chunk after another core, two entries per cycle: ceil(2 / 2) + 1 + 9
+    assert design.layers[1].entries_per_cycle == 2 and design.layers[0].entries_per_cycle == 1
+    np.testing.assert_array_equal(design.layers[1].step_cycles(np.array([[0, 0], [1, 0],
+                                                                         [1, 1]])),
+                                  [0 + 1 + 9, 1 + 1 + 9, 1 + 1 + 9])
     assert design.layers[0].cycle_formula == "2 * (n + 1) + 9"
+    assert design.layers[1].cycle_formula == "1 * (ceil(n / 2) + 1) + 9"
 
 
 def test_memory_geometry_follows_lanes_and_chunks():
@@ -85,8 +90,9 @@ def test_report_gives_the_weight_memory_beside_its_minimum():
 
 
 def test_report_gives_each_layers_lane_utilisation_and_the_streamed_networks():
-    """Per layer: ideal (synaptic events / lanes) over model cycles. Streamed: every synaptic
-    event over all lanes times the slowest layer's cycles."""
+    """Per layer: ideal (synaptic events / products per cycle) over model cycles. Streamed:
+    every synaptic event over all products per cycle times the slowest layer's cycles; a
+    paired core's lanes add two products per cycle."""
     from spikeshift.gen.flow.report import build_report, format_report
     from spikeshift.gen.ir.synthetic import random_inputs, random_network
     from spikeshift.sim.cycles import layer_inputs
@@ -100,7 +106,8 @@ def test_report_gives_each_layers_lane_utilisation_and_the_streamed_networks():
         assert e["lane_utilisation"] == e["ideal_cycles_per_inference"] / \
             e["model_cycles_per_inference"] <= 1
     slowest = max(e["model_cycles_per_inference"] for e in layers)
+    assert [e["entries_per_cycle"] for e in layers] == [1, 1, 2]     # the last: one chunk
     expected = sum(e["sops_per_inference"] for e in layers) / (
-        sum(e["lanes"] for e in layers) * slowest)
+        sum(e["lanes"] * e["entries_per_cycle"] for e in layers) * slowest)
     assert report["totals"]["streamed_lane_utilisation"] == pytest.approx(expected)
     assert "lanes busy" in format_report(report)

@@ -1,6 +1,7 @@
 # amaranth: UnusedElaboratable=no
 """The dense cores' bank walk visits every entry of a spike list once, bank after bank, in both
-of its forms (one bit per position, or per bank with a count), against the list itself."""
+of its forms (one bit per position, or per bank with a count) and both directions, against the
+list itself."""
 
 import numpy as np
 import pytest
@@ -10,11 +11,12 @@ from amaranth.sim import Simulator
 from spikeshift.hdl.cores.events import POSITION_WALK_BANKS, POSITION_WALK_BITS, bank_walk
 
 
-def walked(counts: list[int], depth: int) -> tuple[bool, list[tuple[int, int]]]:
+def walked(counts: list[int], depth: int,
+           descending: bool = False) -> tuple[bool, list[tuple[int, int]]]:
     """(any, the positions a walk of a list with `counts` presents, begin to its last)."""
     m = Module()
     count_signals = [Signal(range(depth + 1), name=f"count_{b}") for b in range(len(counts))]
-    walk = bank_walk(m, count_signals, len(counts), depth, "walk")
+    walk = bank_walk(m, count_signals, len(counts), depth, "walk", descending=descending)
     start, step = Signal(), Signal()
     with m.If(start):
         m.d.sync += walk.begin
@@ -48,13 +50,16 @@ def walked(counts: list[int], depth: int) -> tuple[bool, list[tuple[int, int]]]:
 
 @pytest.mark.parametrize("banks, depth", [(1, 9), (3, 5), (POSITION_WALK_BANKS + 1, 4),
                                           (16, POSITION_WALK_BITS // 16), (16, 9), (64, 2)])
-def test_bank_walk_visits_every_entry_once_lowest_bank_first(banks, depth):
+@pytest.mark.parametrize("descending", [False, True])
+def test_bank_walk_visits_every_entry_once_in_list_order(banks, depth, descending):
     rng = np.random.default_rng(banks * 100 + depth)
     cases = [[0] * banks, [depth] * banks, [0] * (banks - 1) + [1]]
     cases += [list(rng.integers(0, depth + 1, banks) * (rng.random(banks) < p))
               for p in (0.2, 0.6, 1.0) for _ in range(3)]
     for counts in cases:
         expected = [(b, e) for b, n in enumerate(counts) for e in range(n)]
-        found, positions = walked([int(c) for c in counts], depth)
+        if descending:                  # the last entry of the highest bank first
+            expected.reverse()
+        found, positions = walked([int(c) for c in counts], depth, descending)
         assert found == bool(expected), counts
         assert positions == expected, counts

@@ -25,6 +25,13 @@ keeps each chunk's current in the memory ``currents``; at t >= 1 it issues the f
 operations only, reading that memory instead of the accumulator::
 
     cycles(t = 0) = chunks * (n + 1) + STEP_OVERHEAD,   cycles(t >= 1) = chunks + STEP_OVERHEAD
+
+A narrow layer, one chunk after another core and not recurrent, cannot go faster with more
+lanes; it takes two entries of its input list per cycle instead (`DensePlan.entries_per_cycle`
+2: one walk from the list's first entry up, one from its last down, each lane adding both
+products), so that it keeps up with the wide layer before it::
+
+    cycles(n) = ceil(n / 2) + 1 + STEP_OVERHEAD
 """
 
 import dataclasses
@@ -75,6 +82,7 @@ FED_BACK_SLOTS = 2
 #: 26 lanes of 19-20 bits, 6,936 LUT4 with the UART link on the ECP5), plus the issue logic.
 LUTS_PER_LANE_BIT = 12
 LUTS_PER_INDEX_BIT = 16
+PAIRED_LUTS_PER_LANE_BIT = 4
 
 
 @register_kind("dense")
@@ -209,6 +217,7 @@ class DenseLayer(Layer):
         ) + ((MemoryGeometry(name="syn_currents", depth=chunks, width=lanes * self.neuron.i.bits),)
              if self.neuron.has_synapse else ())
         multiplies = isinstance(self.weights, IntWeights) and in_bits > 1
+        paired = index > 0 and chunks == 1 and self.recurrent is None
         if self.recurrent is not None:
             init_depth = max(map(len, fed_back_lists(self, lanes)))
             entry_bits = unsigned_bits_for(self.size - 1) + self.neuron.spike_bits
@@ -225,8 +234,8 @@ class DenseLayer(Layer):
             in_index_bits=unsigned_bits_for(in_size - 1), accumulator=acc,
             update=IntFormat(bits=signed_bits_for(v.min + acc.min, v.max + acc.max)),
             spike=UIntFormat(bits=self.neuron.spike_bits) if self.neuron.fires else None,
-            multipliers=lanes * multiplies, memories=memories,
-            recurrent=self.recurrent is not None)
+            multipliers=lanes * multiplies * (1 + paired), memories=memories,
+            recurrent=self.recurrent is not None, entries_per_cycle=1 + paired)
 
     @classmethod
     def random(cls, rng, *, in_shape: tuple, in_max: int, max_size: int,
@@ -315,11 +324,14 @@ class DensePlan(LayerPlan):
         return self.in_size + self.size if self.recurrent else self.in_size
 
     def step_cycles(self, values):
-        return self.chunks * (self._walked(values) + 1) + STEP_OVERHEAD
+        issued = -(-self._walked(values) // self.entries_per_cycle)
+        return self.chunks * (issued + 1) + STEP_OVERHEAD
 
     @property
     def cycle_formula(self) -> str:
         events = "n + r" if self.recurrent else "n"
+        if self.entries_per_cycle > 1:
+            events = f"ceil({events} / {self.entries_per_cycle})"
         formula = f"{self.chunks} * ({events} + 1) + {STEP_OVERHEAD}"
         if self.held_current:
             return f"{formula} (t = 0), {self.chunks} + {STEP_OVERHEAD} (t > 0)"
@@ -332,8 +344,11 @@ class DensePlan(LayerPlan):
         # a cuba_lif lane also decays, adds and saturates its synaptic current
         width = max(self.accumulator.bits, layer.neuron.v.bits) + layer.neuron.synapse_bits
         walked = self.fan_in.bit_length() + (self.size.bit_length() if self.recurrent else 0)
-        return Resources(luts=self.lanes * LUTS_PER_LANE_BIT * width
-                         + LUTS_PER_INDEX_BIT * walked,
+        # a paired core's second product and adder, its second walk and weight read
+        lane_bits = LUTS_PER_LANE_BIT * width + PAIRED_LUTS_PER_LANE_BIT * self.accumulator.bits * (
+            self.entries_per_cycle - 1)
+        return Resources(luts=self.lanes * lane_bits
+                         + LUTS_PER_INDEX_BIT * walked * self.entries_per_cycle,
                          ram_bits=sum(m.bits for m in self.memories))
 
     def report_row(self, layer: DenseLayer) -> dict:
