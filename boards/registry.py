@@ -26,6 +26,8 @@ class Board:
     synth_options : options of that command, tried in order until Yosys succeeds (estimate
         and open flow)
     synth_prepares : Yosys commands run before it, each tried with every option in turn
+    synth_fallback : options tried last, alone, when every other attempt failed; ``{top}``
+        stands for the top module (`ECP5_PLAIN_ABC`)
     cells : resource name -> regular expression of the Yosys cell types it counts
     bitstream_suffix : file name suffix of the open flow's bitstream
     clock_hz : the clock the design runs at
@@ -46,18 +48,29 @@ class Board:
     bitstream_suffix: str = ".bit"
     synth_options: tuple = ("",)
     synth_prepares: tuple = ("",)
+    synth_fallback: str | None = None
 
-    def synth_attempts(self, prepare: str | None = None) -> list[tuple[str, str]]:
+    def synth_attempts(self, prepare: str | None = None, *,
+                       top: str = "top") -> list[tuple[str, str]]:
         """(commands before synthesis, synthesis options) in the order to try them; `prepare`
-        replaces the board's own commands."""
+        replaces the board's own commands; `top` names the top module."""
         prepares = self.synth_prepares if prepare is None else (prepare,)
-        return [(p, options) for p in prepares for options in self.synth_options]
+        attempts = [(p, options) for p in prepares for options in self.synth_options]
+        if self.synth_fallback is not None:
+            attempts.append(("", self.synth_fallback.format(top=top)))
+        return attempts
 
     def platform(self):
         """The Amaranth platform of the board."""
         module, name = self.platform_class.split(":")
         return getattr(importlib.import_module(module), name)()
 
+
+#: synth_ecp5 with its ABC9 LUT mapping replaced by plain ABC's: slower logic, but it completes
+#: where ABC9's recursion overflows its stack (Yosys 0.70 on, e.g., a paired dense core's
+#: cuba_lif network); the caller's ``-top`` follows the last command
+ECP5_PLAIN_ABC = ("-run :map_luts -top {top}; techmap -map +/lattice/latches_map.v; "
+                  "abc -lut 4; clean; synth_ecp5 -run map_cells:")
 
 BOARDS = {
     # ECP5-85F: 83,640 LUT4 and FFs, 208 DP16KD blocks of 18 Kbit
@@ -72,7 +85,8 @@ BOARDS = {
         # 784-128-10 MLP at 64 lanes: its stack overflows); with gate chains balanced first it
         # completes on designs that fail both ways unbalanced (the demo network's, since the
         # bank walk is held in registers)
-        synth_options=("-dff", ""), synth_prepares=("opt_balance_tree", "")),
+        synth_options=("-dff", ""), synth_prepares=("opt_balance_tree", ""),
+        synth_fallback=ECP5_PLAIN_ABC),
     # iCE40UP5K: 5,280 LUT4 and FFs, 30 EBR blocks of 4 Kbit
     "icebreaker": Board(
         name="icebreaker", flow="open", family="ice40", device="iCE40UP5K-SG48",

@@ -14,7 +14,7 @@ from ..layouts import spike_entry_layout, weight_code, weight_code_shape
 from ..neuron import NeuronUpdate, neuron_parameters, parameter_ports
 from ..synapse import accumulate, synapse_for
 from .constants import lane_constants
-from .events import bank_walk, entry_total, event_core_members
+from .events import bank_walk, event_core_members, meeting
 from .registry import core_for
 from .syn_currents import syn_current_memory
 
@@ -211,14 +211,12 @@ class DenseCore(wiring.Component):
         begin_chunk = [*inputs.begin, fire_op.eq(~walk)]
         end_of_inputs = [fire_op.eq(1)]
         more, advance = inputs.more, inputs.advance
-        if paired:  # a second walk from the list's last entry down meets the first: `left`
-            # entries are not yet issued, and an operation takes two while two are left
+        if paired:  # a second walk from the list's last entry down, until the two meet
             down = bank_walk(m, src.counts, self._in_banks, self._in_depth, "walk_down",
                              descending=True)
-            left = Signal(range(self._in_banks * self._in_depth + 1))
-            pair_op = left >= 2
-            more, advance = left > 2, [*inputs.advance, *down.advance, left.eq(left - 2)]
-            begin_chunk += [*down.begin, left.eq(entry_total(src.counts))]
+            pair_op, more = meeting(inputs, down)
+            advance = [*inputs.advance, *down.advance]
+            begin_chunk += down.begin
             m.d.comb += [src.pair_bank.eq(down.bank), src.pair_entry.eq(down.entry)]
         if recurrent:
             rec_op = Signal()
@@ -384,6 +382,9 @@ class DenseCore(wiring.Component):
                 current = Mux(first_step, acc, s5_currents[lane])
             else:
                 current = acc
+            if paired:      # the second entries' products, in an accumulator of their own
+                acc_pair = Signal.like(acc, name=f"acc_pair_{lane}")
+                current = acc + acc_pair
             product = m.submodules[f"synapse_{lane}"] = synapse_for(
                 layer.weights, plan.in_value, plan.accumulator)
             unit = m.submodules[f"neuron_{lane}"] = NeuronUpdate(neuron, plan.accumulator,
@@ -404,16 +405,18 @@ class DenseCore(wiring.Component):
                 m.d.comb += [fed.value.eq(s5_rec_value), fed.code.eq(s5_rec_codes[lane])]
                 term = Mux(s5_rec, fed.term, product.term)
                 negate = Mux(s5_rec, fed.negate, product.negate)
-            summed = accumulate(acc, term, negate)
-            if paired:      # the second entry's product, 0 when there was none
+            with m.If(s5_valid & ~s5_fire):
+                m.d.sync += acc.eq(accumulate(acc, term, negate))
+            with m.If(start_update):
+                m.d.sync += acc.eq(0)
+            if paired:
                 other = m.submodules[f"pair_synapse_{lane}"] = synapse_for(
                     layer.weights, plan.in_value, plan.accumulator)
                 m.d.comb += [other.value.eq(s5_pair_value), other.code.eq(w_rd.pair_data[lane])]
-                summed = accumulate(summed, Mux(s5_pair, other.term, 0), other.negate & s5_pair)
-            with m.If(s5_valid & ~s5_fire):
-                m.d.sync += acc.eq(summed)
-            with m.If(start_update):
-                m.d.sync += acc.eq(0)
+                with m.If(s5_valid & ~s5_fire & s5_pair):
+                    m.d.sync += acc_pair.eq(accumulate(acc_pair, other.term, other.negate))
+                with m.If(start_update):
+                    m.d.sync += acc_pair.eq(0)
             appends = ([] if is_last else [self.o_spikes]) + ([fed_back.w] if recurrent else [])
             for port in appends:
                 active = s8_neuron_base + lane < layer.size

@@ -9,7 +9,7 @@ from ..layouts import spike_entry_layout
 from ..result_buffer import result_write_signature
 from ..spike_buffer import spike_read_signature, spike_write_signature
 
-__all__ = ["lowest_set", "BankWalk", "bank_walk", "entry_total", "walk_events",
+__all__ = ["lowest_set", "BankWalk", "bank_walk", "meeting", "walk_events",
            "event_core_members"]
 
 
@@ -54,6 +54,10 @@ class BankWalk:
     bank, entry : the position of the current entry (decoded from one-hot registers)
     more : another entry follows the current one (a function of registers only)
     begin, advance : statements (sync) that move to the first entry, and to the next one
+    current, rest : the walk's one-hot current and its still-to-visit set, bit i for the
+        position (one bit per entry) or bank (per bank) i in ascending order, whichever the
+        direction (`meeting`)
+    left : per bank, the current bank's entries still to visit (None: one bit per entry)
     """
 
     any: Value
@@ -62,6 +66,9 @@ class BankWalk:
     more: Value
     begin: list
     advance: list
+    current: Value
+    rest: Value
+    left: Value | None
 
 
 def _lowest_one_hot(mask, width: int):
@@ -76,6 +83,28 @@ def _lowest_one_hot(mask, width: int):
 #: slower, on the iCE40 above all).
 POSITION_WALK_BANKS = 4
 POSITION_WALK_BITS = 128
+
+
+def _ascending(bits, width: int, descending: bool):
+    """`bits` of a walk's register in ascending order of the positions (or banks)."""
+    return Cat(*(bits[width - 1 - i] for i in range(width))) if descending else bits
+
+
+def meeting(up: BankWalk, down: BankWalk):
+    """(pair, more) of two walks over one list, `up` ascending and `down` descending, each at
+    an entry: `pair` when `down`'s entry lies after `up`'s (two distinct entries), `more` when
+    an entry lies between them (another operation follows this one). Functions of their
+    registers only."""
+    between = (up.rest & down.rest).any()           # positions, or banks, strictly between
+    if up.left is None:
+        return (up.rest & down.current).any(), between
+    same_bank = (up.current & down.current).any()
+    bank_after = (up.rest & down.current).any()
+    # per bank, `down`'s entry index is its count of entries left (below it)
+    pair = bank_after | same_bank & (up.entry < down.entry)
+    more = (same_bank & (down.entry >= up.entry + 2)
+            | bank_after & ((up.left != 0) | (down.left != 0) | between))
+    return pair, more
 
 
 def _decoded(m, one_hot, width: int, value_of, shape, name: str):
@@ -134,7 +163,9 @@ def _position_walk(m, counts, banks: int, depth: int, name: str, descending: boo
                        f"{name}_entry"),
         more=rest.any(),
         begin=[current.eq(first), rest.eq(occupied & ~first)],
-        advance=[current.eq(after), rest.eq(rest & ~after)])
+        advance=[current.eq(after), rest.eq(rest & ~after)],
+        current=_ascending(current, width, descending),
+        rest=_ascending(rest, width, descending), left=None)
 
 
 def _bank_count_walk(m, counts, banks: int, depth: int, name: str,
@@ -167,15 +198,9 @@ def _bank_count_walk(m, counts, banks: int, depth: int, name: str,
         advance=[current.eq(Mux(in_bank, current, after)),
                  rest.eq(Mux(in_bank, rest, rest & ~after)),
                  left.eq(Mux(in_bank, left - 1, count_of(after) - 1)),
-                 entry.eq(Mux(in_bank, entry + 1, 0))])
-
-
-def entry_total(counts):
-    """The entries of a spike list with per-bank `counts`: a balanced adder tree, not a chain."""
-    values = list(counts)
-    while len(values) > 1:
-        values = [a + b for a, b in zip(values[::2], values[1::2])] + values[len(values) & ~1:]
-    return values[0]
+                 entry.eq(Mux(in_bank, entry + 1, 0))],
+        current=_ascending(current, banks, descending),
+        rest=_ascending(rest, banks, descending), left=left)
 
 
 def walk_events(m, src, banks: int, *, start, advance, name: str = "walk"):

@@ -7,10 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spikeshift import generate
+from spikeshift.boards.estimate import cell_counts, synthesis_attempt
 from spikeshift.boards.fit import LINK_LUTS, DoesNotFit
 from spikeshift.boards.flow import run_step
 from spikeshift.boards.host import run_on_board
 from spikeshift.boards.open_flow import critical_path
+from spikeshift.boards.registry import ECP5_PLAIN_ABC, board_named
+from spikeshift.gen.flow.verilog import TOPLEVEL
 from spikeshift.gen.ir.formats import IntFormat
 from spikeshift.gen.ir.link import INPUT_FRAME_BYTES, INPUT_SYNC
 from spikeshift.gen.ir.neuron import ShiftLeak, SubtractLeak
@@ -99,9 +103,7 @@ def test_verilog_and_estimate_steps_write_their_reports(tmp_path):
     assert saved["seconds"] >= 0 and saved["board"] == "ulx3s"
 
 
-def test_per_neuron_and_cuba_lif_pot_networks_synthesise_without_a_multiplier(tmp_path):
-    """Per-neuron θ (multi-bit spikes: shifts by each lane's log2 θ), shift and subtract leaks
-    and synaptic decays per neuron, 4-bit inputs and PoT weights: no DSP."""
+def _per_neuron_cuba_lif_network():
     rng = np.random.default_rng(3)
     net = dense_pot_network(rng, (64, 24, 10), input_bits=4)
     first, last = net.layers
@@ -110,10 +112,30 @@ def test_per_neuron_and_cuba_lif_pot_networks_synthesise_without_a_multiplier(tm
                                  leak=ShiftLeak(shift=rng.integers(1, 5, 24)),
                                  syn_shift=rng.integers(0, 4, 24), i=IntFormat(bits=14))
     readout = dataclasses.replace(last.neuron, leak=SubtractLeak(amount=rng.integers(0, 9, 10)))
-    net = dataclasses.replace(net, layers=(dataclasses.replace(first, neuron=hidden),
-                                           dataclasses.replace(last, neuron=readout)))
-    report = run_step("estimate", net, "ulx3s", tmp_path, lanes=[6, 10])
+    return dataclasses.replace(net, layers=(dataclasses.replace(first, neuron=hidden),
+                                            dataclasses.replace(last, neuron=readout)))
+
+
+def test_per_neuron_and_cuba_lif_pot_networks_synthesise_without_a_multiplier(tmp_path):
+    """Per-neuron θ (multi-bit spikes: shifts by each lane's log2 θ), shift and subtract leaks
+    and synaptic decays per neuron, 4-bit inputs and PoT weights: no DSP."""
+    report = run_step("estimate", _per_neuron_cuba_lif_network(), "ulx3s", tmp_path,
+                      lanes=[6, 5])
     assert report["cells"]["DSP"] == 0 and report["cells"]["LUT"] > 0
+
+
+def test_the_ecp5_fallback_synthesises_a_design_abc9_overflows_on(tmp_path):
+    """With a paired read-out (10 lanes, one chunk) the same network overflows ABC9's stack in
+    every attempt of Yosys 0.70; the board's last attempt, plain ABC, completes."""
+    board = board_named("ulx3s")
+    attempts = board.synth_attempts(top=TOPLEVEL)
+    assert attempts[-1] == ("", ECP5_PLAIN_ABC.format(top=TOPLEVEL))
+    generate(_per_neuron_cuba_lif_network(), tmp_path, lanes=[6, 10])
+    command, run = synthesis_attempt(tmp_path / "spikeshift_top.v", TOPLEVEL, board,
+                                     *attempts[-1])
+    assert run.returncode == 0 and command.startswith("synth_ecp5 -run :map_luts")
+    cells = cell_counts(tmp_path / "stat.json", board)
+    assert cells["DSP"] == 0 and cells["LUT"] > 1000 and cells["BRAM18"] >= 1
 
 
 @pytest.mark.bitstream
