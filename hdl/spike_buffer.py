@@ -7,7 +7,10 @@ accumulator cannot overflow). Two slots let the producer write timestep t + 1 wh
 consumer reads timestep t.
 """
 
-from amaranth import Array, Module, Mux, Signal, unsigned
+from functools import reduce
+from operator import or_
+
+from amaranth import Array, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -52,6 +55,11 @@ def spike_read_signature(banks: int, depth: int, entry: data.Layout,
     })
 
 
+def _selected(one_hot, values):
+    """The value whose bit of `one_hot` is set."""
+    return reduce(or_, (Mux(one_hot[b], value.as_value(), 0) for b, value in enumerate(values)))
+
+
 class SpikeBuffer(wiring.Component):
     """Two slots of `banks` spike lists of up to `depth` entries each.
 
@@ -82,12 +90,13 @@ class SpikeBuffer(wiring.Component):
         full = Signal(2)
         counts = [Array(Signal(_count_shape(depth), name=f"count_{s}_{b}") for s in range(2))
                   for b in range(banks)]
-        read_bank = Signal(range(banks))
-        m.d.sync += read_bank.eq(self.r.bank)
+        # the bank read, one-hot: its data is an AND-OR over the banks, shallower than a mux
+        read_bank = Signal(banks)
+        m.d.sync += read_bank.eq(Const(1, banks) << self.r.bank)
         read_data = []
         if self._pair:
-            pair_bank = Signal(range(banks))
-            m.d.sync += pair_bank.eq(self.r.pair_bank)
+            pair_bank = Signal(banks)
+            m.d.sync += pair_bank.eq(Const(1, banks) << self.r.pair_bank)
             pair_data = []
         for b in range(banks):
             mem = m.submodules[f"bank_{b}"] = Memory(shape=self._entry, depth=2 * depth, init=[])
@@ -117,9 +126,9 @@ class SpikeBuffer(wiring.Component):
                                              self.r.pair_entry))
                 pair_data.append(pair.data)
         if self._pair:
-            m.d.comb += self.r.pair_data.eq(Array(pair_data)[pair_bank])
+            m.d.comb += self.r.pair_data.eq(_selected(pair_bank, pair_data))
         m.d.comb += [
-            self.r.data.eq(Array(read_data)[read_bank]),
+            self.r.data.eq(_selected(read_bank, read_data)),
             self.w.free.eq(~full.bit_select(w_slot, 1)),
             self.w.free_next.eq(~full.bit_select(~w_slot, 1)),
             self.r.full.eq(full.bit_select(r_slot, 1)),
