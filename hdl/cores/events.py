@@ -150,9 +150,14 @@ def _position_walk(m, counts, banks: int, depth: int, name: str, descending: boo
     rest = Signal(width, name=f"{name}_rest")              # positions after the current one
     first = Signal(width, name=f"{name}_first")
     after = Signal(width, name=f"{name}_after")
-    if descending:      # the last entry of the highest non-empty bank: a carry chain
-        m.d.comb += first.eq(_lowest_one_hot(occupied, width))
-    else:               # entry 0 of the lowest non-empty bank: a carry chain over the banks
+    # the first entry: entry 0 of the lowest non-empty bank, or descending the last entry of
+    # the highest; a carry chain over the banks, not over the positions
+    if descending:
+        _, highest = _first_bank(m, [counts[banks - 1 - b] for b in range(banks)], banks,
+                                 name)                  # bit i: bank banks - 1 - i
+        m.d.comb += first.eq(Cat(*(highest[banks - 1 - b] & (counts[b] == e + 1)
+                                   for b, e in order)))
+    else:
         _, first_bank = _first_bank(m, counts, banks, name)
         m.d.comb += first.eq(Cat(*(first_bank[b] if e == 0 else 0 for b, e in order)))
     m.d.comb += after.eq(_lowest_one_hot(rest, width))
