@@ -90,25 +90,17 @@ class SpikeBuffer(wiring.Component):
         full = Signal(2)
         counts = [Array(Signal(_count_shape(depth), name=f"count_{s}_{b}") for s in range(2))
                   for b in range(banks)]
-        # the bank read, one-hot: its data is an AND-OR over the banks, shallower than a mux
-        read_bank = Signal(banks)
-        m.d.sync += read_bank.eq(Const(1, banks) << self.r.bank)
-        read_data = []
-        if self._pair:
-            pair_bank = Signal(banks)
-            m.d.sync += pair_bank.eq(Const(1, banks) << self.r.pair_bank)
-            pair_data = []
+        memories = []
         for b in range(banks):
             mem = m.submodules[f"bank_{b}"] = Memory(shape=self._entry, depth=2 * depth, init=[])
+            memories.append(mem)
             wr = mem.write_port()
-            rd = mem.read_port()
             count = counts[b][w_slot]
             read_count = Signal(_count_shape(depth), name=f"read_count_{b}")
             m.d.comb += [
                 wr.addr.eq(Mux(w_slot, depth + count, count)),
                 wr.data.eq(self.w.data[b]),
                 wr.en.eq(self.w.en[b]),
-                rd.addr.eq(Mux(r_slot, depth + self.r.entry, self.r.entry)),
                 self.r.counts[b].eq(read_count),
             ]
             with m.If(self.w.en[b]):
@@ -119,16 +111,17 @@ class SpikeBuffer(wiring.Component):
             written = self.w.en[b] & (w_slot != r_slot)
             m.d.sync += read_count.eq(Mux(self.r.release, counts[b][~r_slot] + written,
                                           read_count + (self.w.en[b] & (w_slot == r_slot))))
-            read_data.append(rd.data)
-            if self._pair:
-                pair = mem.read_port()
-                m.d.comb += pair.addr.eq(Mux(r_slot, depth + self.r.pair_entry,
-                                             self.r.pair_entry))
-                pair_data.append(pair.data)
+        reads = [(self.r.bank, self.r.entry, self.r.data, "read")]
         if self._pair:
-            m.d.comb += self.r.pair_data.eq(_selected(pair_bank, pair_data))
+            reads.append((self.r.pair_bank, self.r.pair_entry, self.r.pair_data, "pair"))
+        for bank, entry, data_out, name in reads:
+            # the bank read, one-hot: its data is an AND-OR over the banks, shallower than a mux
+            one_hot = Signal(banks, name=f"{name}_bank")
+            m.d.sync += one_hot.eq(Const(1, banks) << bank)
+            ports = [mem.read_port() for mem in memories]
+            m.d.comb += [*(port.addr.eq(Mux(r_slot, depth + entry, entry)) for port in ports),
+                         data_out.eq(_selected(one_hot, [port.data for port in ports]))]
         m.d.comb += [
-            self.r.data.eq(_selected(read_bank, read_data)),
             self.w.free.eq(~full.bit_select(w_slot, 1)),
             self.w.free_next.eq(~full.bit_select(~w_slot, 1)),
             self.r.full.eq(full.bit_select(r_slot, 1)),

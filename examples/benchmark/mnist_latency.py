@@ -10,7 +10,6 @@ and for its other input encoding (direct or per timestep), when its inputs allow
 """
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -47,8 +46,7 @@ def main():
     encodings = {net.input.encoding: net}
     other = "per_timestep" if net.input.direct else "direct"
     if other == "per_timestep" or (x == x[:, :1]).all():
-        encodings[other] = dataclasses.replace(
-            net, input=dataclasses.replace(net.input, encoding=other))
+        encodings[other] = net.with_encoding(other)
     print(f"| lanes | {' | '.join(f'{e}: latency / streamed cycles' for e in encodings)} "
           f"| µs per image alone ({net.input.encoding}) |")
     print("| --- " * (len(encodings) + 2) + "|")
