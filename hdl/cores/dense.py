@@ -276,16 +276,16 @@ class DenseCore(wiring.Component):
                 m.d.sync += [s1_rec.eq(rec_op), s1_rec_base.eq(rec_base)]
             if paired:
                 m.d.sync += s1_pair.eq(pair_op & ~fire_op)
+            # A walk advances on every one of its operations, past its last entry too (the
+            # next chunk's `begin` resets it), so that `more` enables no walk register.
             with m.If(~fire_op & ~rec_op if recurrent else ~fire_op):
-                with m.If(more):
-                    m.d.sync += advance
-                with m.Else():
+                m.d.sync += advance
+                with m.If(~more):
                     m.d.sync += end_of_inputs
             if recurrent:
                 with m.Elif(~fire_op):
-                    with m.If(fed.more):
-                        m.d.sync += fed.advance
-                    with m.Else():
+                    m.d.sync += fed.advance
+                    with m.If(~fed.more):
                         m.d.sync += fire_op.eq(1)
             with m.Elif(chunk == chunks - 1):
                 m.d.sync += issuing.eq(0)
