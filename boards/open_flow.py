@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -58,29 +57,29 @@ def critical_path(report: dict) -> dict:
 
 def build_open_bitstream(design: Design, board: Board, out_dir: Path, *,
                          baud: int = DEFAULT_BAUD, seeds=SEEDS) -> dict:
-    """Synthesise once (with the first of the board's `synth_attempts` Yosys succeeds with),
-    place and route with each of `seeds`, pack each; returns utilisation, the median Fmax,
-    each seed's, and the critical path of the seed whose bitstream is kept (the median one)."""
+    """Synthesise once (with the first of the board's `synth_attempts` that Yosys completes
+    and nextpnr accepts), place and route with each of `seeds`, pack each; returns
+    utilisation, the median Fmax, each seed's, and the critical path of the seed whose bitstream is kept (the median one)."""
     out_dir = Path(out_dir)
     env = dict(os.environ)
     for tool in TOOLS[board.family]:
         env[tool.upper().replace("-", "_")] = str(_tool_path(tool))
     bitstream = out_dir / f"top{board.bitstream_suffix}"
-    attempts = board.synth_attempts()
-    for n, (prepare, options) in enumerate(attempts):
+
+    def attempt(prepare: str, options: str):
         # The build script expands $NEXTPNR_SEED: one synthesis, one run of the script per seed.
+        # An attempt fails when Yosys does, or when nextpnr refuses its netlist (ABC9 with
+        # -dff has made one with a net driven twice).
         build = board.platform().build(LinkBoardTop(design, baud=baud), name="top",
                                build_dir=str(out_dir), do_build=False, synth_opts=options,
                                script_after_read=prepare,
                                nextpnr_opts="--seed $NEXTPNR_SEED --report nextpnr_report.json "
                                             "--timing-allow-fail")
         (out_dir / "top.json").unlink(missing_ok=True)
-        try:
-            build.execute_local(str(out_dir), env=dict(env, NEXTPNR_SEED=str(seeds[0])))
-            break
-        except subprocess.CalledProcessError:
-            if (out_dir / "top.json").exists() or n == len(attempts) - 1:
-                raise                               # not the synthesis, or nothing left
+        build.execute_local(str(out_dir), env=dict(env, NEXTPNR_SEED=str(seeds[0])))
+        return build
+
+    prepare, options, build = board.first_synthesis(attempt)
     runs = {}
     for n, seed in enumerate(seeds):
         if n:

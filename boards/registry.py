@@ -5,6 +5,7 @@ synthesis command, the cell names its resource counts come from, clock and capac
 """
 
 import importlib
+import subprocess
 from dataclasses import dataclass, field
 
 __all__ = ["Board", "BOARDS", "board_named", "FLOWS"]
@@ -59,6 +60,20 @@ class Board:
         if self.synth_fallback is not None:
             attempts.append(("", self.synth_fallback.format(top=top)))
         return attempts
+
+    def first_synthesis(self, attempt, prepare: str | None = None, *, top: str = "top"):
+        """(commands before, options, result) of the first of `synth_attempts` for which
+        ``attempt(before, options)`` returns without `subprocess.CalledProcessError` (Yosys
+        failing, or a tool after it refusing the netlist); the last attempt's error is raised.
+        One loop for the estimate and the bitstream."""
+        attempts = self.synth_attempts(prepare, top=top)
+        for n, (before, options) in enumerate(attempts):
+            try:
+                return before, options, attempt(before, options)
+            except subprocess.CalledProcessError:
+                if n == len(attempts) - 1:
+                    raise
+        raise AssertionError("a board has at least one synthesis attempt")
 
     def platform(self):
         """The Amaranth platform of the board."""
