@@ -39,6 +39,8 @@ from tqdm import tqdm
 
 import spikeshift
 from spikeshift.boards.estimate import synthesize
+from spikeshift.boards.flow import run_step
+from spikeshift.gen.flow.report import build_report
 from spikeshift.gen.flow.verilog import TOPLEVEL, accelerator_verilog
 from spikeshift.gen.ir.design import plan
 from spikeshift.gen.ir.synthetic import dense_pot_network
@@ -49,6 +51,9 @@ PIXEL_LEVELS = 15                              # 4-bit pixels: 0..15
 BINARY_AT = 8                                  # binarized pixel: p >= 8
 LITERAL_CHUNK = 1024                           # bits per piece of a split Verilog literal
 RESOURCES = ("LUT", "FF", "BRAM36_equiv", "DSP")
+ECP5_BOARD = "ulx3s"                           # our Fmax and nextpnr resources
+ECP5_CELLS = {"LUT4": "TRELLIS_COMB", "FF": "TRELLIS_FF", "DP16KD": "DP16KD",
+              "MULT18X18D": "MULT18X18D"}
 
 
 # --- rewrites that bring Spiker+'s VHDL through GHDL's Verilog writer into Yosys -------------
@@ -204,6 +209,60 @@ def ours(net, x: np.ndarray) -> dict:
     return {"cycles": float(np.mean(alone)), "streamed": float(streamed),
             "classes": spikeshift.predict(net, x)[1].tolist(),
             "lanes": [lp.lanes for lp in design.layers]}
+
+
+def lanes_text(design) -> str:
+    return ",".join(f"{lp.lanes}x{lp.entries_per_cycle}" if lp.entries_per_cycle > 1
+                    else str(lp.lanes) for lp in design.layers)
+
+
+def summary(net, x: np.ndarray, out: Path, bitstream: bool) -> dict:
+    """Our design on its own pixels: cycles (one image alone, and streamed), lane
+    utilisation, weight bits and blocks against the minimum, estimated energy (the step
+    report's figures), and with `bitstream` the ECP5 Fmax (nextpnr, median of its seeds),
+    resources, µs per image and images/s. The bitstream step's records make a rerun free
+    while design and tools are the same."""
+    design = plan(net)
+    figures = ours(net, x)
+    report = build_report(design, inputs=layer_inputs(x, spikeshift.trace(net, x)))
+    totals = report["totals"]
+    row = {"lanes": lanes_text(design), "images": len(x), "cycles": figures["cycles"],
+           "streamed": figures["streamed"],
+           "lane_utilisation": totals["streamed_lane_utilisation"],
+           "layer_utilisation": [e["lane_utilisation"] for e in report["layers"]],
+           **{key: totals[f"weight_memory_{key}"] for key in
+              ("bits", "minimum_bits", "blocks", "minimum_blocks")},
+           "energy_pj": totals["energy_pj_per_inference"],
+           "ann_energy_pj": totals["ann_mac_energy_pj"]}
+    if bitstream:
+        step = run_step("bitstream", net, ECP5_BOARD, out / ECP5_BOARD, lanes=design.lanes)
+        mhz = step["fmax_mhz"]
+        row |= {"fmax_mhz": mhz, "fmax_mhz_by_seed": step["fmax_mhz_by_seed"],
+                "critical_path": step["critical_path"],
+                "us_per_image": row["cycles"] / mhz, "images_per_s": mhz * 1e6 / row["streamed"],
+                "ecp5": {name: step["utilisation"].get(cell, {"used": 0})["used"]
+                         for name, cell in ECP5_CELLS.items()}}
+    return row
+
+
+def show_summary(row: dict, what: str) -> None:
+    print(f"\nspikeshift, {what}, lanes {row['lanes']}, its 4-bit pixels "
+          f"({row['images']} test images):")
+    print(f"  cycles per image alone {row['cycles']:,.1f}, streamed {row['streamed']:,.1f}")
+    if "fmax_mhz" in row:
+        seeds = " / ".join(f"{mhz:g}" for mhz in row["fmax_mhz_by_seed"].values())
+        path = row["critical_path"]
+        print(f"  {ECP5_BOARD} (nextpnr) Fmax {row['fmax_mhz']:g} MHz (seeds {seeds}; critical "
+              f"path {path['from']} -> {path['to']}, {path['delay_ns']} ns)")
+        print(f"  {row['us_per_image']:.2f} µs per image alone, "
+              f"{row['images_per_s']:,.0f} images/s streamed")
+        print("  ECP5 cells: " + ", ".join(f"{n:,} {name}" for name, n in row["ecp5"].items()))
+    print(f"  lane utilisation {row['lane_utilisation']:.1%} streamed (per layer "
+          + ", ".join(f"{u:.1%}" for u in row["layer_utilisation"]) + ")")
+    print(f"  weight memory {row['bits']:,} bits, the minimum {row['minimum_bits']:,}; "
+          f"{row['blocks']} blocks of 18 Kbit, the minimum {row['minimum_blocks']}")
+    print(f"  estimated energy {row['energy_pj']:,.0f} pJ per image (the same ANN: "
+          f"{row['ann_energy_pj']:,.0f} pJ)")
 
 
 def cached_synthesis(verilog: Path, top: str, prepare: str = "") -> dict:
@@ -462,11 +521,18 @@ def main(argv=None) -> int:
     parser.add_argument("--rate-images", type=int, default=1,
                         help="images on the rate code (15x the timesteps: slow under GHDL)")
     parser.add_argument("--no-synth", action="store_true", help="skip Yosys synthesis")
+    parser.add_argument("--summary-images", type=int, default=200,
+                        help="images of our summary on the network's own pixels")
+    parser.add_argument("--no-bitstream", action="store_true",
+                        help=f"skip our {ECP5_BOARD} bitstream (Fmax, µs, ECP5 resources)")
     args = parser.parse_args(argv)
     out = args.out / "spikerplus"
     out.mkdir(parents=True, exist_ok=True)
-    net, x, what = network_and_pixels(max(args.images, args.rate_images))
+    net, x, what = network_and_pixels(max(args.images, args.rate_images, args.summary_images))
     print(f"network: {what}, T = {net.timesteps}")
+    mine = summary(net, x[:args.summary_images], out / "ours", not args.no_bitstream)
+    show_summary(mine, what.split(" (")[0])
+    x = x[:max(args.images, args.rate_images)]
     inputs = {f"pixels (Spiker+: rate code, T x {PIXEL_LEVELS})":
               (x[:args.rate_images], rate_code(x[:args.rate_images])),
               f"binarized pixels (p >= {BINARY_AT})":
@@ -515,7 +581,8 @@ def main(argv=None) -> int:
               "binary input spikes only; its class: argmax of the mean membrane over "
               "timesteps.")
     (out / "side_by_side.json").write_text(json.dumps(
-        {"network": what, "rows": rows, "resources": resources}, indent=1) + "\n")
+        {"network": what, "summary": mine, "rows": rows, "resources": resources},
+        indent=1) + "\n")
     print(f"wrote {out / 'side_by_side.json'}")
     return 0
 
