@@ -71,9 +71,21 @@ class BankWalk:
     left: Value | None
 
 
+#: A lowest-bit search over more bits than this is split into groups of this many: the lowest
+#: non-empty group and each group's lowest bit are found side by side, two short carry chains
+#: instead of one long one (a 128-bit chain limited a 16-lane MNIST design to 98 MHz on ECP5).
+LOWEST_GROUP_BITS = 16
+
+
 def _lowest_one_hot(mask, width: int):
-    """The lowest set bit of `mask` alone (``x & -x``): a carry chain, not a priority tree."""
-    return (mask & ~(mask - 1))[:width]
+    """The lowest set bit of `mask` alone (``x & -x``): carry chains, not a priority tree."""
+    if width <= LOWEST_GROUP_BITS:
+        return (mask & ~(mask - 1))[:width]
+    groups = [mask[start:min(start + LOWEST_GROUP_BITS, width)]
+              for start in range(0, width, LOWEST_GROUP_BITS)]
+    first = _lowest_one_hot(Cat(*(group.any() for group in groups)), len(groups))
+    return Cat(*(_lowest_one_hot(group, len(group)) & first[n].replicate(len(group))
+                 for n, group in enumerate(groups)))
 
 
 #: A walk over more banks than `POSITION_WALK_BANKS` and at most `POSITION_WALK_BITS` positions
