@@ -24,6 +24,7 @@ from ..gen.ir.link import TOPLEVEL
 from ..gen.ir.network import Network
 from .errors import ToolMissing
 from .fit import board_budget, check_fit
+from .open_flow import SEEDS
 from .registry import Board, board_named
 from .steps import STEPS
 
@@ -70,10 +71,10 @@ def _estimate(design: Design, board, out: Path, inputs) -> dict:
     return {"command": command, "top": TOPLEVEL, "cells": cells}
 
 
-def _bitstream(design: Design, board, out: Path, inputs) -> dict:
+def _bitstream(design: Design, board, out: Path, inputs, seeds=SEEDS) -> dict:
     if board.flow == "open":
         from .open_flow import build_open_bitstream
-        result = build_open_bitstream(design, board, out / "bitstream")
+        result = build_open_bitstream(design, board, out / "bitstream", seeds=seeds)
         if not result["meets_clock"]:
             raise RuntimeError(f"the design reaches {result['fmax_mhz']} MHz, below the "
                                f"{result['clock_mhz']} MHz board clock")
@@ -139,12 +140,14 @@ def _file_hash(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def made_from(step: str, design: Design, board: Board, inputs=None) -> dict:
+def made_from(step: str, design: Design, board: Board, inputs=None, seeds=SEEDS) -> dict:
     """What a step's outputs depend on; equal records mean equal outputs."""
     record = {"design": design.fingerprint, "network": design.network.name,
               "lanes": list(design.lanes), "board": board.name, "tools": _tools(step, board)}
     if step == "sim":
         record["inputs"] = _file_hash(inputs) if inputs is not None else "random, seed 0"
+    if step == "bitstream" and board.flow == "open":
+        record["seeds"] = list(seeds)
     return record
 
 
@@ -168,10 +171,11 @@ def _up_to_date(out: Path, step: str, wanted: dict) -> dict | None:
 
 def run_step(step: str, net: Network, board_name: str, out_dir, *, lanes=None,
              max_luts: int | None = None, inputs=None, network_path: str | None = None,
-             force: bool = False) -> dict:
+             force: bool = False, seeds=SEEDS) -> dict:
     """Bring one step up to date and return its report (``"up_to_date": True`` when its
     stored outputs were made from this very design, board, inputs and tools). The steps it
-    needs are brought up to date first; checks come first, so failures are early."""
+    needs are brought up to date first; checks come first, so failures are early. `seeds` are
+    an open-flow bitstream's nextpnr placement seeds (the report gives their median Fmax)."""
     if step not in _RUN:
         raise ValueError(f"step must be one of {', '.join(map(repr, STEPS))}, not {step!r}")
     board = board_named(board_name)
@@ -189,12 +193,13 @@ def run_step(step: str, net: Network, board_name: str, out_dir, *, lanes=None,
     for needed in NEEDS[step]:
         run_step(needed, net, board_name, out, lanes=design.lanes, inputs=inputs,
                  network_path=network_path)
-    wanted = made_from(step, design, board, inputs)
+    wanted = made_from(step, design, board, inputs, seeds)
     if not force and (report := _up_to_date(out, step, wanted)) is not None:
         return {**report, "up_to_date": True}
     (out / f"{step}.json").unlink(missing_ok=True)  # a failed step leaves no record behind
     started = time.time()
-    result = _RUN[step](design, board, out, inputs)
+    result = (_RUN[step](design, board, out, inputs, seeds) if step == "bitstream"
+              else _RUN[step](design, board, out, inputs))
     report = {"step": step, "board": board.name, "device": board.device,
               "network": network_path or net.name, "fit_estimate": estimate,
               "seconds": round(time.time() - started, 2), **result, "made_from": wanted}

@@ -11,7 +11,8 @@ from ..gen.ir.design import Design
 from .link_top import DEFAULT_BAUD, LinkBoardTop
 from .registry import Board
 
-__all__ = ["TOOLS", "SEEDS", "missing_tools", "build_open_bitstream", "critical_path"]
+__all__ = ["TOOLS", "SEEDS", "missing_tools", "median_seed", "build_open_bitstream",
+           "critical_path"]
 
 TOOLS = {"ecp5": ("yosys", "nextpnr-ecp5", "ecppack"),
          "ice40": ("yosys", "nextpnr-ice40", "icepack")}
@@ -55,11 +56,19 @@ def critical_path(report: dict) -> dict:
             "delay_ns": round(sum(step["delay"] for step in path), 2), "sources": sources}
 
 
+def median_seed(fmax_by_seed: dict) -> tuple[float, int]:
+    """(the median Fmax, the seed whose Fmax is nearest to it, the lowest of equals): the
+    seed whose bitstream a build keeps."""
+    fmax = statistics.median(fmax_by_seed.values())
+    return fmax, min(fmax_by_seed, key=lambda s: (abs(fmax_by_seed[s] - fmax), s))
+
+
 def build_open_bitstream(design: Design, board: Board, out_dir: Path, *,
                          baud: int = DEFAULT_BAUD, seeds=SEEDS) -> dict:
     """Synthesise once (with the first of the board's `synth_attempts` that Yosys completes
     and nextpnr accepts), place and route with each of `seeds`, pack each; returns
-    utilisation, the median Fmax, each seed's, and the critical path of the seed whose bitstream is kept (the median one)."""
+    utilisation, the median Fmax, each seed's, and the critical path of the seed whose
+    bitstream is kept (the median one)."""
     out_dir = Path(out_dir)
     env = dict(os.environ)
     for tool in TOOLS[board.family]:
@@ -91,8 +100,7 @@ def build_open_bitstream(design: Design, board: Board, out_dir: Path, *,
         for made in ("nextpnr_report.json", "top.tim", bitstream.name):
             shutil.move(out_dir / made, kept / made)
         runs[seed] = (min(clock["achieved"] for clock in report["fmax"].values()), report)
-    fmax = statistics.median(mhz for mhz, _ in runs.values())
-    seed = min(runs, key=lambda s: (abs(runs[s][0] - fmax), s))
+    fmax, seed = median_seed({s: mhz for s, (mhz, _) in runs.items()})
     report = runs[seed][1]
     shutil.copyfile(out_dir / f"seed{seed}" / bitstream.name, bitstream)
     return {
