@@ -37,10 +37,13 @@ def measure(name: str, net, x, out: Path, *, synth: bool) -> dict:
     rows = []
     for index, lp in enumerate(design.layers):
         n = np.count_nonzero(inputs[index], axis=-1)
-        ideal = float(lp.synaptic_events(inputs[index]).sum() / lp.lanes)
+        # every lane adds `entries_per_cycle` products per cycle (a paired core two)
+        ideal = float(lp.synaptic_events(inputs[index]).sum()
+                      / (lp.lanes * lp.entries_per_cycle))
         model = float(lp.step_cycles(inputs[index]).sum())
         rtl = float(result.step_cycles[..., index].sum())
-        rows.append({"layer": index, "size": lp.size, "lanes": lp.lanes,
+        lanes = f"{lp.lanes}x{lp.entries_per_cycle}" if lp.entries_per_cycle > 1 else lp.lanes
+        rows.append({"layer": index, "size": lp.size, "lanes": lanes,
                      "spikes_per_step": float(n.mean()), "ideal": ideal, "model": model,
                      "rtl": rtl})
     timeline = schedule(design, inputs, input_beats(x, direct=net.input.direct))

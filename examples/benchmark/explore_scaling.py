@@ -23,7 +23,7 @@ from spikeshift.gen.explore.cluster import open_executor  # noqa: E402
 from spikeshift.gen.explore.measure import Data  # noqa: E402
 from spikeshift.gen.explore.search import Settings, explore  # noqa: E402
 from spikeshift.gen.explore.source import load_source  # noqa: E402
-from spikeshift.gen.explore.space import Space, auto_lanes  # noqa: E402
+from spikeshift.gen.explore.space import Candidate, Space, auto_lanes  # noqa: E402
 
 DEMO_FLOAT = Path("build/demo/digits-mlp-float.json")
 
@@ -68,9 +68,10 @@ def main(argv=None) -> int:
     source = load_source(DEMO_FLOAT if DEMO_FLOAT.exists() else
                          args.out / "digits-mlp-float.json")
     _, x_test, _, y_test = load_data()
+    reference = Candidate(timesteps=8, weights="pot4", spike_bits=None, lanes=())
     space = Space(timesteps=(1, 2, 4, 8), weights=("pot3", "pot4", "int4", "int6"),
-                  spike_bits=None, lanes=tuple(tuple(auto_lanes(min(n, 256)))
-                                               for n in source.layer_sizes()))
+                  spike_bits=None, lanes=tuple(tuple(auto_lanes(most))
+                                               for most in source.lane_limits(reference)))
     results = []
     for repeat in args.repeat:
         x, y = np.tile(x_test, (repeat, 1)), np.tile(y_test, repeat)
