@@ -14,6 +14,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..gen.ir.kinds.dense import FED_BACK_SLOTS
+from .spike_buffer import one_hot_select
 
 __all__ = ["FeedbackBuffer"]
 
@@ -31,9 +32,10 @@ class FeedbackBuffer(wiring.Component):
     -------
     w : ``In(Signature({"en": Out(banks), "data": Out(entry).array(banks), "commit": Out(1)}))``
         Appends ``data[b]`` to bank b where ``en[b]``.
-    r : ``In(Signature({"first": Out(1), "counts": In(...).array(banks), "bank": Out(...),
+    r : ``In(Signature({"first": Out(1), "counts": In(...).array(banks), "bank": Out(banks),
         "entry": Out(...), "data": In(entry)}))``
-        `counts` of the lists being read; entry `entry` of bank `bank` on `data` a cycle later.
+        `counts` of the lists being read; entry `entry` of the bank whose bit of `bank` is set
+        (one-hot, as the spike buffer's) on `data` a cycle later.
     """
 
     def __init__(self, *, banks: int, depth: int, entry: data.Layout, initial: list):
@@ -54,7 +56,7 @@ class FeedbackBuffer(wiring.Component):
             "r": In(wiring.Signature({
                 "first": Out(1),
                 "counts": In(count).array(banks),
-                "bank": Out(range(banks)),
+                "bank": Out(banks),
                 "entry": Out(range(read_depth)),
                 "data": In(entry),
             })),
@@ -66,7 +68,7 @@ class FeedbackBuffer(wiring.Component):
         count_shape = unsigned(max(depth, self._init_depth).bit_length())
         init_base = FED_BACK_SLOTS * depth
         w_slot = Signal()                     # the slot written now; the other one is read
-        read_bank = Signal(range(banks))
+        read_bank = Signal(banks)
         m.d.sync += read_bank.eq(self.r.bank)
         read_data = []
         for b in range(banks):
@@ -91,7 +93,7 @@ class FeedbackBuffer(wiring.Component):
             with m.If(self.w.commit):
                 m.d.sync += counts[~w_slot].eq(0)
             read_data.append(rd.data)
-        m.d.comb += self.r.data.eq(Array(read_data)[read_bank])
+        m.d.comb += self.r.data.eq(one_hot_select(read_bank, read_data))
         with m.If(self.w.commit):
             m.d.sync += w_slot.eq(~w_slot)
         return m

@@ -10,12 +10,12 @@ consumer reads timestep t.
 from functools import reduce
 from operator import or_
 
-from amaranth import Array, Const, Module, Mux, Signal, unsigned
+from amaranth import Array, Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["spike_write_signature", "spike_read_signature", "SpikeBuffer"]
+__all__ = ["spike_write_signature", "spike_read_signature", "one_hot_select", "SpikeBuffer"]
 
 
 def _count_shape(depth: int):
@@ -37,17 +37,19 @@ def spike_write_signature(banks: int, depth: int, entry: data.Layout) -> wiring.
 
 def spike_read_signature(banks: int, depth: int, entry: data.Layout,
                          ports: int = 1) -> wiring.Signature:
-    """Consumer side: `full`, per-bank `counts`, read `bank`/`entry` -> `data` (1 cycle later),
-    and `release` to hand the slot back; with two `ports` also `pair_bank`/`pair_entry` ->
-    `pair_data`, a second read of any entry in the same cycle."""
+    """Consumer side: `full`, per-bank `counts`, read `bank` (one-hot)/`entry` -> `data` (1
+    cycle later), and `release` to hand the slot back; with two `ports` also
+    `pair_bank`/`pair_entry` -> `pair_data`, a second read of any entry in the same cycle.
+    The banks are one-hot because the consumer's walk holds its position one-hot: handing it
+    over as is keeps a decode and a re-encode off the read path."""
     if ports not in (1, 2):
         raise ValueError(f"spike buffer read ports must be 1 or 2, not {ports!r}")
-    pair = {"pair_bank": Out(range(banks)), "pair_entry": Out(range(depth)),
+    pair = {"pair_bank": Out(banks), "pair_entry": Out(range(depth)),
             "pair_data": In(entry)} if ports == 2 else {}
     return wiring.Signature({
         "full": In(1),
         "counts": In(_count_shape(depth)).array(banks),
-        "bank": Out(range(banks)),
+        "bank": Out(banks),
         "entry": Out(range(depth)),
         "data": In(entry),
         "release": Out(1),
@@ -55,8 +57,9 @@ def spike_read_signature(banks: int, depth: int, entry: data.Layout,
     })
 
 
-def _selected(one_hot, values):
-    """The value whose bit of `one_hot` is set."""
+def one_hot_select(one_hot, values):
+    """The value whose bit of `one_hot` is set: an AND-OR over the values, shallower than a
+    mux tree."""
     return reduce(or_, (Mux(one_hot[b], value.as_value(), 0) for b, value in enumerate(values)))
 
 
@@ -115,12 +118,11 @@ class SpikeBuffer(wiring.Component):
         if self._pair:
             reads.append((self.r.pair_bank, self.r.pair_entry, self.r.pair_data, "pair"))
         for bank, entry, data_out, name in reads:
-            # the bank read, one-hot: its data is an AND-OR over the banks, shallower than a mux
-            one_hot = Signal(banks, name=f"{name}_bank")
-            m.d.sync += one_hot.eq(Const(1, banks) << bank)
+            read_bank = Signal(banks, name=f"{name}_bank")
+            m.d.sync += read_bank.eq(bank)
             ports = [mem.read_port() for mem in memories]
             m.d.comb += [*(port.addr.eq(Mux(r_slot, depth + entry, entry)) for port in ports),
-                         data_out.eq(_selected(one_hot, [port.data for port in ports]))]
+                         data_out.eq(one_hot_select(read_bank, [port.data for port in ports]))]
         m.d.comb += [
             self.w.free.eq(~full.bit_select(w_slot, 1)),
             self.w.free_next.eq(~full.bit_select(~w_slot, 1)),

@@ -51,7 +51,8 @@ class BankWalk:
     Members
     -------
     any : the list has an entry (combinational, from the counts)
-    bank, entry : the position of the current entry (decoded from one-hot registers)
+    bank, entry : the position of the current entry: its bank one-hot (bit b for bank b, as
+        the spike buffers take it), its entry binary (decoded from one-hot registers)
     more : another entry follows the current one (a function of registers only)
     begin, advance : statements (sync) that move to the first entry, and to the next one
     current, rest : the walk's one-hot current and its still-to-visit set, bit i for the
@@ -175,7 +176,8 @@ def _position_walk(m, counts, banks: int, depth: int, name: str, descending: boo
     m.d.comb += after.eq(_lowest_one_hot(rest, width))
     return BankWalk(
         any=occupied.any(),
-        bank=_decoded(m, current, width, lambda p: order[p][0], range(banks), f"{name}_bank"),
+        bank=Cat(*(Cat(*(current[p] for p in range(width) if order[p][0] == b)).any()
+                   for b in range(banks))),
         entry=_decoded(m, current, width, lambda p: order[p][1], range(depth),
                        f"{name}_entry"),
         more=rest.any(),
@@ -208,7 +210,7 @@ def _bank_count_walk(m, counts, banks: int, depth: int, name: str,
     in_bank = left != 0
     return BankWalk(
         any=nonempty.any(),
-        bank=_decoded(m, current, banks, bank_of, range(banks), f"{name}_bank"),
+        bank=_ascending(current, banks, descending),
         entry=left[:len(entry)] if descending else entry, more=in_bank | rest.any(),
         begin=[current.eq(first), rest.eq(nonempty & ~first), left.eq(count_of(first) - 1),
                entry.eq(0)],
@@ -251,5 +253,5 @@ def walk_events(m, src, banks: int, *, start, advance, name: str = "walk"):
         with m.Else():
             m.d.comb += n_valid.eq(0)
     m.d.sync += [bank.eq(n_bank), entry.eq(n_entry), valid.eq(n_valid)]
-    m.d.comb += [src.bank.eq(n_bank), src.entry.eq(n_entry)]
+    m.d.comb += [src.bank.eq(Const(1, banks) << n_bank), src.entry.eq(n_entry)]
     return valid

@@ -11,6 +11,12 @@ from amaranth.sim import Simulator
 from spikeshift.hdl.cores.events import POSITION_WALK_BANKS, POSITION_WALK_BITS, bank_walk, meeting
 
 
+def bank_of(one_hot: int) -> int:
+    """The bank of a walk's one-hot bank, which must have exactly one bit set."""
+    assert one_hot and one_hot & (one_hot - 1) == 0, f"bank {one_hot:#b} is not one-hot"
+    return one_hot.bit_length() - 1
+
+
 def walked(counts: list[int], depth: int,
            descending: bool = False) -> tuple[bool, list[tuple[int, int]]]:
     """(any, the positions a walk of a list with `counts` presents, begin to its last)."""
@@ -34,7 +40,7 @@ def walked(counts: list[int], depth: int,
             await ctx.tick()
             ctx.set(start, 0)
             while True:
-                seen.append((ctx.get(walk.bank), ctx.get(walk.entry)))
+                seen.append((bank_of(ctx.get(walk.bank)), ctx.get(walk.entry)))
                 if not ctx.get(walk.more):
                     break
                 ctx.set(step, 1)
@@ -89,9 +95,9 @@ def paired(counts: list[int], depth: int) -> list[list[tuple[int, int]]]:
         await ctx.tick()
         ctx.set(start, 0)
         while len(operations) <= sum(counts):
-            taken = [(ctx.get(up.bank), ctx.get(up.entry))]
+            taken = [(bank_of(ctx.get(up.bank)), ctx.get(up.entry))]
             if ctx.get(pair):
-                taken.append((ctx.get(down.bank), ctx.get(down.entry)))
+                taken.append((bank_of(ctx.get(down.bank)), ctx.get(down.entry)))
             operations.append(taken)
             if not ctx.get(more):
                 break

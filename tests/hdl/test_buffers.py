@@ -41,7 +41,7 @@ def test_spike_buffer_double_buffers_banked_lists():
             entries = []
             for b, count in enumerate(counts):
                 for k in range(count):
-                    ctx.set(dut.r.bank, b)
+                    ctx.set(dut.r.bank, 1 << b)     # one-hot
                     ctx.set(dut.r.entry, k)
                     await ctx.tick()
                     data = ctx.get(dut.r.data)
@@ -75,7 +75,7 @@ def test_feedback_buffer_shows_the_previous_timesteps_lists_and_r_init_at_each_f
             entries = []
             for b in range(2):
                 for k in range(ctx.get(dut.r.counts[b])):
-                    ctx.set(dut.r.bank, b)
+                    ctx.set(dut.r.bank, 1 << b)     # one-hot
                     ctx.set(dut.r.entry, k)
                     await ctx.tick()
                     data = ctx.get(dut.r.data)
