@@ -6,18 +6,19 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..gen.ir.blocks import block_shape
+from ..gen.ir.blocks import WEIGHT_READ_CYCLES, block_shape
 
 __all__ = ["BlockRom", "BLOCK_ROM_LATENCY"]
 
-#: Cycles from `addr` to `data`: the block reads, its piece's data are registered, the
-#: selected piece's data are registered.
-BLOCK_ROM_LATENCY = 3
+#: Cycles from `addr` to `data`: the address is registered, the block reads, its piece's
+#: data are registered, the selected piece's data are registered. `PackedRom` takes as many.
+BLOCK_ROM_LATENCY = WEIGHT_READ_CYCLES
 
 
 class BlockRom(wiring.Component):
     """`rows` (values of `shape`) in pieces of the depth of one block (`block_shape`): the
-    piece at hand is known from the address a cycle ahead, so the select runs from registers.
+    piece at hand is known from the address a cycle ahead, so the select runs from registers;
+    the address is registered first, so that what computes it does not meet a block's setup.
 
     Members
     -------
@@ -38,7 +39,8 @@ class BlockRom(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        piece_depth, _ = block_shape(Shape.cast(self._shape).width, len(self._rows))
+        piece_depth, _ = block_shape(Shape.cast(self._shape).width, len(self._rows),
+                                     ports=self._ports)
         pieces = [self._rows[start:start + piece_depth]
                   for start in range(0, len(self._rows), piece_depth)]
         low = (piece_depth - 1).bit_length() if len(pieces) > 1 else len(self.addr)
@@ -48,7 +50,9 @@ class BlockRom(wiring.Component):
         reads = [(self.addr, self.data, "")]
         if self._ports == 2:
             reads.append((self.pair_addr, self.pair_data, "pair_"))
-        for addr, out, prefix in reads:
+        for given, out, prefix in reads:
+            addr = Signal.like(given, name=f"{prefix}addr_held")
+            m.d.sync += addr.eq(given)
             read_piece = Signal(range(len(pieces)), name=f"{prefix}read_piece")
             held_piece = Signal.like(read_piece, name=f"{prefix}held_piece")
             m.d.sync += [read_piece.eq(addr[low:]), held_piece.eq(read_piece)]

@@ -10,7 +10,7 @@ worst case (every input non-zero at every timestep).
 import numpy as np
 
 from ...sim.cycles import input_beats
-from ..ir.blocks import BLOCK_BITS, blocks_minimum, blocks_used
+from ..ir.blocks import BLOCK_BITS, blocks_minimum
 from ..ir.design import Design
 from ..ir.neuron import Neuron, ShiftLeak, SubtractLeak, value_range
 
@@ -22,6 +22,14 @@ ENERGY_PJ = {"add32": 0.1, "mul32": 3.1, "sram_bit": 10.0 / 64}
 ANN_WEIGHT_BITS = 8
 #: the report rows' weight memories (`LayerPlan.report_row`)
 WEIGHT_MEMORIES = ("weight_memory", "recurrent_memory")
+
+
+def _read_bound(entry: dict, memory: dict) -> str:
+    """Why a weight memory takes more blocks than its bits need: a cycle's reads."""
+    if memory.get("read_blocks", 0) <= memory["minimum_blocks"]:
+        return ""
+    reads = f"{entry['entries_per_cycle']} x " if entry["entries_per_cycle"] > 1 else ""
+    return f" ({memory['read_blocks']} to read {reads}{memory['width']} bits a cycle)"
 
 
 def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None = None) -> dict:
@@ -68,10 +76,8 @@ def build_report(design: Design, *, inputs=None, rtl_cycles: np.ndarray | None =
                 entry["rtl_cycles_per_inference"] = float(rtl_cycles[..., index].sum(axis=1)
                                                           .mean())
         for name in WEIGHT_MEMORIES:
-            if name in entry:       # as laid out in 18 Kbit blocks, and every block bit used
-                memory = entry[name]
-                memory["blocks"] = blocks_used(memory["width"], memory["depth"])
-                memory["minimum_blocks"] = blocks_minimum(memory["minimum_bits"])
+            if name in entry:       # every block bit used
+                entry[name]["minimum_blocks"] = blocks_minimum(entry[name]["minimum_bits"])
         layers.append(entry)
     measured = inputs is not None
     # Host traffic: the input beats of an inference (a direct sample's once).
@@ -206,6 +212,7 @@ def format_report(report: dict) -> str:
                f"{t['weight_memory_minimum_blocks']} (per layer: "
                + ", ".join(f"{e['index']}{' recurrent' if name == 'recurrent_memory' else ''}"
                            f": {e[name]['blocks']} vs {e[name]['minimum_blocks']}"
+                           + _read_bound(e, e[name])
                            for e in report["layers"] for name in WEIGHT_MEMORIES if name in e)
                + ")"),
               f"  energy model: {report['energy_model']}",

@@ -8,10 +8,11 @@ from ...gen.ir.formats import IntFormat, signed_bits_for
 from ...gen.ir.kinds.dense import DenseLayer, DensePlan, fed_back_lists
 from ...gen.ir.layer import MemoryImage
 from ...gen.ir.neuron import UPDATE_STAGES
-from ..block_rom import BLOCK_ROM_LATENCY, BlockRom
+from ..block_rom import BLOCK_ROM_LATENCY
 from ..feedback_buffer import FeedbackBuffer
 from ..layouts import spike_entry_layout, weight_code, weight_code_shape
 from ..neuron import NeuronUpdate, neuron_parameters, parameter_ports
+from ..packed_rom import weight_rom
 from ..synapse import accumulate, synapse_for
 from .constants import lane_constants
 from .events import bank_walk, event_core_members, meeting
@@ -77,12 +78,12 @@ class DenseCore(wiring.Component):
     Schedule of a timestep (`spikeshift.gen.ir.kinds.dense`): one start cycle, then for each
     chunk one operation per entry of the input spike list and one *fire* operation, issued back
     to back, each passing the pipeline: spike-list read, its entry registered (stage 1); the
-    weight read (stages 2-4, a `BlockRom`: block read, piece registered, piece selected); the
-    membrane read (stage 3) and its data registered (stage 4); the lanes accumulate, the sign
-    folded into the adder, or a fire operation takes the sum and starts the staged neuron
-    update (stage 5); the update's stages (leak | add | saturate and fire | reset), whose
-    results are written in stage 8. Busy cycles: ``chunks * (n_spikes + 1) + STEP_OVERHEAD``
-    (9). A timestep starts once the
+    weight read (stages 2-5, `weight_rom`: address registered, block read, block data
+    registered, code selected); the membrane read (stage 4) and its data registered (stage 5);
+    the lanes accumulate, the sign folded into the adder, or a fire operation takes the sum
+    and starts the staged neuron update (stage 6); the update's stages (leak | add | saturate
+    and fire | reset), whose results are written in stage 9. Busy cycles:
+    ``chunks * (n_spikes + 1) + STEP_OVERHEAD`` (10). A timestep starts once the
     input buffer holds it and the output buffer (or, at the last timestep of the last layer,
     the result buffer) has room, so nothing stalls inside a timestep. Fire operations of
     consecutive chunks touch different membrane words, and a timestep ends (`done`) with its
@@ -159,11 +160,11 @@ class DenseCore(wiring.Component):
 
         # Memories: weights (one word = the codes one input spike needs), membranes, and
         # the spike counts of a spike-count read-out.
-        m.submodules.weights = w_rd = BlockRom(
+        m.submodules.weights = w_rd = weight_rom(
             data.ArrayLayout(weight_code_shape(layer.weights), lanes), self._weight_rows,
             ports=plan.entries_per_cycle)
         if recurrent:
-            m.submodules.recurrent = u_rd = BlockRom(
+            m.submodules.recurrent = u_rd = weight_rom(
                 data.ArrayLayout(weight_code_shape(layer.recurrent), lanes),
                 self._recurrent_rows)
             m.submodules.fed_back = fed_back = FeedbackBuffer(
@@ -182,7 +183,7 @@ class DenseCore(wiring.Component):
         bias_values = layer.bias_array()
         bias_shape = signed(signed_bits_for(min(0, int(bias_values.min())),
                                             max(0, int(bias_values.max()))))
-        # Constants read with the membranes and, like them, registered before use (stage 4).
+        # Constants read with the membranes and, like them, registered before use (stage 5).
         v_init = lane_constants(m, "v_init", signed(neuron.v.bits),
                                 per_lane(plan, neuron.v_init_array(layer.size)), v_rd.addr,
                                 registered=True)
@@ -319,67 +320,68 @@ class DenseCore(wiring.Component):
                          s2_rec_index.eq(fed_back.r.data.index),
                          s2_rec_value.eq(fed_back.r.data.value)]
 
-        # Stages 2-4: read its weights (`BLOCK_ROM_LATENCY` cycles); the chunk's membranes
-        # are read in stage 3 and their data registered in stage 4 (their clock-to-out is long).
-        # The data registers need no reset: stage 5 reads them only when s5_valid.
+        # Stages 2-5: read its weights (`BLOCK_ROM_LATENCY` cycles); the chunk's membranes
+        # are read in stage 4 and their data registered in stage 5 (their clock-to-out is long).
+        # The data registers need no reset: stage 6 reads them only when s6_valid.
         data_stages = range(3, 3 + BLOCK_ROM_LATENCY)
-        s3_chunk, _, s5_chunk = _carried(m, s2_chunk, "chunk", data_stages)
-        s5_valid, s5_fire, s5_last, s5_neuron_base, s5_value = (
+        assert BLOCK_ROM_LATENCY == 4                           # the stage numbers below
+        _, s4_chunk, _, s6_chunk = _carried(m, s2_chunk, "chunk", data_stages)
+        s6_valid, s6_fire, s6_last, s6_neuron_base, s6_value = (
             _carried(m, signal, name, data_stages)[-1] for signal, name in (
                 (s2_valid, "valid"), (s2_fire, "fire"), (s2_last, "last"),
                 (s2_neuron_base, "neuron_base"), (s2_value, "value")))
-        s5_v = Signal.like(v_rd.data, reset_less=True)
+        s6_v = Signal.like(v_rd.data, reset_less=True)
         m.d.comb += [
             w_rd.addr.eq(s2_weight_base + s2_index),
-            v_rd.addr.eq(s3_chunk),
+            v_rd.addr.eq(s4_chunk),
         ]
-        m.d.sync += s5_v.eq(v_rd.data)
-        s5_codes = w_rd.data
+        m.d.sync += s6_v.eq(v_rd.data)
+        s6_codes = w_rd.data
         if paired:
             m.d.comb += w_rd.pair_addr.eq(s2_weight_base + s2_pair_index)
-            s5_pair, s5_pair_value = (_carried(m, signal, name, data_stages)[-1]
+            s6_pair, s6_pair_value = (_carried(m, signal, name, data_stages)[-1]
                                       for signal, name in ((s2_pair, "pair"),
                                                            (s2_pair_value, "pair_value")))
         if recurrent:
             m.d.comb += u_rd.addr.eq(s2_rec_base + s2_rec_index)
-            s5_rec, s5_rec_value = (_carried(m, signal, name, data_stages)[-1]
+            s6_rec, s6_rec_value = (_carried(m, signal, name, data_stages)[-1]
                                     for signal, name in ((s2_rec, "rec"),
                                                          (s2_rec_value, "rec_value")))
-            s5_rec_codes = u_rd.data
+            s6_rec_codes = u_rd.data
 
-        # Stage 5: every lane accumulates its product, or starts its neuron update, which
-        # leaves its stages (`NeuronUpdate.latency`) in stage 8, where the results are written.
-        later = range(6, 6 + UPDATE_STAGES)
-        s8_valid, s8_fire, s8_last, s8_neuron_base = (
+        # Stage 6: every lane accumulates its product, or starts its neuron update, which
+        # leaves its stages (`NeuronUpdate.latency`) in stage 9, where the results are written.
+        later = range(7, 7 + UPDATE_STAGES)
+        s9_valid, s9_fire, s9_last, s9_neuron_base = (
             _carried(m, signal, name, later)[-1] for signal, name in (
-                (s5_valid, "valid"), (s5_fire, "fire"), (s5_last, "last"),
-                (s5_neuron_base, "neuron_base")))
-        *_, s7_chunk, s8_chunk = _carried(m, s5_chunk, "chunk", later)
-        start_update = s5_valid & s5_fire
-        update = s8_valid & s8_fire
-        m.d.comb += [v_wr.addr.eq(s8_chunk), v_wr.en.eq(update)]
+                (s6_valid, "valid"), (s6_fire, "fire"), (s6_last, "last"),
+                (s6_neuron_base, "neuron_base")))
+        *_, s8_chunk, s9_chunk = _carried(m, s6_chunk, "chunk", later)
+        start_update = s6_valid & s6_fire
+        update = s9_valid & s9_fire
+        m.d.comb += [v_wr.addr.eq(s9_chunk), v_wr.en.eq(update)]
         if counting:
-            m.d.comb += [n_rd.addr.eq(s7_chunk), n_wr.addr.eq(s8_chunk), n_wr.en.eq(update)]
+            m.d.comb += [n_rd.addr.eq(s8_chunk), n_wr.addr.eq(s9_chunk), n_wr.en.eq(update)]
         if is_last:
             m.d.comb += [self.o_result.en.eq(update & at_last_timestep),
-                         self.o_result.chunk.eq(s8_chunk)]
+                         self.o_result.chunk.eq(s9_chunk)]
         if plan.held_current:       # each chunk's current of t = 0, for every later timestep
             m.submodules.currents = currents = Memory(
                 shape=data.ArrayLayout(signed(plan.accumulator.bits), lanes),
                 depth=plan.memory("currents").depth, init=[])
             i_rd, i_wr = currents.read_port(), currents.write_port()
-            # read with the fire operation's membranes (stage 3, registered in stage 4), written
-            # in its stage 5, where the accumulator is taken
-            s5_currents = Signal.like(i_rd.data, reset_less=True)
-            m.d.comb += [i_rd.addr.eq(s3_chunk), i_wr.addr.eq(s5_chunk),
+            # read with the fire operation's membranes (stage 4, registered in stage 5), written
+            # in its stage 6, where the accumulator is taken
+            s6_currents = Signal.like(i_rd.data, reset_less=True)
+            m.d.comb += [i_rd.addr.eq(s4_chunk), i_wr.addr.eq(s6_chunk),
                          i_wr.en.eq(start_update & first_step)]
-            m.d.sync += s5_currents.eq(i_rd.data)
+            m.d.sync += s6_currents.eq(i_rd.data)
         units = []
         for lane in range(lanes):
             acc = Signal(signed(plan.accumulator.bits), name=f"acc_{lane}")
             if plan.held_current:
                 m.d.comb += i_wr.data[lane].eq(acc)
-                current = Mux(first_step, acc, s5_currents[lane])
+                current = Mux(first_step, acc, s6_currents[lane])
             else:
                 current = acc
             if paired:      # the second entries' products, in an accumulator of their own
@@ -390,9 +392,9 @@ class DenseCore(wiring.Component):
             unit = m.submodules[f"neuron_{lane}"] = NeuronUpdate(neuron, plan.accumulator,
                                                                  staged=True)
             m.d.comb += [
-                product.value.eq(s5_value),
-                product.code.eq(s5_codes[lane]),
-                unit.v.eq(Mux(first_step, v_init(lane), s5_v[lane])),
+                product.value.eq(s6_value),
+                product.code.eq(s6_codes[lane]),
+                unit.v.eq(Mux(first_step, v_init(lane), s6_v[lane])),
                 unit.current.eq(current + bias(lane)),
                 *(getattr(unit, port).eq(value(lane)) for port, value in parameters.items()),
                 v_wr.data[lane].eq(unit.v_next),
@@ -402,27 +404,27 @@ class DenseCore(wiring.Component):
             if recurrent:
                 fed = m.submodules[f"fed_back_synapse_{lane}"] = synapse_for(
                     layer.recurrent, plan.spike, plan.accumulator)
-                m.d.comb += [fed.value.eq(s5_rec_value), fed.code.eq(s5_rec_codes[lane])]
-                term = Mux(s5_rec, fed.term, product.term)
-                negate = Mux(s5_rec, fed.negate, product.negate)
-            with m.If(s5_valid & ~s5_fire):
+                m.d.comb += [fed.value.eq(s6_rec_value), fed.code.eq(s6_rec_codes[lane])]
+                term = Mux(s6_rec, fed.term, product.term)
+                negate = Mux(s6_rec, fed.negate, product.negate)
+            with m.If(s6_valid & ~s6_fire):
                 m.d.sync += acc.eq(accumulate(acc, term, negate))
             with m.If(start_update):
                 m.d.sync += acc.eq(0)
             if paired:
                 other = m.submodules[f"pair_synapse_{lane}"] = synapse_for(
                     layer.weights, plan.in_value, plan.accumulator)
-                m.d.comb += [other.value.eq(s5_pair_value), other.code.eq(w_rd.pair_data[lane])]
-                with m.If(s5_valid & ~s5_fire & s5_pair):
+                m.d.comb += [other.value.eq(s6_pair_value), other.code.eq(w_rd.pair_data[lane])]
+                with m.If(s6_valid & ~s6_fire & s6_pair):
                     m.d.sync += acc_pair.eq(accumulate(acc_pair, other.term, other.negate))
                 with m.If(start_update):
                     m.d.sync += acc_pair.eq(0)
             appends = ([] if is_last else [self.o_spikes]) + ([fed_back.w] if recurrent else [])
             for port in appends:
-                active = s8_neuron_base + lane < layer.size
+                active = s9_neuron_base + lane < layer.size
                 m.d.comb += [
                     port.en[lane].eq(update & active & (unit.spike != 0)),
-                    port.data[lane].index.eq(s8_neuron_base + lane),
+                    port.data[lane].index.eq(s9_neuron_base + lane),
                     port.data[lane].value.eq(unit.spike),
                 ]
             if counting:
@@ -436,7 +438,7 @@ class DenseCore(wiring.Component):
                                read_addr=v_rd.addr, write_addr=v_wr.addr,
                                write_en=v_wr.en, first_step=first_step, registered=True)
 
-        finish = update & s8_last
+        finish = update & s9_last
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]
         if recurrent:
             m.d.comb += fed_back.w.commit.eq(finish)

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..blocks import blocks_used
 from ..checks import check_int
 from ..fields import build, fields
 from ..formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
@@ -251,7 +252,8 @@ class Conv2dPlan(WindowPlan):
             "nonzero_synapses": int(np.count_nonzero(layer.weights.values)),
             "weight_format": layer.weights.format, "weight_code_bits": layer.weights.code_bits,
             "weight_memory": {"depth": weights.depth, "width": weights.width,
-                              "bits": weights.bits, "minimum_bits": layer.weights.stored_bits},
+                              "bits": weights.bits, "minimum_bits": layer.weights.stored_bits,
+                              "blocks": blocks_used(weights.width, weights.depth)},
             "membrane_memory_bits": self.memory("membranes").bits,
             "current_memory_bits": self.memory("currents").bits, "v_bits": layer.neuron.v.bits,
         }

@@ -7,7 +7,7 @@ start, then, for each of ``chunks`` groups of ``lanes`` neurons, one operation p
 followed by one *fire* operation, and ``PIPELINE_DEPTH`` cycles for the last operation to
 leave the pipeline::
 
-    cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 1 + PIPELINE_DEPTH = 9
+    cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 1 + PIPELINE_DEPTH = 10
 
 A recurrent layer's chunk walks, after the input spikes and before its fire operation, the
 ``r`` non-zero spikes the layer itself produced in the previous timestep (r(-1) at a sample's
@@ -40,6 +40,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..blocks import ROW_BITS, WEIGHT_READ_CYCLES, rom_blocks
 from ..checks import check_int, int_array
 from ..fields import build, fields
 from ..formats import IntFormat, UIntFormat, signed_bits_for, unsigned_bits_for
@@ -65,11 +66,12 @@ from ..weights import (
 __all__ = ["DenseLayer", "DensePlan", "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LANES",
            "DEFAULT_MAX_LANES", "FED_BACK_SLOTS", "with_random_recurrence", "fed_back_lists"]
 
-#: Stages after issue: the spike entry read and registered, the weight read (a block read,
-#: its piece's data registered, the selected piece registered; the membranes are read in its
-#: second stage and registered in its third), then the staged neuron update
-#: (`UPDATE_STAGES`); an operation leaves it in stage 8.
-PIPELINE_DEPTH = 5 + UPDATE_STAGES
+#: Stages after issue: the spike entry read and registered, the weight read
+#: (`WEIGHT_READ_CYCLES`: its address registered, a block read, the block's data registered,
+#: the codes selected and registered; the membranes are read in its third stage and
+#: registered in its fourth), the accumulate, then the staged neuron update
+#: (`UPDATE_STAGES`); an operation leaves it in stage 9.
+PIPELINE_DEPTH = 1 + WEIGHT_READ_CYCLES + 1 + UPDATE_STAGES
 STEP_OVERHEAD = 1 + PIPELINE_DEPTH
 MAX_LANES = 256
 DEFAULT_MAX_LANES = 16
@@ -351,28 +353,34 @@ class DensePlan(LayerPlan):
                          + LUTS_PER_INDEX_BIT * walked * self.entries_per_cycle,
                          ram_bits=sum(m.bits for m in self.memories))
 
+    def _weight_memory(self, name: str, weights: Weights) -> dict:
+        """A weight memory's report: its words, its blocks as `weight_rom` lays it out, the
+        blocks a cycle's reads need (one word per entry taken)."""
+        memory = self.memory(name)
+        ports = self.entries_per_cycle if name == "weights" else 1
+        return {"depth": memory.depth, "width": memory.width, "bits": memory.bits,
+                "minimum_bits": weights.stored_bits,
+                "blocks": rom_blocks(self.lanes, memory.depth, weights.code_bits, ports=ports),
+                "read_blocks": -(-memory.width // (ROW_BITS // ports))}
+
     def report_row(self, layer: DenseLayer) -> dict:
-        weights = self.memory("weights")
         return {
             "fan_in": self.fan_in, "synapses": self.fan_in * self.size,
             "nonzero_synapses": int(np.count_nonzero(layer.weights.values)),
             "weight_format": layer.weights.format, "weight_code_bits": layer.weights.code_bits,
-            "weight_memory": {"depth": weights.depth, "width": weights.width,
-                              "bits": weights.bits, "minimum_bits": layer.weights.stored_bits},
+            "weight_memory": self._weight_memory("weights", layer.weights),
             "membrane_memory_bits": self.memory("membranes").bits,
             "chunks": self.chunks, "v_bits": layer.neuron.v.bits,
             **(self._recurrent_row(layer) if self.recurrent else {}),
         }
 
     def _recurrent_row(self, layer: DenseLayer) -> dict:
-        weights, fed_back = self.memory("recurrent"), self.memory("fed_back")
+        fed_back = self.memory("fed_back")
         return {
             "recurrent_synapses": self.size * self.size,
             "nonzero_recurrent_synapses": int(np.count_nonzero(layer.recurrent.values)),
             "recurrent_weight_format": layer.recurrent.format,
             "recurrent_weight_code_bits": layer.recurrent.code_bits,
-            "recurrent_memory": {"depth": weights.depth, "width": weights.width,
-                                 "bits": weights.bits,
-                                 "minimum_bits": layer.recurrent.stored_bits},
+            "recurrent_memory": self._weight_memory("recurrent", layer.recurrent),
             "fed_back_memory_bits": fed_back.bits,
         }
