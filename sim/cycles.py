@@ -2,8 +2,9 @@
 
 Per layer core and timestep, the cycles are its kind's formula (`LayerPlan.step_cycles`, the
 one place each is defined) of the values the layer receives that timestep: dense
-``chunks * (n + 1) + 8`` with `n` the non-zero ones (a recurrent dense layer also receives
-its own spikes of the previous timestep: ``chunks * (n + r + 1) + 8``); a map kind also counts
+``chunks * (n + 1) + STEP_OVERHEAD`` with `n` the non-zero ones (a recurrent dense layer also
+receives its own spikes of the previous timestep: ``chunks * (n + r + 1) + STEP_OVERHEAD``;
+`spikeshift.gen.ir.kinds.dense`); a map kind also counts
 where each lies (the window positions it updates). Whole inferences
 follow from the hand-offs between the blocks (README "Cycle model"): core l may start timestep
 g once it finished g - 1, once its input buffer holds g (written by core l - 1, or by the
