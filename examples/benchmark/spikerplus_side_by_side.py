@@ -539,8 +539,8 @@ def main(argv=None) -> int:
               (binarized(x[:args.images]), binarized(x[:args.images]))}
     rows, resources = [], {}
     inputs = {label: pair for label, pair in inputs.items() if len(pair[0])}
-    for label, (mine, _) in inputs.items():
-        rows.append({"input": label, "design": "spikeshift", **ours(net, mine)})
+    for label, (pixels, _) in inputs.items():
+        rows.append({"input": label, "design": "spikeshift", **ours(net, pixels)})
     missing = missing_for_spikerplus()
     if missing:
         print("Spiker+ side skipped, missing: " + "; ".join(missing))
