@@ -17,7 +17,7 @@ def weight_rom(layout: data.ArrayLayout, rows: list, *, ports: int = 1):
     """A ROM of `rows` (values of `layout`, one per word): a `PackedRom` when its packing
     takes fewer blocks (one read port), else a `BlockRom`."""
     code_bits = Shape.cast(layout.elem_shape).width
-    packed = packed_rows(layout.length, len(rows), code_bits) if ports == 1 else None
+    packed = packed_rows(layout.length, len(rows), code_bits, ports=ports)
     return PackedRom(layout, rows, packed) if packed else BlockRom(layout, rows, ports=ports)
 
 

@@ -132,9 +132,12 @@ class PackedRows:
         return words
 
 
-def packed_rows(lanes: int, depth: int, code_bits: int) -> PackedRows | None:
+def packed_rows(lanes: int, depth: int, code_bits: int, *, ports: int = 1) -> PackedRows | None:
     """The conflict-free packing in the fewest blocks (the fewest lanes per row of equals),
-    when it takes fewer blocks than the memory laid out word by word; else None."""
+    when it takes fewer blocks than the memory laid out word by word; else None, as always
+    with two read `ports` (a packed row is read through one)."""
+    if ports != 1:
+        return None
     packings = [PackedRows(lanes, depth, code_bits, group, ROW_BITS // (group * code_bits))
                 for group in range(1, min(lanes, ROW_BITS // code_bits) + 1)]
     packings = [p for p in packings if p.conflict_free]
@@ -146,5 +149,5 @@ def packed_rows(lanes: int, depth: int, code_bits: int) -> PackedRows | None:
 
 def rom_blocks(lanes: int, depth: int, code_bits: int, *, ports: int = 1) -> int:
     """Blocks a weight memory takes as `spikeshift.hdl.packed_rom.weight_rom` lays it out."""
-    packed = packed_rows(lanes, depth, code_bits) if ports == 1 else None
+    packed = packed_rows(lanes, depth, code_bits, ports=ports)
     return packed.blocks if packed else blocks_used(lanes * code_bits, depth, ports=ports)
