@@ -89,7 +89,7 @@ def test_generate_report_and_verify_a_recurrent_network(tmp_path, capsys):
                  str(tmp_path / "x.npy")]) == 0
     rows = json.loads(capsys.readouterr().out)["layers"]
     for i in recurrent:
-        assert rows[i]["cycle_formula"].endswith("* (n + r + 1) + 10")
+        assert rows[i]["cycle_formula"].endswith("* (n + r + 1) + 11")
         assert rows[i]["recurrent_memory"]["bits"] > 0
     assert sum(rows[i]["mean_fed_back_spikes_per_timestep"] for i in recurrent) > 0
     assert main(["report", str(tmp_path / "net.json"), "--inputs",   # the same balanced lanes

@@ -75,15 +75,16 @@ def _carried(m, signal, name: str, stages: range) -> list:
 class DenseCore(wiring.Component):
     """One dense layer: for each chunk of `lanes` neurons, one cycle per input spike, then fire.
 
-    Schedule of a timestep (`spikeshift.gen.ir.kinds.dense`): one start cycle, then for each
-    chunk one operation per entry of the input spike list and one *fire* operation, issued back
-    to back, each passing the pipeline: spike-list read, its entry registered (stage 1); the
-    weight read (stages 2-5, `weight_rom`: address registered, block read, block data
+    Schedule of a timestep (`spikeshift.gen.ir.kinds.dense`): two start cycles (deciding to
+    start, then loading the walks' begin values, registers of the input list's counts), then
+    for each chunk one operation per entry of the input spike list and one *fire* operation,
+    issued back to back, each passing the pipeline: spike-list read, its entry registered
+    (stage 1); the weight read (stages 2-5, `weight_rom`: address registered, block read, block data
     registered, code selected); the membrane read (stage 4) and its data registered (stage 5);
     the lanes accumulate, the sign folded into the adder, or a fire operation takes the sum
     and starts the staged neuron update (stage 6); the update's stages (leak | add | saturate
     and fire | reset), whose results are written in stage 9. Busy cycles:
-    ``chunks * (n_spikes + 1) + STEP_OVERHEAD`` (10). A timestep starts once the
+    ``chunks * (n_spikes + 1) + STEP_OVERHEAD`` (11). A timestep starts once the
     input buffer holds it and the output buffer (or, at the last timestep of the last layer,
     the result buffer) has room, so nothing stalls inside a timestep. Fire operations of
     consecutive chunks touch different membrane words, and a timestep ends (`done`) with its
@@ -202,6 +203,7 @@ class DenseCore(wiring.Component):
         neuron_base = Signal(range(chunks * lanes))
         weight_base = Signal(range(chunks * plan.fan_in))
         fire_op = Signal()
+        starting = Signal()                 # the start cycle: the walks' begin values settle
         issuing = Signal()
         running = Signal()
 
@@ -262,8 +264,10 @@ class DenseCore(wiring.Component):
         ]
         m.d.sync += s1_valid.eq(issuing)
         with m.If(go):
+            m.d.sync += [running.eq(1), starting.eq(1)]
+        with m.If(starting):
             m.d.sync += [
-                running.eq(1), issuing.eq(1), chunk.eq(0), neuron_base.eq(0),
+                starting.eq(0), issuing.eq(1), chunk.eq(0), neuron_base.eq(0),
                 weight_base.eq(0), *begin_chunk,
             ]
             if recurrent:

@@ -48,9 +48,13 @@ def lowest_set(m, mask, width: int, name: str):
 class BankWalk:
     """A walk over a spike list's entries, bank after bank (lowest first), kept in registers.
 
+    The begin values are registers of the counts, one cycle behind them: `begin` takes effect
+    one cycle after the counts settle (a core spends its start cycle on it), so that no
+    search over the counts lies between the spike buffer and the walk's registers.
+
     Members
     -------
-    any : the list has an entry (combinational, from the counts)
+    any : the list has an entry (a register of the counts, one cycle behind)
     bank, entry : the position of the current entry: its bank one-hot (bit b for bank b, as
         the spike buffers take it), its entry binary (decoded from one-hot registers)
     more : another entry follows the current one (a function of registers only)
@@ -78,15 +82,33 @@ class BankWalk:
 LOWEST_GROUP_BITS = 16
 
 
+#: A lowest-bit search over at most this many bits is a prefix OR in LUTs: a carry chain that
+#: short gains nothing and is placed apart from its inputs (two long routes on ECP5).
+LOWEST_LUT_BITS = 8
+
+
+def _groups(bits, width: int) -> list:
+    """`bits` split into `LOWEST_GROUP_BITS`-bit groups, lowest first."""
+    return [bits[start:min(start + LOWEST_GROUP_BITS, width)]
+            for start in range(0, width, LOWEST_GROUP_BITS)]
+
+
 def _lowest_one_hot(mask, width: int):
-    """The lowest set bit of `mask` alone (``x & -x``): carry chains, not a priority tree."""
+    """The lowest set bit of `mask` alone (``x & -x``): carry chains, or a prefix OR over a
+    few bits, not a priority tree."""
+    if width <= LOWEST_LUT_BITS:
+        return Cat(mask[0], *(mask[i] & ~mask[:i].any() for i in range(1, width)))
     if width <= LOWEST_GROUP_BITS:
         return (mask & ~(mask - 1))[:width]
-    groups = [mask[start:min(start + LOWEST_GROUP_BITS, width)]
-              for start in range(0, width, LOWEST_GROUP_BITS)]
+    groups = _groups(mask, width)
     first = _lowest_one_hot(Cat(*(group.any() for group in groups)), len(groups))
     return Cat(*(_lowest_one_hot(group, len(group)) & first[n].replicate(len(group))
                  for n, group in enumerate(groups)))
+
+
+def _two_or_more(bits):
+    """At least two bits of `bits` are set."""
+    return (bits & (bits - 1)).any() if len(bits) > 1 else bits[0] & 0
 
 
 #: A walk over more banks than `POSITION_WALK_BANKS` and at most `POSITION_WALK_BITS` positions
@@ -151,9 +173,37 @@ def bank_walk(m, counts, banks: int, depth: int, name: str, *,
     return _bank_count_walk(m, counts, banks, depth, name, descending)
 
 
+def _prepared(m, values: dict, name: str) -> dict:
+    """Registers holding `values` (functions of a list's counts) one cycle behind them."""
+    registers = {}
+    for key, value in values.items():
+        registers[key] = Signal(len(value), name=f"{name}_begin_{key}")
+        m.d.sync += registers[key].eq(value)
+    return registers
+
+
+def _next_position(m, rest, groups, width: int, name: str):
+    """(position, rest after it, its groups) of a walk whose still-to-visit positions are
+    `rest`, with one bit per group of `LOWEST_GROUP_BITS` in `groups` (the group has one): the
+    next position is the lowest group's lowest bit, a few LUTs over the group bits beside each
+    group's own carry chain, not a search over all the groups' bits first."""
+    position = Signal(width, name=f"{name}_position")
+    lowest_group = Signal(len(groups), name=f"{name}_group")
+    m.d.comb += lowest_group.eq(_lowest_one_hot(groups, len(groups)))
+    parts = _groups(rest, width)
+    m.d.comb += position.eq(Cat(*(_lowest_one_hot(part, len(part))
+                                  & lowest_group[n].replicate(len(part))
+                                  for n, part in enumerate(parts))))
+    return (position, rest & ~position,
+            Cat(*(Mux(lowest_group[n], _two_or_more(part), groups[n])
+                  for n, part in enumerate(parts))))
+
+
 def _position_walk(m, counts, banks: int, depth: int, name: str, descending: bool) -> BankWalk:
+    """Bit p of the walk's registers is position ``order[p]``, in the walk's order (`rest`
+    kept with its group bits, `_next_position`): the first entry is the lowest occupied bit,
+    entry 0 of the lowest non-empty bank or, descending, the last entry of the highest."""
     width = banks * depth
-    # bit p of the walk's registers is the position (bank, entry) = order[p]
     order = [(b, e) for b in range(banks) for e in range(depth)]
     if descending:
         order.reverse()
@@ -161,28 +211,24 @@ def _position_walk(m, counts, banks: int, depth: int, name: str, descending: boo
     m.d.comb += occupied.eq(Cat(*(e < counts[b] for b, e in order)))
     current = Signal(width, name=f"{name}_current")        # one-hot
     rest = Signal(width, name=f"{name}_rest")              # positions after the current one
-    first = Signal(width, name=f"{name}_first")
-    after = Signal(width, name=f"{name}_after")
-    # the first entry: entry 0 of the lowest non-empty bank, or descending the last entry of
-    # the highest; a carry chain over the banks, not over the positions
-    if descending:
-        _, highest = _first_bank(m, [counts[banks - 1 - b] for b in range(banks)], banks,
-                                 name)                  # bit i: bank banks - 1 - i
-        m.d.comb += first.eq(Cat(*(highest[banks - 1 - b] & (counts[b] == e + 1)
-                                   for b, e in order)))
-    else:
-        _, first_bank = _first_bank(m, counts, banks, name)
-        m.d.comb += first.eq(Cat(*(first_bank[b] if e == 0 else 0 for b, e in order)))
-    m.d.comb += after.eq(_lowest_one_hot(rest, width))
+    groups = Signal(len(_groups(rest, width)), name=f"{name}_groups")
+    occupied_groups = Signal.like(groups, name=f"{name}_occupied_groups")
+    m.d.comb += occupied_groups.eq(Cat(*(part.any() for part in _groups(occupied, width))))
+    first, unvisited, unvisited_groups = _next_position(m, occupied, occupied_groups, width,
+                                                        f"{name}_first")
+    begin = _prepared(m, {"first": first, "rest": unvisited, "groups": unvisited_groups,
+                          "any": occupied_groups.any()}, name)
+    after, rest_after, groups_after = _next_position(m, rest, groups, width, f"{name}_after")
     return BankWalk(
-        any=occupied.any(),
+        any=begin["any"],
         bank=Cat(*(Cat(*(current[p] for p in range(width) if order[p][0] == b)).any()
                    for b in range(banks))),
         entry=_decoded(m, current, width, lambda p: order[p][1], range(depth),
                        f"{name}_entry"),
-        more=rest.any(),
-        begin=[current.eq(first), rest.eq(occupied & ~first)],
-        advance=[current.eq(after), rest.eq(rest & ~after)],
+        more=groups.any(),
+        begin=[current.eq(begin["first"]), rest.eq(begin["rest"]),
+               groups.eq(begin["groups"])],
+        advance=[current.eq(after), rest.eq(rest_after), groups.eq(groups_after)],
         current=_ascending(current, width, descending),
         rest=_ascending(rest, width, descending), left=None)
 
@@ -208,11 +254,13 @@ def _bank_count_walk(m, counts, banks: int, depth: int, name: str,
         return total
 
     in_bank = left != 0
+    begin = _prepared(m, {"first": first, "rest": nonempty & ~first,
+                          "left": count_of(first) - 1, "any": nonempty.any()}, name)
     return BankWalk(
-        any=nonempty.any(),
+        any=begin["any"],
         bank=_ascending(current, banks, descending),
         entry=left[:len(entry)] if descending else entry, more=in_bank | rest.any(),
-        begin=[current.eq(first), rest.eq(nonempty & ~first), left.eq(count_of(first) - 1),
+        begin=[current.eq(begin["first"]), rest.eq(begin["rest"]), left.eq(begin["left"]),
                entry.eq(0)],
         advance=[current.eq(Mux(in_bank, current, after)),
                  rest.eq(Mux(in_bank, rest, rest & ~after)),

@@ -142,9 +142,9 @@ def test_a_direct_sample_is_sent_once():
 
 def test_schedule_holds_the_slot_of_a_direct_sample_until_its_last_timestep():
     # One dense layer of 2 neurons, 1 lane (2 chunks), T = 3, 2 non-zero inputs per sample:
-    # 2 * 3 + 10 = 16 cycles at t = 0, 2 + 10 = 12 after; core 0 starts 3 cycles after the
+    # 2 * 3 + 11 = 17 cycles at t = 0, 2 + 11 = 13 after; core 0 starts 3 cycles after the
     # last beat (the input stage's three stages). Hand-computed from README "Cycle model".
-    assert STEP_OVERHEAD == 10 and INPUT_STAGE_LATENCY == 3
+    assert STEP_OVERHEAD == 11 and INPUT_STAGE_LATENCY == 3
     obj = direct()
     obj["timesteps"] = 3
     obj["layers"] = obj["layers"][:1]
@@ -153,15 +153,15 @@ def test_schedule_holds_the_slot_of_a_direct_sample_until_its_last_timestep():
     design = plan(net, 1)
     x = np.repeat(np.array([[5, 0, 1]] * 3)[:, None], 3, axis=1)
     timeline = schedule(design, layer_inputs(x, trace(net, x)), input_beats(x, direct=True))
-    # sample 0: beats at 0, 1; core 4-19, 20-31, 32-43; results 44-45.
-    # sample 1: beats at 2, 3 (the other slot); core 44-59, 60-71, 72-83; results 84-85.
-    # sample 2: its slot is sample 0's, free after cycle 43: beats at 44, 45; core 84-99, ...
-    np.testing.assert_array_equal(timeline.first_input, [0, 2, 44])
-    np.testing.assert_array_equal(timeline.starts[..., 0], [[4, 20, 32], [44, 60, 72],
-                                                            [84, 100, 112]])
-    np.testing.assert_array_equal(timeline.ends[..., 0], [[19, 31, 43], [59, 71, 83],
-                                                          [99, 111, 123]])
-    np.testing.assert_array_equal(timeline.last_output, [45, 85, 125])
+    # sample 0: beats at 0, 1; core 4-20, 21-33, 34-46; results 47-48.
+    # sample 1: beats at 2, 3 (the other slot); core 47-63, 64-76, 77-89; results 90-91.
+    # sample 2: its slot is sample 0's, free after cycle 46: beats at 47, 48; core 90-106, ...
+    np.testing.assert_array_equal(timeline.first_input, [0, 2, 47])
+    np.testing.assert_array_equal(timeline.starts[..., 0], [[4, 21, 34], [47, 64, 77],
+                                                            [90, 107, 120]])
+    np.testing.assert_array_equal(timeline.ends[..., 0], [[20, 33, 46], [63, 76, 89],
+                                                          [106, 119, 132]])
+    np.testing.assert_array_equal(timeline.last_output, [48, 91, 134])
 
 
 def _tiny_nir(path):

@@ -53,14 +53,14 @@ def test_bad_lanes_are_named(lanes, message):
 def test_step_cycles_formula_counts_the_nonzero_input_values():
     design = plan(network_from_dict(valid()), [1, 2])
     values = np.array([[0, 0, 0], [5, 0, 1]])           # 0 and 2 non-zero of 3 inputs
-    np.testing.assert_array_equal(design.layers[0].step_cycles(values), [2 * 1 + 10, 2 * 3 + 10])
-    # layer 1: one chunk after another core, two entries per cycle: ceil(2 / 2) + 1 + 10
+    np.testing.assert_array_equal(design.layers[0].step_cycles(values), [2 * 1 + 11, 2 * 3 + 11])
+    # layer 1: one chunk after another core, two entries per cycle: ceil(2 / 2) + 1 + 11
     assert design.layers[1].entries_per_cycle == 2 and design.layers[0].entries_per_cycle == 1
     np.testing.assert_array_equal(design.layers[1].step_cycles(np.array([[0, 0], [1, 0],
                                                                          [1, 1]])),
-                                  [0 + 1 + 10, 1 + 1 + 10, 1 + 1 + 10])
-    assert design.layers[0].cycle_formula == "2 * (n + 1) + 10"
-    assert design.layers[1].cycle_formula == "1 * (ceil(n / 2) + 1) + 10"
+                                  [0 + 1 + 11, 1 + 1 + 11, 1 + 1 + 11])
+    assert design.layers[0].cycle_formula == "2 * (n + 1) + 11"
+    assert design.layers[1].cycle_formula == "1 * (ceil(n / 2) + 1) + 11"
 
 
 def test_memory_geometry_follows_lanes_and_chunks():

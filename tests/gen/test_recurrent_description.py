@@ -81,7 +81,7 @@ def test_a_recurrent_layer_plans_its_recurrent_memories_and_its_schedule():
     layer = net.layers[0]
     lp = plan(net, [2, 2]).layers[0]
     assert lp.recurrent and lp.event_size == 2 + 3
-    assert lp.cycle_formula == "2 * (n + r + 1) + 10"
+    assert lp.cycle_formula == "2 * (n + r + 1) + 11"
     # r(-1) = [1, 0, 1]: neurons 0 and 2 are lane 0 of chunks 0 and 1
     assert fed_back_lists(layer, 2) == [[(0, 1), (2, 1)], []]
     memories = {m.name: (m.depth, m.width) for m in lp.memories}
@@ -89,7 +89,7 @@ def test_a_recurrent_layer_plans_its_recurrent_memories_and_its_schedule():
     # two slots of 2 entries per bank, then r(-1); an entry is a 2-bit index and a 1-bit value
     assert memories["fed_back"] == (2 * 2 + 2, 2 * (2 + 1))
     # inputs [1, 0] and fed-back spikes [1, 1, 0]: n = 1, r = 2
-    assert lp.step_cycles(np.array([1, 0, 1, 1, 0])) == 2 * (1 + 2 + 1) + 10
+    assert lp.step_cycles(np.array([1, 0, 1, 1, 0])) == 2 * (1 + 2 + 1) + 11
     assert lp.synaptic_events(np.array([1, 0, 1, 1, 0])) == 3 * 3
 
 

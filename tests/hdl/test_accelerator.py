@@ -44,8 +44,8 @@ def test_accelerator_iterates_only_over_nonzero_inputs():
     x = np.zeros((1, net.timesteps, net.input.size), np.int64)
     x[0, :, 0] = 1
     _, cycles = rtl_accelerator(Accelerator(design), x)
-    # one spike per timestep: chunks * (1 + 1) + 10 cycles, whatever the fan-in
-    assert (cycles[..., 0] == net.layers[0].size * 2 + 10).all()
+    # one spike per timestep: chunks * (1 + 1) + 11 cycles, whatever the fan-in
+    assert (cycles[..., 0] == net.layers[0].size * 2 + 11).all()
 
 
 @pytest.mark.parametrize("seed", range(16))
@@ -67,7 +67,7 @@ def test_recurrent_core_walks_only_its_nonzero_previous_spikes():
     outputs, cycles = rtl_accelerator(Accelerator(plan(net, lanes)), x)
     np.testing.assert_array_equal(outputs, [[3] * size] * 2)
     chunks = 3
-    np.testing.assert_array_equal(cycles[..., 0], [[chunks * (1 + r + 1) + 10 for r in (2, 5, 5)]]
+    np.testing.assert_array_equal(cycles[..., 0], [[chunks * (1 + r + 1) + 11 for r in (2, 5, 5)]]
                                   * 2)
 
 

@@ -33,7 +33,7 @@ def walked(counts: list[int], depth: int,
     async def bench(ctx):
         for signal, count in zip(count_signals, counts):
             ctx.set(signal, count)
-        await ctx.delay(1e-9)
+        await ctx.tick()                # the begin values: registers of the counts
         found = bool(ctx.get(walk.any))
         if found:
             ctx.set(start, 1)
@@ -88,7 +88,7 @@ def paired(counts: list[int], depth: int) -> list[list[tuple[int, int]]]:
     async def bench(ctx):
         for signal, count in zip(count_signals, counts):
             ctx.set(signal, count)
-        await ctx.delay(1e-9)
+        await ctx.tick()                # the begin values: registers of the counts
         if not ctx.get(up.any):
             return
         ctx.set(start, 1)

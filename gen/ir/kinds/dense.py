@@ -2,12 +2,13 @@
 `recurrent` weights ``u`` (DESIGN.md §3.1) ``+ sum_k r_k(t-1) * u_jk``, where ``r(t-1)`` is the
 layer's own spike values of the previous timestep (``r(-1)``: `recurrent_init`, default 0).
 
-Core schedule of one timestep (DESIGN.md §4, README "Cycle model"): one cycle to decide to
-start, then, for each of ``chunks`` groups of ``lanes`` neurons, one operation per input spike
-followed by one *fire* operation, and ``PIPELINE_DEPTH`` cycles for the last operation to
-leave the pipeline::
+Core schedule of one timestep (DESIGN.md §4, README "Cycle model"): ``START_CYCLES`` to
+decide to start and load the input walks' begin values (registers of the input list's
+counts), then, for each of ``chunks`` groups of ``lanes`` neurons, one operation per input
+spike followed by one *fire* operation, and ``PIPELINE_DEPTH`` cycles for the last operation
+to leave the pipeline::
 
-    cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 1 + PIPELINE_DEPTH = 10
+    cycles(n) = chunks * (n + 1) + STEP_OVERHEAD,   STEP_OVERHEAD = 2 + PIPELINE_DEPTH = 11
 
 A recurrent layer's chunk walks, after the input spikes and before its fire operation, the
 ``r`` non-zero spikes the layer itself produced in the previous timestep (r(-1) at a sample's
@@ -63,8 +64,9 @@ from ..weights import (
     weights_to_dict,
 )
 
-__all__ = ["DenseLayer", "DensePlan", "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LANES",
-           "DEFAULT_MAX_LANES", "FED_BACK_SLOTS", "with_random_recurrence", "fed_back_lists"]
+__all__ = ["DenseLayer", "DensePlan", "PIPELINE_DEPTH", "START_CYCLES", "STEP_OVERHEAD",
+           "MAX_LANES", "DEFAULT_MAX_LANES", "FED_BACK_SLOTS", "with_random_recurrence",
+           "fed_back_lists"]
 
 #: Stages after issue: the spike entry read and registered, the weight read
 #: (`WEIGHT_READ_CYCLES`: its address registered, a block read, the block's data registered,
@@ -72,7 +74,10 @@ __all__ = ["DenseLayer", "DensePlan", "PIPELINE_DEPTH", "STEP_OVERHEAD", "MAX_LA
 #: registered in its fourth), the accumulate, then the staged neuron update
 #: (`UPDATE_STAGES`); an operation leaves it in stage 9.
 PIPELINE_DEPTH = 1 + WEIGHT_READ_CYCLES + 1 + UPDATE_STAGES
-STEP_OVERHEAD = 1 + PIPELINE_DEPTH
+#: Cycles before the first operation issues: one to decide to start, one to load the walks'
+#: begin values (`spikeshift.hdl.cores.events.BankWalk`: registers one cycle behind the counts).
+START_CYCLES = 2
+STEP_OVERHEAD = START_CYCLES + PIPELINE_DEPTH
 MAX_LANES = 256
 DEFAULT_MAX_LANES = 16
 MAX_SIZE = 1 << 20
