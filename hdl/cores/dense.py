@@ -356,10 +356,11 @@ class DenseCore(wiring.Component):
         # Stage 6: every lane accumulates its product, or starts its neuron update, which
         # leaves its stages (`NeuronUpdate.latency`) in stage 9, where the results are written.
         later = range(7, 7 + UPDATE_STAGES)
-        s9_valid, s9_fire, s9_last, s9_neuron_base = (
-            _carried(m, signal, name, later)[-1] for signal, name in (
-                (s6_valid, "valid"), (s6_fire, "fire"), (s6_last, "last"),
-                (s6_neuron_base, "neuron_base")))
+        (*_, s8_valid, s9_valid), (*_, s8_fire, s9_fire), (*_, s8_last, s9_last), \
+            (*_, s9_neuron_base) = (
+                _carried(m, signal, name, later) for signal, name in (
+                    (s6_valid, "valid"), (s6_fire, "fire"), (s6_last, "last"),
+                    (s6_neuron_base, "neuron_base")))
         *_, s8_chunk, s9_chunk = _carried(m, s6_chunk, "chunk", later)
         start_update = s6_valid & s6_fire
         update = s9_valid & s9_fire
@@ -442,12 +443,18 @@ class DenseCore(wiring.Component):
                                read_addr=v_rd.addr, write_addr=v_wr.addr,
                                write_en=v_wr.en, first_step=first_step, registered=True)
 
-        finish = update & s9_last
+        # The timestep's last write (stage 9), and at the last timestep the result's commit:
+        # registers of stage 8, so that their fan-outs across the device (the input buffer's
+        # counts of every bank, the result buffer) start at flip-flops, not after three LUTs.
+        finish = Signal(name="s9_finish")
+        result_commit = Signal(name="s9_result_commit")
+        m.d.sync += [finish.eq(s8_valid & s8_fire & s8_last),
+                     result_commit.eq(s8_valid & s8_fire & s8_last & at_last_timestep)]
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]
         if recurrent:
             m.d.comb += fed_back.w.commit.eq(finish)
         if is_last:
-            m.d.comb += self.o_result.commit.eq(finish & at_last_timestep)
+            m.d.comb += self.o_result.commit.eq(result_commit)
         else:
             m.d.comb += self.o_spikes.commit.eq(finish)
         with m.If(finish):
