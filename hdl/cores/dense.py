@@ -446,14 +446,15 @@ class DenseCore(wiring.Component):
         # The timestep's last write (stage 9), and at the last timestep the result's commit:
         # registers of stage 8, so that their fan-outs across the device (the input buffer's
         # counts of every bank, the result buffer) start at flip-flops, not after three LUTs.
+        s8_finish = s8_valid & s8_fire & s8_last
         finish = Signal(name="s9_finish")
-        result_commit = Signal(name="s9_result_commit")
-        m.d.sync += [finish.eq(s8_valid & s8_fire & s8_last),
-                     result_commit.eq(s8_valid & s8_fire & s8_last & at_last_timestep)]
+        m.d.sync += finish.eq(s8_finish)
         m.d.comb += [self.done.eq(finish), src.release.eq(finish)]
         if recurrent:
             m.d.comb += fed_back.w.commit.eq(finish)
         if is_last:
+            result_commit = Signal(name="s9_result_commit")
+            m.d.sync += result_commit.eq(s8_finish & at_last_timestep)
             m.d.comb += self.o_result.commit.eq(result_commit)
         else:
             m.d.comb += self.o_spikes.commit.eq(finish)

@@ -100,10 +100,15 @@ def _lowest_one_hot(mask, width: int):
         return Cat(mask[0], *(mask[i] & ~mask[:i].any() for i in range(1, width)))
     if width <= LOWEST_GROUP_BITS:
         return (mask & ~(mask - 1))[:width]
-    groups = _groups(mask, width)
-    first = _lowest_one_hot(Cat(*(group.any() for group in groups)), len(groups))
-    return Cat(*(_lowest_one_hot(group, len(group)) & first[n].replicate(len(group))
-                 for n, group in enumerate(groups)))
+    nonempty = Cat(*(group.any() for group in _groups(mask, width)))
+    return _lowest_in_groups(mask, _lowest_one_hot(nonempty, len(nonempty)), width)
+
+
+def _lowest_in_groups(mask, lowest_group, width: int):
+    """The lowest set bit of `mask`, given `lowest_group` (one-hot: its lowest non-empty
+    group of `LOWEST_GROUP_BITS`): each group's lowest bit, kept in that group alone."""
+    return Cat(*(_lowest_one_hot(group, len(group)) & lowest_group[n].replicate(len(group))
+                 for n, group in enumerate(_groups(mask, width))))
 
 
 def _two_or_more(bits):
@@ -190,13 +195,10 @@ def _next_position(m, rest, groups, width: int, name: str):
     position = Signal(width, name=f"{name}_position")
     lowest_group = Signal(len(groups), name=f"{name}_group")
     m.d.comb += lowest_group.eq(_lowest_one_hot(groups, len(groups)))
-    parts = _groups(rest, width)
-    m.d.comb += position.eq(Cat(*(_lowest_one_hot(part, len(part))
-                                  & lowest_group[n].replicate(len(part))
-                                  for n, part in enumerate(parts))))
+    m.d.comb += position.eq(_lowest_in_groups(rest, lowest_group, width))
     return (position, rest & ~position,
             Cat(*(Mux(lowest_group[n], _two_or_more(part), groups[n])
-                  for n, part in enumerate(parts))))
+                  for n, part in enumerate(_groups(rest, width)))))
 
 
 def _position_walk(m, counts, banks: int, depth: int, name: str, descending: bool) -> BankWalk:
